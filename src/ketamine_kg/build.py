@@ -1,0 +1,197 @@
+"""Build the graph: curated YAML + ontology + inferences, written deterministically under graph/."""
+
+from __future__ import annotations
+
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.compare import to_canonical_graph
+from rdflib.namespace import RDFS
+
+from . import curation as _curation
+from .compile import compile_curation
+from .errors import CurationError
+from .layout import GRAPH_FILES, Layout
+from .ontology import load_tbox, reason
+from .vocabulary import PREFIXES
+
+__all__ = ["BuildResult", "build", "build_graphs", "canonical_bytes", "rdflib_to_store"]
+
+
+@dataclass
+class BuildResult:
+    """What a build made, and which files changed on disk."""
+
+    tbox: Graph
+    asserted: Graph
+    inferred: Graph
+    full: Graph
+    written: list[Path] = field(default_factory=list)
+    unchanged: list[Path] = field(default_factory=list)
+    stale: list[Path] = field(default_factory=list)
+
+
+def rdflib_to_store(graph: Graph) -> ox.Store:
+    """An in-memory pyoxigraph store holding ``graph`` (loaded through N-Triples)."""
+    store = ox.Store()
+    data = graph.serialize(format="nt", encoding="utf-8")
+    store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES)
+    return store
+
+
+def _apply_rules(layout: Layout, graph: Graph) -> Graph:
+    # SPARQL CONSTRUCT rules that need closed-world negation, which OWL cannot express.
+    store = rdflib_to_store(graph)
+    inferred = Graph()
+    for rule in sorted(layout.rules.glob("*.rq")):
+        for triple in store.query(rule.read_text(encoding="utf-8")):
+            inferred.add((URIRef(triple.subject.value), URIRef(triple.predicate.value), URIRef(triple.object.value)))
+    return inferred
+
+
+def build_graphs(layout: Layout) -> BuildResult:
+    """Load, check, compile and reason; write nothing.
+
+    :raises CurationError: if the curated data breaks a rule (every problem is listed).
+    """
+    cur = _curation.load(layout.curated)
+    problems = _curation.check(cur)
+    if problems:
+        raise CurationError.from_problems(problems)
+    tbox = load_tbox(layout.tbox_source)
+    asserted = compile_curation(cur)
+    by_reasoner = reason(tbox + asserted)
+    by_rules = _apply_rules(layout, tbox + asserted + by_reasoner)
+    inferred = by_reasoner + by_rules
+    # Subsumptions HermiT found between our own classes belong to the ontology release too.
+    for triple in by_reasoner.triples((None, RDFS.subClassOf, None)):
+        tbox.add(triple)
+    full = tbox + asserted + inferred
+    return BuildResult(tbox=tbox, asserted=asserted, inferred=inferred, full=full)
+
+
+def _bind(graph: Graph) -> Graph:
+    for prefix, ns in PREFIXES.items():
+        graph.bind(prefix, ns, override=True, replace=True)
+    return graph
+
+
+def _sorted_copy(graph: Graph) -> Graph:
+    # Blank nodes get labels from their content, and triples go in sorted order, so every
+    # serialiser (they walk the store in insertion order) writes the same bytes every run.
+    canonical = to_canonical_graph(graph)
+    ordered = Graph()
+    for triple in sorted(canonical, key=lambda t: tuple(_sort_key(x) for x in t)):
+        ordered.add(triple)
+    return _bind(ordered)
+
+
+def _sort_key(term: object) -> tuple[int, str]:
+    if isinstance(term, URIRef):
+        return (0, str(term))
+    if isinstance(term, BNode):
+        return (1, str(term))
+    if isinstance(term, Literal):
+        return (2, f"{term}\x00{term.datatype or ''}\x00{term.language or ''}")
+    return (3, str(term))
+
+
+def canonical_bytes(graph: Graph, fmt: str) -> bytes:
+    """``graph`` serialised in ``fmt`` (an rdflib format name), identically on every run."""
+    ordered = _sorted_copy(graph)
+    if fmt == "nt":
+        lines = ordered.serialize(format="nt", encoding="utf-8").decode("utf-8").splitlines()
+        return ("\n".join(sorted(line for line in lines if line.strip())) + "\n").encode("utf-8")
+    if fmt == "xml":
+        # pretty-xml silently drops statements on list nodes; the flat writer keeps them all,
+        # but walks a set, so its elements are put in order afterwards.
+        return _stable_xml(ordered.serialize(format="xml", encoding="utf-8"))
+    if fmt == "json-ld":
+        data = ordered.serialize(format="json-ld", context=dict(PREFIXES), encoding="utf-8")
+        return _stable_jsonld(data)
+    return ordered.serialize(format=fmt, encoding="utf-8")
+
+
+_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+
+
+def _stable_xml(data: bytes) -> bytes:
+    from xml.etree import ElementTree as ET
+
+    for prefix, ns in {**PREFIXES, "rdf": _RDF}.items():
+        ET.register_namespace(prefix, ns)
+    root = ET.fromstring(data)
+
+    def key(element: ET.Element) -> tuple[str, str, str]:
+        return (element.tag, repr(sorted(element.attrib.items())), element.text or "")
+
+    descriptions = sorted(root, key=lambda d: (d.get(f"{{{_RDF}}}about") or "", d.get(f"{{{_RDF}}}nodeID") or ""))
+    root[:] = descriptions
+    for description in descriptions:
+        description[:] = sorted(description, key=key)
+    ET.indent(root, space="  ")
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def _stable_jsonld(data: bytes) -> bytes:
+    import json
+
+    document = json.loads(data)
+    nodes = document.get("@graph", [])
+    for node in nodes:
+        for name, value in node.items():
+            # Property values are unordered in RDF; the members of an @list are not, so keep them.
+            if isinstance(value, list):
+                node[name] = sorted(value, key=lambda v: json.dumps(v, sort_keys=True))
+    nodes.sort(key=lambda n: n.get("@id", ""))
+    return (json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    # Write beside the target, then rename: a failed build never leaves a half-written file.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o644)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _outputs(layout: Layout, result: BuildResult) -> dict[Path, bytes]:
+    outputs = {
+        layout.ontology_dir / "ketamine.ttl": canonical_bytes(result.tbox, "turtle"),
+        layout.ontology_dir / "ketamine.owl": canonical_bytes(result.tbox, "xml"),
+    }
+    for fmt, name in GRAPH_FILES.items():
+        outputs[layout.graph_dir / name] = canonical_bytes(result.full, fmt)
+    return outputs
+
+
+def build(layout: Layout, *, check: bool = False) -> BuildResult:
+    """Build every generated file. Every file is serialised before any is written, so a failure
+    leaves the previous files as they were.
+
+    :param check: compare with the files on disk instead of writing; changed ones go to ``stale``.
+    """
+    result = build_graphs(layout)
+    for path, data in _outputs(layout, result).items():
+        current = path.read_bytes() if path.is_file() else None
+        if current == data:
+            result.unchanged.append(path)
+        elif check:
+            result.stale.append(path)
+        else:
+            _write_atomic(path, data)
+            result.written.append(path)
+    return result
+
+

@@ -1,0 +1,83 @@
+"""Where the project's folders are: curated data, ontology, queries and built files."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import UsageError
+
+__all__ = ["GRAPH_FILES", "Layout", "find_layout"]
+
+#: Built graph files under graph/, by rdflib format name. N-Triples first: it is what stores load.
+GRAPH_FILES: dict[str, str] = {
+    "nt": "ketamine-kg.nt",
+    "turtle": "ketamine-kg.ttl",
+    "xml": "ketamine-kg.owl",
+    "json-ld": "ketamine-kg.jsonld",
+}
+
+
+@dataclass(frozen=True)
+class Layout:
+    root: Path
+
+    @property
+    def curated(self) -> Path:
+        return self.root / "graph" / "curated"
+
+    @property
+    def graph_dir(self) -> Path:
+        return self.root / "graph"
+
+    @property
+    def ontology_dir(self) -> Path:
+        return self.root / "ontology"
+
+    @property
+    def tbox_source(self) -> Path:
+        return self.ontology_dir / "ketamine-edit.ttl"
+
+    @property
+    def shapes(self) -> Path:
+        return self.ontology_dir / "shapes.ttl"
+
+    @property
+    def rules(self) -> Path:
+        return self.ontology_dir / "rules"
+
+    @property
+    def queries(self) -> Path:
+        return self.root / "queries"
+
+    @property
+    def checks(self) -> Path:
+        return self.queries / "checks"
+
+    def graph_file(self, fmt: str = "nt") -> Path:
+        return self.graph_dir / GRAPH_FILES[fmt]
+
+
+def _looks_like_root(path: Path) -> bool:
+    return (path / "ontology" / "ketamine-edit.ttl").is_file() and (path / "graph").is_dir()
+
+
+def find_layout(root: str | Path | None = None) -> Layout:
+    """The project folders: ``root`` if given, else ``$KETAMINE_KG_ROOT``, else the nearest folder
+    upwards from the working directory that holds them, else the checkout this package runs from.
+
+    :raises UsageError: if none of these holds the project's folders.
+    """
+    if root is None:
+        root = os.environ.get("KETAMINE_KG_ROOT")
+    if root is not None:
+        path = Path(root).expanduser().resolve()
+        if not _looks_like_root(path):
+            raise UsageError(f"not a ketamine-kg folder (no ontology/ketamine-edit.ttl and graph/): {path}")
+        return Layout(path)
+    here = Path.cwd().resolve()
+    for candidate in (here, *here.parents, Path(__file__).resolve().parents[2]):
+        if _looks_like_root(candidate):
+            return Layout(candidate)
+    raise UsageError("cannot find the ketamine-kg folders; run inside the checkout or set KETAMINE_KG_ROOT")
