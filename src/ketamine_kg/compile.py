@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
 
@@ -85,6 +87,13 @@ class _Writer:
             self.g.add((subject, predicate, Literal(str(value))))
         else:
             self.g.add((subject, predicate, Literal(value, datatype=datatype)))
+
+    def decimal(self, subject: URIRef, predicate: URIRef, value: float | None) -> None:
+        # Always with a decimal point ("41.0"): rdflib's Turtle writer adds one anyway, so every
+        # file we write holds the same lexical form. (Oxigraph normalises to "41" on loading.)
+        if value is not None:
+            text = format(Decimal(str(value)), "f")
+            self.g.add((subject, predicate, Literal(text if "." in text else text + ".0", datatype=XSD.decimal)))
 
     def link(self, subject: URIRef, predicate: URIRef, slug: str | None) -> None:
         if slug:
@@ -184,6 +193,7 @@ def compile_curation(curation: Curation) -> Graph:
         w.link(node, KK.agency, a.agency)
         w.link(node, KK.condition, a.indication)
         w.text(node, KK.indicationText, a.indication_text)
+        w.text(node, KK.note, a.note)
         g.add((node, KK.approvalDate, Literal(a.date, datatype=XSD.date)))
 
     for s in curation.schedules:
@@ -196,8 +206,8 @@ def compile_curation(curation: Curation) -> Graph:
         node = w.statement(ae.id, KK.AdverseEffectAssociation, f"{w.label_of(ae.effect)} with {w.label_of(ae.drug)}", ae.sources)
         w.link(node, KK.drug, ae.drug)
         w.link(node, KK.adverseEffect, ae.effect)
-        w.text(node, KK.frequencyPercent, ae.frequency_percent, XSD.decimal)
-        w.text(node, KK.comparatorFrequencyPercent, ae.comparator_percent, XSD.decimal)
+        w.decimal(node, KK.frequencyPercent, ae.frequency_percent)
+        w.decimal(node, KK.comparatorFrequencyPercent, ae.comparator_percent)
         g.add((node, KK.boxedWarning, Literal(ae.boxed_warning)))
         w.text(node, KK.note, ae.note)
 

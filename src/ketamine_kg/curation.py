@@ -110,6 +110,7 @@ class Approval(_Sourced):
     date: _dt.date
     indication: str | None = None
     indication_text: str | None = None
+    note: str | None = None
 
 
 class Schedule(_Sourced):

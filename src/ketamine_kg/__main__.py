@@ -1,0 +1,8 @@
+"""``python -m ketamine_kg`` runs the same command line as ``ketamine-kg``."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

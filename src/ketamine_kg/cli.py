@@ -1,0 +1,194 @@
+"""The ``ketamine-kg`` command line: build, validate, list and run the named queries.
+
+Every command is a thin wrapper around a function the tests and the viewer call directly.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import KetamineKGError, UsageError
+
+__all__ = ["cli", "main"]
+
+#: Exit codes, documented in the README and in ``ketamine-kg --help``.
+EXIT_CODES = {
+    0: "success",
+    1: "unexpected failure",
+    2: "usage: unknown query, bad parameter or option, unreadable file",
+    3: "curated data breaks a rule",
+    4: "validation found violations",
+    5: "malformed SPARQL or query failure",
+    6: "query refused (update, LOAD or SERVICE)",
+    7: "query stopped at its time limit",
+    8: "remote endpoint unreachable or failing",
+    9: "reasoner unavailable (Java missing)",
+    130: "interrupted",
+}
+
+ROOT_OPTION = click.option(
+    "--root", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="The ketamine-kg checkout (default: found from the working directory, or $KETAMINE_KG_ROOT).",
+)
+TIMEOUT_OPTION = click.option("--timeout", type=float, default=30.0, show_default=True, help="Stop the query after this many seconds.")
+MAX_ROWS_OPTION = click.option("--max-rows", type=int, default=10_000, show_default=True, help="Return at most this many rows; say so when cut.")
+
+
+def _epilog() -> str:
+    return "Exit codes:\n\n" + "\n\n".join(f"  {code}  {text}" for code, text in EXIT_CODES.items())
+
+
+@click.group(epilog=_epilog(), context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="ketamine-kg")
+def cli() -> None:
+    """ketamine-kg: a cited, evidence-graded knowledge graph of ketamine, esketamine and
+    arketamine in mental illness and addiction. A research and education resource, not medical
+    advice.
+
+    \b
+    Examples:
+      ketamine-kg queries
+      ketamine-kg query approved-uses
+      ketamine-kg query risks-of-drug --param drug=ketamine --format markdown
+      ketamine-kg validate
+    """
+
+
+@cli.command()
+@ROOT_OPTION
+@click.option("--check", is_flag=True, help="Write nothing; exit 4 if a generated file is out of date.")
+def build(root: Path | None, check: bool) -> None:
+    """Compile graph/curated/*.yaml and the ontology into the graph files.
+
+    Writes ontology/ketamine.{owl,ttl} and graph/ketamine-kg.{nt,ttl,owl,jsonld}, byte-identical
+    on every run. Every file is made before any is written, and each is written beside its target
+    and renamed into place, so a failed build leaves the previous files intact.
+
+    \b
+    Examples:
+      ketamine-kg build
+      ketamine-kg build --check
+    """
+    from .build import build as run_build
+    from .layout import find_layout
+
+    result = run_build(find_layout(root), check=check)
+    for path in result.written:
+        click.echo(f"wrote {path}")
+    for path in result.stale:
+        click.echo(f"out of date: {path}")
+    click.echo(
+        f"{len(result.full):,} triples ({len(result.asserted):,} curated, {len(result.inferred):,} inferred, "
+        f"{len(result.tbox):,} ontology); {len(result.unchanged)} file(s) unchanged"
+    )
+    if result.stale:
+        raise _Exit(4, f"{len(result.stale)} generated file(s) out of date; run 'ketamine-kg build'")
+
+
+@cli.command()
+@ROOT_OPTION
+@click.option("--file", "graph_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Validate this RDF file instead of the project's graph.")
+@click.option("--no-reasoner", is_flag=True, help="Skip the HermiT consistency check (no Java needed).")
+def validate(root: Path | None, graph_file: Path | None, no_reasoner: bool) -> None:
+    """Run the SHACL shapes, HermiT and the SPARQL checks; print a report.
+
+    Exits 0 when everything passes and 4 on any violation, naming each offending record.
+
+    \b
+    Examples:
+      ketamine-kg validate
+      ketamine-kg validate --file my-extension.ttl
+    """
+    from .layout import find_layout
+    from .validate import validate as run_validate
+
+    report = run_validate(find_layout(root), graph_file, reasoner=not no_reasoner)
+    click.echo(report.text())
+    if not report.ok:
+        raise _Exit(4, f"validation failed: {len(report.findings)} violation(s)")
+
+
+@cli.command("queries")
+@ROOT_OPTION
+def list_queries(root: Path | None) -> None:
+    """List the named queries with their questions and parameters.
+
+    \b
+    Example:
+      ketamine-kg queries
+    """
+    from .catalogue import load_catalogue
+    from .layout import find_layout
+
+    for q in load_catalogue(find_layout(root).queries).values():
+        click.echo(f"{q.name}\n    {q.question}")
+        for p in q.parameters:
+            click.echo(f"    --param {p.name}=<{p.kind}>  {p.description} (default: {p.default})")
+
+
+@cli.command()
+@click.argument("name", required=False)
+@click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE", help="Bind a parameter (repeatable).")
+@click.option("--file", "query_file", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Run the SPARQL in this file.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "markdown", "ntriples"]), default="table", show_default=True)
+@click.option("--graph", "graph_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Query this N-Triples/Turtle file instead of graph/ketamine-kg.nt.")
+@TIMEOUT_OPTION
+@MAX_ROWS_OPTION
+@ROOT_OPTION
+def query(name: str | None, params: tuple[str, ...], query_file: Path | None, fmt: str, graph_file: Path | None,
+          timeout: float, max_rows: int, root: Path | None) -> None:
+    """Run a named query, or any SPARQL file, on the embedded store.
+
+    Parameters are bound as RDF terms, never pasted into the query. Queries are read-only
+    (updates, LOAD and SERVICE are refused), stopped at --timeout and cut at --max-rows.
+
+    \b
+    Examples:
+      ketamine-kg query approved-uses
+      ketamine-kg query alternatives-for-condition --param condition=post-traumatic-stress-disorder
+      ketamine-kg query entity-neighbourhood -p entity=kkr:ketamine --format ntriples
+      ketamine-kg query --file my-question.rq --format csv
+    """
+    from .queries import run_query_cli
+
+    output, note = run_query_cli(name, params, query_file, fmt, graph_file, timeout, max_rows, root)
+    click.echo(output)
+    if note:
+        click.echo(note, err=True)
+
+
+class _Exit(KetamineKGError):
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.exit_code = code
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; failures print one line on stderr and return their documented exit code."""
+    try:
+        cli.main(args=argv, prog_name="ketamine-kg", standalone_mode=False)
+        return 0
+    except KetamineKGError as exc:
+        click.echo(f"ketamine-kg: error: {' '.join(str(exc).split())}", err=True)
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:  # bad options, missing arguments
+        click.echo(f"ketamine-kg: error: {' '.join(exc.format_message().split())}", err=True)
+        return UsageError.exit_code
+    except click.exceptions.Abort:
+        return 130
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

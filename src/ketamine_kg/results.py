@@ -1,0 +1,184 @@
+"""Query results as plain Python values, and their renderings: table, CSV, JSON, Markdown, N-Triples."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .vocabulary import PREFIXES
+
+__all__ = ["FORMATS", "QueryResult", "Term", "compact", "render"]
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+
+#: Output formats the CLI offers.
+FORMATS = ("table", "csv", "json", "markdown", "ntriples")
+
+
+@dataclass(frozen=True)
+class Term:
+    """An RDF term, independent of the engine that produced it (so it crosses process boundaries)."""
+
+    kind: Literal["iri", "literal", "bnode"]
+    value: str
+    datatype: str | None = None
+    language: str | None = None
+
+    @classmethod
+    def iri(cls, value: str) -> "Term":
+        return cls("iri", value)
+
+    @classmethod
+    def literal(cls, value: str, datatype: str | None = None, language: str | None = None) -> "Term":
+        return cls("literal", value, datatype, language)
+
+    def n3(self) -> str:
+        """N-Triples syntax.
+
+        >>> Term.literal('say "hi"').n3()
+        '"say \\\\"hi\\\\""'
+        """
+        if self.kind == "iri":
+            return f"<{self.value}>"
+        if self.kind == "bnode":
+            return f"_:{self.value}"
+        escaped = (
+            self.value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+        )
+        if self.language:
+            return f'"{escaped}"@{self.language}'
+        if self.datatype and self.datatype != _XSD_STRING:
+            return f'"{escaped}"^^<{self.datatype}>'
+        return f'"{escaped}"'
+
+    def to_json(self) -> dict[str, str]:
+        """The SPARQL 1.1 Query Results JSON form of the term."""
+        if self.kind == "iri":
+            return {"type": "uri", "value": self.value}
+        if self.kind == "bnode":
+            return {"type": "bnode", "value": self.value}
+        out = {"type": "literal", "value": self.value}
+        if self.language:
+            out["xml:lang"] = self.language
+        elif self.datatype and self.datatype not in (_XSD_STRING, _RDF_LANGSTRING):
+            out["datatype"] = self.datatype
+        return out
+
+
+def compact(term: Term | None) -> str:
+    """A short human form: CURIEs for known namespaces, bare text for literals.
+
+    >>> compact(Term.iri("https://w3id.org/ketamine-kg/resource/ketamine"))
+    'kkr:ketamine'
+    """
+    if term is None:
+        return ""
+    if term.kind == "iri":
+        for prefix, ns in sorted(PREFIXES.items(), key=lambda kv: -len(kv[1])):
+            if term.value.startswith(ns) and term.value != ns:
+                return f"{prefix}:{term.value[len(ns):]}"
+        return term.value
+    if term.kind == "bnode":
+        return f"_:{term.value}"
+    return term.value
+
+
+@dataclass
+class QueryResult:
+    """What a query returned, with how it was cut."""
+
+    kind: Literal["select", "ask", "graph"]
+    variables: list[str] = field(default_factory=list)
+    rows: list[tuple[Term | None, ...]] = field(default_factory=list)
+    boolean: bool | None = None
+    truncated: bool = False
+    max_rows: int | None = None
+    elapsed_ms: float = 0.0
+
+    @property
+    def triples(self) -> list[tuple[Term, Term, Term]]:
+        """For a graph result, the rows are (subject, predicate, object)."""
+        return [row for row in self.rows if all(row)]  # type: ignore[misc]
+
+    def records(self) -> list[dict[str, str]]:
+        """Rows as dicts of compact strings, for tests and the viewer."""
+        return [{v: compact(t) for v, t in zip(self.variables, row) if t is not None} for row in self.rows]
+
+    def column(self, name: str) -> list[str]:
+        index = self.variables.index(name)
+        return [compact(row[index]) for row in self.rows]
+
+
+def _table(result: QueryResult) -> str:
+    if result.kind == "ask":
+        return "true" if result.boolean else "false"
+    headers = result.variables
+    cells = [[compact(t) for t in row] for row in result.rows]
+    widths = [max([len(h)] + [min(len(r[i]), 80) for r in cells]) for i, h in enumerate(headers)]
+
+    def clip(text: str, width: int) -> str:
+        text = " ".join(text.split())
+        return text if len(text) <= width else text[: width - 1] + "…"
+
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in cells:
+        lines.append("  ".join(clip(c, w).ljust(w) for c, w in zip(row, widths)).rstrip())
+    lines.append(f"({len(cells)} row{'s' if len(cells) != 1 else ''})")
+    return "\n".join(lines)
+
+
+def _markdown(result: QueryResult) -> str:
+    if result.kind == "ask":
+        return "true" if result.boolean else "false"
+
+    def cell(text: str) -> str:
+        return " ".join(text.split()).replace("|", "\\|")
+
+    lines = ["| " + " | ".join(result.variables) + " |", "|" + "---|" * len(result.variables)]
+    for row in result.rows:
+        lines.append("| " + " | ".join(cell(compact(t)) for t in row) + " |")
+    return "\n".join(lines)
+
+
+def _csv(result: QueryResult) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    if result.kind == "ask":
+        writer.writerow(["boolean"])
+        writer.writerow(["true" if result.boolean else "false"])
+    else:
+        writer.writerow(result.variables)
+        for row in result.rows:
+            writer.writerow(["" if t is None else (t.value if t.kind != "bnode" else f"_:{t.value}") for t in row])
+    return buffer.getvalue().rstrip("\n")
+
+
+def _json(result: QueryResult) -> str:
+    if result.kind == "ask":
+        return json.dumps({"head": {}, "boolean": bool(result.boolean)}, indent=1)
+    bindings = [
+        {v: t.to_json() for v, t in zip(result.variables, row) if t is not None} for row in result.rows
+    ]
+    return json.dumps({"head": {"vars": result.variables}, "results": {"bindings": bindings}}, indent=1, ensure_ascii=False)
+
+
+def _ntriples(result: QueryResult) -> str:
+    if result.kind == "graph":
+        return "\n".join(sorted(f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in result.triples))
+    raise ValueError("ntriples is for CONSTRUCT and DESCRIBE results; use table, csv, json or markdown")
+
+
+def render(result: QueryResult, fmt: str) -> str:
+    """``result`` in ``fmt`` (one of :data:`FORMATS`).
+
+    :raises ValueError: for an unknown format, or ntriples for a SELECT or ASK result.
+    """
+    renderers = {"table": _table, "csv": _csv, "json": _json, "markdown": _markdown, "ntriples": _ntriples}
+    if fmt not in renderers:
+        raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+    return renderers[fmt](result)
