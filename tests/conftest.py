@@ -1,0 +1,38 @@
+"""Shared fixtures: the project's real curated data and built graph, and a query worker on it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ketamine_kg import curation
+from ketamine_kg.engine import QueryWorker
+from ketamine_kg.layout import Layout, find_layout
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def layout() -> Layout:
+    return find_layout(ROOT)
+
+
+@pytest.fixture(scope="session")
+def curated(layout: Layout) -> curation.Curation:
+    return curation.load(layout.curated)
+
+
+@pytest.fixture(scope="session")
+def worker(layout: Layout):
+    with QueryWorker(layout.graph_file("nt")) as w:
+        yield w
+
+
+@pytest.fixture()
+def project_copy(tmp_path: Path, layout: Layout) -> Layout:
+    """A throwaway copy of the project's knowledge folders, to break and rebuild."""
+    for name in ("ontology", "graph", "queries"):
+        shutil.copytree(layout.root / name, tmp_path / name)
+    return Layout(tmp_path)
