@@ -163,6 +163,23 @@ def query(name: str | None, params: tuple[str, ...], query_file: Path | None, fm
         click.echo(note, err=True)
 
 
+@cli.command()
+@ROOT_OPTION
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8501, show_default=True)
+def viewer(root: Path | None, host: str, port: int) -> None:
+    """Start the Streamlit explorer on the embedded store (building the graph first if missing).
+
+    \b
+    Examples:
+      ketamine-kg viewer
+      ketamine-kg viewer --port 8600
+    """
+    from .viewer.serve import run_viewer
+
+    raise _Exit(run_viewer(root, host, port), "the viewer stopped with an error")
+
+
 class _Exit(KetamineKGError):
     def __init__(self, code: int, message: str) -> None:
         super().__init__(message)
@@ -174,6 +191,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cli.main(args=argv, prog_name="ketamine-kg", standalone_mode=False)
         return 0
+    except _Exit as exc:
+        if exc.exit_code:
+            click.echo(f"ketamine-kg: error: {exc}", err=True)
+        return exc.exit_code
     except KetamineKGError as exc:
         click.echo(f"ketamine-kg: error: {' '.join(str(exc).split())}", err=True)
         return exc.exit_code

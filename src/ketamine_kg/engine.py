@@ -8,7 +8,9 @@ past it. Trusted queries (the build's rules, the checks) run in-process with :fu
 from __future__ import annotations
 
 import multiprocessing as mp
+import sys
 import threading
+import types
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -170,7 +172,15 @@ class QueryWorker:
         ctx = mp.get_context("spawn")  # fork is unsafe in threaded hosts such as Streamlit
         parent, child = ctx.Pipe()
         proc = ctx.Process(target=_serve, args=(child, str(self.graph)), daemon=True, name="ketamine-kg-query")
-        proc.start()
+        # A spawned child re-runs the parent's __main__ file. Under Streamlit that file is the page
+        # script, which must not run again in the worker; the worker needs nothing from __main__.
+        main = sys.modules.get("__main__")
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            proc.start()
+        finally:
+            if main is not None:
+                sys.modules["__main__"] = main
         child.close()
         if not parent.poll(_STARTUP_TIMEOUT):
             proc.kill()

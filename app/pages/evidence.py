@@ -1,0 +1,5 @@
+"""The Evidence page: a thin script; the page lives in ketamine_kg.viewer.pages.evidence."""
+
+from ketamine_kg.viewer.pages import evidence
+
+evidence()

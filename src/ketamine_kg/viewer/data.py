@@ -1,0 +1,213 @@
+"""Cached loaders for the viewer: one query worker and one projection per server process."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from ..analysis import Projection, project
+from ..catalogue import NamedQuery, load_catalogue
+from ..engine import Limits, QueryWorker
+from ..layout import Layout, find_layout
+from ..results import QueryResult, Term, compact
+
+__all__ = [
+    "DISCLAIMER",
+    "Details",
+    "entity_details",
+    "get_catalogue",
+    "get_layout",
+    "get_projection",
+    "get_worker",
+    "graph_path",
+    "member_choices",
+]
+
+DISCLAIMER = (
+    "**Research and education resource, not medical advice.** ketamine-kg summarises published "
+    "sources; it is not a clinical guideline. Decisions about treatment belong with a qualified clinician."
+)
+#: The same limits as the command line's defaults.
+USER_LIMITS = Limits(timeout=30, max_rows=10_000)
+
+
+@st.cache_resource(show_spinner=False)
+def get_layout() -> Layout:
+    return find_layout()
+
+
+def graph_path() -> Path:
+    """The graph the viewer serves: ``$KETAMINE_KG_GRAPH`` or the project's built N-Triples."""
+    override = os.environ.get("KETAMINE_KG_GRAPH")
+    return Path(override) if override else get_layout().graph_file("nt")
+
+
+@st.cache_resource(show_spinner="Loading the graph…")
+def get_worker(path: str) -> QueryWorker:
+    if not Path(path).is_file():
+        from ..build import build
+
+        build(get_layout())  # a fresh checkout without built files builds them once
+    return QueryWorker(Path(path))
+
+
+@st.cache_resource(show_spinner="Projecting the graph…")
+def get_projection(path: str) -> Projection:
+    return project(get_worker(path))
+
+
+@st.cache_resource(show_spinner=False)
+def get_catalogue() -> dict[str, NamedQuery]:
+    return load_catalogue(get_layout().queries)
+
+
+_MEMBERS = """
+SELECT ?class ?item ?label WHERE { ?item a ?class ; rdfs:label ?label . } ORDER BY LCASE(?label)
+"""
+
+
+@st.cache_data(show_spinner=False)
+def member_choices(path: str, class_curie: str) -> list[tuple[str, str]]:
+    """(CURIE, label) of every member of a class, for parameter choices."""
+    from ..catalogue import expand
+
+    result = get_worker(path).run(_MEMBERS, {"class": Term.iri(expand(class_curie))}, USER_LIMITS)
+    seen, out = set(), []
+    for row in result.records():
+        if row["item"] not in seen:
+            seen.add(row["item"])
+            out.append((row["item"], row["label"]))
+    return out
+
+
+_OUTGOING = """
+SELECT ?entity ?p ?pLabel ?o ?oLabel WHERE {
+  ?entity ?p ?o .
+  OPTIONAL { ?p rdfs:label ?pLabel }
+  OPTIONAL { ?o rdfs:label ?oLabel }
+} ORDER BY ?p ?o
+"""
+_INCOMING = """
+SELECT ?entity ?s ?sLabel ?p ?pLabel WHERE {
+  ?s ?p ?entity .
+  OPTIONAL { ?s rdfs:label ?sLabel }
+  OPTIONAL { ?p rdfs:label ?pLabel }
+} ORDER BY ?p ?s LIMIT 500
+"""
+
+
+@dataclass
+class Details:
+    """What the detail panel shows for one entity."""
+
+    curie: str
+    iri: str
+    label: str
+    properties: list[dict[str, str]]
+    incoming: list[dict[str, str]]
+    links: list[tuple[str, str]]  #: (text, URL): PubMed, DOI, label pages, registries
+    sources: list["SourceLink"]  #: what the entity cites, each with its own links
+
+
+def _link_for(predicate: str, value: Term) -> tuple[str, str] | None:
+    """The outside page a property value points to, if it has one."""
+    from ..vocabulary import XREF_PREFIXES
+
+    text = value.value
+    if value.kind == "iri" and predicate in ("rdfs:seeAlso", "skos:exactMatch", "skos:closeMatch"):
+        return (text, text)
+    if predicate == "kk:pmid":
+        return (f"PubMed {text}", f"https://pubmed.ncbi.nlm.nih.gov/{text}/")
+    if predicate == "kk:doi":
+        return (f"doi:{text}", f"https://doi.org/{text}")
+    if predicate == "kk:nct":
+        return (text, f"https://clinicaltrials.gov/study/{text}")
+    if predicate == "kk:readAt":
+        return ("page read", text)
+    if predicate in ("oboInOwl:hasDbXref", "kk:curie") and ":" in text:
+        prefix, local = text.split(":", 1)
+        if prefix in XREF_PREFIXES:
+            return (text, XREF_PREFIXES[prefix][1].format(local))
+    return None
+
+
+_SOURCES = """
+SELECT ?entity ?source ?title ?year ?pmid ?doi ?nct ?url ?verified WHERE {
+  ?entity kk:source ?source .
+  ?source rdfs:label ?title .
+  OPTIONAL { ?source kk:year ?year }
+  OPTIONAL { ?source kk:pmid ?pmid }
+  OPTIONAL { ?source kk:doi ?doi }
+  OPTIONAL { ?source kk:nct ?nct }
+  OPTIONAL { ?source kk:readAt ?url }
+  OPTIONAL { ?source kk:verified ?verified }
+} ORDER BY ?year ?title
+"""
+
+
+@dataclass
+class SourceLink:
+    """One cited source as the detail panel lists it."""
+
+    curie: str
+    title: str
+    year: str
+    verified: bool
+    links: list[tuple[str, str]]
+
+
+def _sources_of(worker: QueryWorker, binding: dict[str, Term]) -> list[SourceLink]:
+    out: list[SourceLink] = []
+    for row in worker.run(_SOURCES, binding, USER_LIMITS).records():
+        links = []
+        for key, predicate in (("pmid", "kk:pmid"), ("doi", "kk:doi"), ("nct", "kk:nct"), ("url", "kk:readAt")):
+            if key in row:
+                link = _link_for(predicate, Term.literal(row[key]))
+                if link:
+                    links.append(link)
+        out.append(SourceLink(
+            curie=row["source"], title=row["title"], year=row.get("year", ""),
+            verified=row.get("verified", "true") == "true", links=links,
+        ))
+    return out
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def entity_details(path: str, curie: str) -> Details | None:
+    """Every property of one entity, the statements pointing at it, and its outside links."""
+    from ..catalogue import expand
+
+    worker = get_worker(path)
+    iri = expand(curie)
+    binding = {"entity": Term.iri(iri)}
+    out: QueryResult = worker.run(_OUTGOING, binding, USER_LIMITS)
+    if not out.rows:
+        return None
+    props, links, label = [], [], compact(Term.iri(iri))
+    index = {v: i for i, v in enumerate(out.variables)}
+    for row in out.rows:
+        p, o = row[index["p"]], row[index["o"]]
+        p_text = compact(p)
+        if p_text == "rdfs:label" and o is not None:
+            label = o.value
+        p_label = row[index["pLabel"]]
+        o_label = row[index["oLabel"]]
+        props.append({
+            "property": p_label.value if p_label else p_text,
+            "value": o_label.value if o_label else compact(o),
+            "id": compact(o) if o is not None and o.kind == "iri" else "",
+        })
+        link = _link_for(p_text, o) if o is not None else None
+        if link:
+            links.append(link)
+    incoming = [
+        {"statement": r.get("sLabel", r.get("s", "")), "via": r.get("pLabel", r.get("p", "")), "id": r.get("s", "")}
+        for r in worker.run(_INCOMING, binding, USER_LIMITS).records()
+    ]
+    return Details(
+        curie=compact(Term.iri(iri)), iri=iri, label=label, properties=props, incoming=incoming, links=links,
+        sources=_sources_of(worker, binding),
+    )

@@ -1,0 +1,42 @@
+"""Start the explorer: build the graph if it is missing, then run Streamlit on the app folder."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+from ..errors import UsageError
+from ..layout import find_layout
+
+__all__ = ["run_viewer"]
+
+
+def run_viewer(root: Path | None, host: str, port: int) -> int:
+    """Run ``streamlit run app/streamlit_app.py`` until it stops; return its exit code.
+
+    :raises UsageError: if the viewer extra is not installed or the app folder is missing.
+    """
+    # Look the packages up without importing them: importing streamlit outside a running app
+    # prints a warning the user cannot act on.
+    if any(importlib.util.find_spec(name) is None for name in ("streamlit", "streamlit_agraph", "plotly", "pandas")):
+        raise UsageError("the viewer needs its extra: python -m pip install -e '.[viewer]'")
+    layout = find_layout(root)
+    app = layout.root / "app" / "streamlit_app.py"
+    if not app.is_file():
+        raise UsageError(f"viewer app not found: {app}")
+    if not layout.graph_file("nt").is_file():
+        from ..build import build
+
+        build(layout)
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(app),
+        "--server.address", host, "--server.port", str(port),
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+    ]
+    print(f"ketamine-kg explorer on http://{'localhost' if host == '127.0.0.1' else host}:{port}", flush=True)
+    try:
+        return subprocess.call(command, cwd=layout.root)
+    except KeyboardInterrupt:
+        return 0

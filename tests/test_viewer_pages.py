@@ -1,0 +1,138 @@
+"""Every explorer page, run headless with Streamlit's AppTest: it loads, and widgets change it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit", reason="the viewer extra is not installed")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+APP = Path(__file__).resolve().parents[1] / "app"
+PAGES = sorted(p.stem for p in (APP / "pages").glob("*.py"))
+
+
+def load(page: str, **query: str) -> AppTest:
+    at = AppTest.from_file(str(APP / "pages" / f"{page}.py"), default_timeout=90)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def text_of(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [s.value for s in at.subheader]
+    parts += [w.value for w in at.warning] + [e.value for e in at.error]
+    return "\n".join(str(p) for p in parts)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_loads_with_the_disclaimer(page: str) -> None:
+    at = load(page)
+    assert at.title[0].value
+    assert any("not medical advice" in i.value for i in at.info)
+
+
+def test_pages_are_all_in_the_navigation() -> None:
+    entry = (APP / "streamlit_app.py").read_text(encoding="utf-8")
+    for page in PAGES:
+        assert f'"pages/{page}.py"' in entry
+
+
+def test_explore_filters_change_what_is_drawn() -> None:
+    at = load("explore")
+    before = text_of(at)
+    at.select_slider(key="min_rank").set_value(5).run()
+    after = text_of(at)
+    assert before != after
+    at.multiselect(key="kinds").set_value(["drug form"]).run()
+    assert "5 nodes" in text_of(at)
+
+
+def test_explore_search_opens_the_detail_panel() -> None:
+    at = load("explore")
+    at.text_input(key="search").input("Spravato").run()
+    assert not at.exception
+    assert "esketamine nasal spray (Spravato)" in [s.value for s in at.subheader]
+    assert at.query_params["entity"] == ["kkr:esketamine-nasal-spray"] or at.query_params["entity"] == "kkr:esketamine-nasal-spray"
+
+
+def test_explore_unknown_search_says_so() -> None:
+    at = load("explore")
+    at.text_input(key="search").input("no-such-thing-zzz").run()
+    assert any("No label or synonym" in w.value for w in at.warning)
+
+
+def test_explore_link_reopens_the_entity() -> None:
+    at = load("explore", entity="kkr:ketamine", kinds="drug form,condition", max="30")
+    assert "ketamine" in [s.value for s in at.subheader]
+    assert at.multiselect(key="kinds").value == ["drug form", "condition"]
+
+
+def test_ask_answers_and_parameters_change_the_answer() -> None:
+    at = load("ask", question="risks-of-drug")
+    first = at.dataframe[0].value
+    assert len(first) > 0
+    at.selectbox(key="param-risks-of-drug-drug").set_value("kkr:ketamine").run()
+    second = at.dataframe[0].value
+    assert set(second["formLabel"]) != set(first["formLabel"])
+
+
+def test_ask_chart_for_evidence_question() -> None:
+    at = load("ask", question="evidence-by-condition")
+    assert at.dataframe and len(at.dataframe[0].value) > 5
+    assert at.get("plotly_chart")
+
+
+def test_sparql_error_is_shown_inline_and_the_page_keeps_working() -> None:
+    at = load("sparql")
+    at.text_area(key="sparql-editor").input("SELECT * WHERE { ?s ?p").run()
+    at.button(key="run").click().run()
+    assert any("malformed SPARQL" in e.value for e in at.error)
+    at.text_area(key="sparql-editor").input("SELECT ?s WHERE { ?s a <https://w3id.org/ketamine-kg/ontology#Drug> }").run()
+    at.button(key="run").click().run()
+    assert not at.error and len(at.dataframe[0].value) >= 5
+
+
+def test_sparql_refuses_updates_and_service() -> None:
+    at = load("sparql")
+    at.text_area(key="sparql-editor").input("INSERT DATA { <urn:a> <urn:b> <urn:c> }").run()
+    at.button(key="run").click().run()
+    assert any("refused" in e.value for e in at.error)
+
+
+def test_sparql_link_runs_its_query() -> None:
+    at = load("sparql", sparql="ASK { ?s ?p ?o }")
+    assert any(m.value == "yes" for m in at.metric)
+
+
+def test_evidence_condition_changes_both_columns() -> None:
+    at = load("evidence")
+    first = [len(d.value) for d in at.dataframe]
+    at.selectbox(key="evidence-condition").set_value("kkr:post-traumatic-stress-disorder").run()
+    second = [len(d.value) for d in at.dataframe]
+    assert first != second
+
+
+def test_ontology_shows_the_hierarchy_and_properties() -> None:
+    at = load("ontology")
+    body = text_of(at)
+    assert "therapeutic-use claim" in body and "approved-use claim" in body
+    assert "kk:drug" in set(at.dataframe[0].value["property"])
+
+
+def test_paths_change_with_the_endpoints() -> None:
+    at = load("paths")
+    before = text_of(at)
+    at.selectbox(key="to").set_value("kkr:alcohol-use-disorder").run()
+    after = text_of(at)
+    assert before != after and "alcohol use disorder" in after
+
+
+def test_downloads_offer_every_format() -> None:
+    at = load("downloads")
+    labels = [b.label for b in at.get("download_button")]
+    for name in ("ketamine-kg.nt", "ketamine-kg.ttl", "ketamine-kg.owl", "ketamine-kg.jsonld"):
+        assert any(name in label for label in labels)
