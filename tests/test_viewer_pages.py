@@ -136,3 +136,21 @@ def test_downloads_offer_every_format() -> None:
     labels = [b.label for b in at.get("download_button")]
     for name in ("ketamine-kg.nt", "ketamine-kg.ttl", "ketamine-kg.owl", "ketamine-kg.jsonld"):
         assert any(name in label for label in labels)
+
+
+@pytest.mark.parametrize("question", ["regulatory-timeline", "evidence-by-condition"])
+def test_ask_draws_a_chart_where_it_fits(question: str) -> None:
+    at = load("ask", question=question)
+    assert at.get("plotly_chart"), f"{question} has no chart"
+
+
+@pytest.mark.parametrize("question", ["treats-edges", "condition-hierarchy", "entity-neighbourhood"])
+def test_ask_draws_a_graph_where_it_fits(question: str) -> None:
+    at = load("ask", question=question)
+    drawn = at.get("component_instance")  # the graph component; table-only questions have none
+    assert len(drawn) == 1, f"{question} has no graph"
+    assert '\\"nodes\\": [{' in drawn[0].proto.json_args, "the graph has no nodes"
+
+
+def test_ask_table_question_draws_no_graph() -> None:
+    assert not load("ask", question="approved-uses").get("component_instance")

@@ -230,8 +230,52 @@ def _show_result(result: QueryResult, *, view: str = "table", key: str = "result
         return
     st.caption(f"{len(frame)} row(s)")
     st.dataframe(frame, hide_index=True, width="stretch")
+    if frame.empty:
+        return
     if view == "chart" and {"conditionLabel", "drugLabel", "bestEvidenceRank"} <= set(frame.columns):
         _evidence_chart(frame)
+    elif view == "timeline" and {"date", "agencyLabel", "drugLabel"} <= set(frame.columns):
+        _timeline_chart(frame)
+    elif view in ("graph", "tree"):
+        _rows_graph(result, tree=view == "tree")
+
+
+def _rows_graph(result: QueryResult, *, tree: bool) -> None:
+    """Draw a SELECT answer as a graph: an edge between the first two IRI columns of each row,
+    named by its ``relation`` column if it has one; ``xLabel`` columns name the nodes.
+    A tree (``condition``/``parent``) is drawn child -> parent."""
+    import networkx as nx
+
+    records = result.records()
+    columns = ("condition", "parent") if tree else tuple(
+        v for v in result.variables
+        if v != "relation" and any(row[result.variables.index(v)] is not None and row[result.variables.index(v)].kind == "iri"
+                                   for row in result.rows)
+    )[:2]
+    if len(columns) < 2:
+        return
+    a, b = columns
+    g = nx.MultiDiGraph()
+    for row in records:
+        if a not in row or b not in row:
+            continue
+        for node in (a, b):
+            g.add_node(row[node], label=row.get(f"{node}Label", row.get("label", row[node]) if node == a else row[node]),
+                       kind="condition" if tree or node == "condition" else "drug form" if node == "drug" else "other")
+        g.add_edge(row[a], row[b], relation=row.get("relation", "narrower than" if tree else ""))
+    if g.number_of_nodes():
+        draw(g, height=460)
+
+
+def _timeline_chart(frame: pd.DataFrame) -> None:
+    import plotly.express as px
+
+    plot = frame.assign(when=pd.to_datetime(frame["date"], errors="coerce")).dropna(subset=["when"])
+    figure = px.scatter(plot, x="when", y="agencyLabel", color="drugLabel", hover_data=[c for c in ("indication",) if c in plot],
+                        labels={"when": "approval date", "agencyLabel": "agency", "drugLabel": "drug form"})
+    figure.update_traces(marker={"size": 14})
+    figure.update_layout(height=160 + 40 * plot["agencyLabel"].nunique())
+    st.plotly_chart(figure, width="stretch")
 
 
 def _triples_graph(result: QueryResult) -> None:
