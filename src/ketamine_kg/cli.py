@@ -163,6 +163,32 @@ def query(name: str | None, params: tuple[str, ...], query_file: Path | None, fm
         click.echo(note, err=True)
 
 
+@cli.command("diff")
+@click.argument("old")
+@click.argument("new")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
+@ROOT_OPTION
+def diff_command(old: str, new: str, fmt: str, root: Path | None) -> None:
+    """List the claims added, removed and changed between two versions of the graph.
+
+    Compares by record, not by triple: each changed therapeutic-use claim with the fields that
+    changed (drug, condition, evidence level, status, sources...) old -> new; then counts and ids
+    for sources, approvals, adverse-effect associations and alternatives, and the triple counts.
+    OLD and NEW are graph files (.nt, .ttl, .owl, .jsonld) or git:REF, meaning
+    graph/ketamine-kg.nt at that git revision (git:REF:PATH for another file), or "empty".
+
+    \b
+    Examples:
+      ketamine-kg diff git:HEAD graph/ketamine-kg.nt
+      ketamine-kg diff git:v0.1.0 graph/ketamine-kg.nt --format markdown
+      ketamine-kg diff empty graph/ketamine-kg.nt --format markdown
+      ketamine-kg diff old/ketamine-kg.ttl graph/ketamine-kg.jsonld --format json
+    """
+    from .diff import diff_cli
+
+    click.echo(diff_cli(old, new, fmt, root))
+
+
 @cli.command()
 @ROOT_OPTION
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
