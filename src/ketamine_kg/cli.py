@@ -189,6 +189,39 @@ def diff_command(old: str, new: str, fmt: str, root: Path | None) -> None:
     click.echo(diff_cli(old, new, fmt, root))
 
 
+@cli.command("export")
+@click.option("--format", "fmt", required=True, metavar="FORMAT",
+              help="turtle, ntriples, rdfxml, jsonld, trig, nquads, graphml, gexf, neo4j (folder) or kgx (folder).")
+@click.option("--output", "-o", type=click.Path(path_type=Path), default=None,
+              help="File to write (folder for neo4j and kgx); default: standard output.")
+@ROOT_OPTION
+def export_command(fmt: str, output: Path | None, root: Path | None) -> None:
+    """Export the graph for other tools: RDF, RDF with named graphs, or a property graph.
+
+    trig and nquads keep provenance in three named graphs (ontology, curated, inferred); graphml,
+    gexf, neo4j and kgx turn claims into nodes plus direct drug -> condition edges that carry the
+    evidence level, status, direction and sources. The same bytes on every run; files are written
+    beside the target and renamed into place. An existing --output folder must be empty or hold
+    only an earlier export of the same format.
+
+    \b
+    Examples:
+      ketamine-kg export --format trig --output ketamine-kg.trig
+      ketamine-kg export --format rdfxml > ketamine-kg.owl
+      ketamine-kg export --format graphml -o ketamine-kg.graphml
+      ketamine-kg export --format neo4j --output neo4j-import/
+      ketamine-kg export --format kgx --output kgx/
+    """
+    from .export import export as run_export
+    from .layout import find_layout
+
+    result = run_export(find_layout(root), fmt, output)
+    if result.data is not None:
+        click.get_binary_stream("stdout").write(result.data)
+    for path in result.written:
+        click.echo(f"wrote {path}")
+
+
 @cli.command()
 @ROOT_OPTION
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
