@@ -154,3 +154,12 @@ def test_ask_draws_a_graph_where_it_fits(question: str) -> None:
 
 def test_ask_table_question_draws_no_graph() -> None:
     assert not load("ask", question="approved-uses").get("component_instance")
+
+
+def test_downloads_offer_the_exports_for_other_tools() -> None:
+    at = load("downloads")
+    at.button(key="prepare-exports").click().run()
+    labels = [b.label for b in at.get("download_button")]
+    for name in ("ketamine-kg.trig", "ketamine-kg.nq", "ketamine-kg.graphml", "ketamine-kg.gexf",
+                 "ketamine-kg-neo4j.zip", "ketamine-kg-kgx.zip"):
+        assert any(name in label for label in labels), name

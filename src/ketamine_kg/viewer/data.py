@@ -24,6 +24,7 @@ __all__ = [
     "get_worker",
     "graph_path",
     "member_choices",
+    "tool_exports",
 ]
 
 DISCLAIMER = (
@@ -211,3 +212,28 @@ def entity_details(path: str, curie: str) -> Details | None:
         curie=compact(Term.iri(iri)), iri=iri, label=label, properties=props, incoming=incoming, links=links,
         sources=_sources_of(worker, binding),
     )
+
+
+@st.cache_data(show_spinner="Preparing the exports…", max_entries=1)
+def tool_exports(root: str) -> dict[str, tuple[str, bytes, str]]:
+    """Every export for other tools: format -> (file name, bytes, MIME type); folders as zip files."""
+    import io
+    import zipfile
+
+    from ..export import MULTI_FILE_FORMATS, export_bytes, export_files, split_provenance
+
+    layout = Layout(Path(root))
+    split = split_provenance(layout)
+    out: dict[str, tuple[str, bytes, str]] = {}
+    singles = {"trig": ("ketamine-kg.trig", "application/trig"), "nquads": ("ketamine-kg.nq", "application/n-quads"),
+               "graphml": ("ketamine-kg.graphml", "application/graphml+xml"), "gexf": ("ketamine-kg.gexf", "application/xml")}
+    for fmt, (name, mime) in singles.items():
+        out[fmt] = (name, export_bytes(layout, fmt, split), mime)
+    for fmt in MULTI_FILE_FORMATS:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, content in sorted(export_files(layout, fmt, split).items()):
+                # A fixed timestamp keeps the archive the same bytes on every run.
+                archive.writestr(zipfile.ZipInfo(f"ketamine-kg-{fmt}/{name}", date_time=(2026, 1, 1, 0, 0, 0)), content)
+        out[fmt] = (f"ketamine-kg-{fmt}.zip", buffer.getvalue(), "application/zip")
+    return out

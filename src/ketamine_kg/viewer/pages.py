@@ -485,4 +485,19 @@ def downloads() -> None:
         file = layout.ontology_dir / name
         if file.is_file():
             st.download_button(f"ontology/{name}", file.read_bytes(), name, key=f"dl-{name}")
+    st.subheader("For other tools")
+    st.markdown("Named graphs that keep provenance apart (ontology, curated, inferred), and property graphs in "
+                "which each claim keeps its evidence level, status, direction and sources "
+                "(the same files as `ketamine-kg export`).")
+    from ..export import FORMATS
+
+    if st.button("Prepare TriG, N-Quads, GraphML, GEXF, Neo4j and KGX files", key="prepare-exports") or st.session_state.get("exports-ready"):
+        st.session_state["exports-ready"] = True
+        try:
+            exports = data.tool_exports(str(layout.root))
+        except KetamineKGError as exc:
+            _show_error(exc)
+            return
+        for fmt, (name, content, mime) in exports.items():
+            st.download_button(f"{name} — {FORMATS[fmt]}", content, name, mime, key=f"dl-export-{fmt}")
 
