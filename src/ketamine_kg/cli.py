@@ -136,14 +136,17 @@ def list_queries(root: Path | None) -> None:
 @click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE", help="Bind a parameter (repeatable).")
 @click.option("--file", "query_file", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Run the SPARQL in this file.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "markdown", "ntriples"]), default="table", show_default=True)
-@click.option("--graph", "graph_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Query this N-Triples/Turtle file instead of graph/ketamine-kg.nt.")
+@click.option("--graph", "graph_file", type=click.Path(dir_okay=False), default=None,
+              help="Query this N-Triples/Turtle file instead of graph/ketamine-kg.nt; with --endpoint, the named "
+                   "graph IRI (default: the one 'load' writes; 'default' for the server's default graph).")
+@click.option("--endpoint", default=None, metavar="URL",
+              help="Send the query to this SPARQL server (SPARQL 1.1 Protocol) instead of the embedded store.")
 @TIMEOUT_OPTION
 @MAX_ROWS_OPTION
 @ROOT_OPTION
-def query(name: str | None, params: tuple[str, ...], query_file: Path | None, fmt: str, graph_file: Path | None,
-          timeout: float, max_rows: int, root: Path | None) -> None:
-    """Run a named query, or any SPARQL file, on the embedded store.
+def query(name: str | None, params: tuple[str, ...], query_file: Path | None, fmt: str, graph_file: str | None,
+          endpoint: str | None, timeout: float, max_rows: int, root: Path | None) -> None:
+    """Run a named query, or any SPARQL file, on the embedded store (or a server with --endpoint).
 
     Parameters are bound as RDF terms, never pasted into the query. Queries are read-only
     (updates, LOAD and SERVICE are refused), stopped at --timeout and cut at --max-rows.
@@ -154,13 +157,78 @@ def query(name: str | None, params: tuple[str, ...], query_file: Path | None, fm
       ketamine-kg query alternatives-for-condition --param condition=post-traumatic-stress-disorder
       ketamine-kg query entity-neighbourhood -p entity=kkr:ketamine --format ntriples
       ketamine-kg query --file my-question.rq --format csv
+      ketamine-kg query risks-of-drug -p drug=ketamine --endpoint http://127.0.0.1:7878/query
     """
-    from .queries import run_query_cli
+    if endpoint is not None:
+        from .remote import run_remote_query_cli
 
-    output, note = run_query_cli(name, params, query_file, fmt, graph_file, timeout, max_rows, root)
+        output, note = run_remote_query_cli(name, params, query_file, fmt, endpoint, graph_file, timeout, max_rows, root)
+    else:
+        from .queries import run_query_cli
+
+        output, note = run_query_cli(name, params, query_file, fmt, Path(graph_file) if graph_file else None,
+                                     timeout, max_rows, root)
     click.echo(output)
     if note:
         click.echo(note, err=True)
+
+
+@cli.command("load")
+@click.option("--endpoint", required=True, metavar="URL", help="The server's SPARQL query endpoint (or an Oxigraph root URL).")
+@click.option("--graph", "graph_iri", default=None, metavar="IRI", help="Named graph to replace (default: https://w3id.org/ketamine-kg/graph).")
+@click.option("--protocol", type=click.Choice(["gsp", "update"]), default="gsp", show_default=True,
+              help="Upload by Graph Store Protocol PUT, or by one SPARQL INSERT DATA.")
+@click.option("--gsp-url", default=None, metavar="URL", help="Graph Store endpoint, if not derived from --endpoint.")
+@click.option("--update-url", default=None, metavar="URL", help="SPARQL Update endpoint, if not derived from --endpoint.")
+@click.option("--file", "graph_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Load this N-Triples/Turtle file instead of graph/ketamine-kg.nt.")
+@click.option("--timeout", type=float, default=300.0, show_default=True, help="Give up on any one request after this many seconds.")
+@ROOT_OPTION
+def load_command(endpoint: str, graph_iri: str | None, protocol: str, gsp_url: str | None, update_url: str | None,
+                 graph_file: Path | None, timeout: float, root: Path | None) -> None:
+    """Load the built graph into a named graph on a SPARQL server, replacing it; verify by count.
+
+    The file goes into a staging graph first, is counted, then moved over the target in one
+    update, and the target is counted again; a failed or short load exits 8 and leaves no
+    partial graph in place of the target. Loading twice leaves one copy. For Oxigraph give the
+    server's root or /query URL (/update and /store are derived); for others, the query URL and,
+    if they differ, --update-url and --gsp-url.
+
+    \b
+    Examples:
+      ketamine-kg load --endpoint http://127.0.0.1:7878
+      ketamine-kg load --endpoint http://localhost:3030/ds --graph https://example.org/kg --protocol update
+    """
+    from .layout import find_layout
+    from .remote import DEFAULT_GRAPH, Endpoint, load_graph
+
+    urls = Endpoint.parse(endpoint, update=update_url, gsp=gsp_url)
+    report = load_graph(urls, graph_file or find_layout(root).graph_file("nt"), graph_iri or DEFAULT_GRAPH, protocol, timeout)
+    click.echo(report.text(urls.query))
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=7878, show_default=True)
+@click.option("--timeout-s", type=float, default=30.0, show_default=True, help="Stop each query after this many seconds.")
+@click.option("--location", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Keep the server's store in this folder (reused while the graph is unchanged); default: a temporary one.")
+@ROOT_OPTION
+def serve_command(host: str, port: int, timeout_s: float, location: Path | None, root: Path | None) -> None:
+    """Serve the graph read-only over SPARQL (an Oxigraph server behind a guard) until Ctrl-C.
+
+    Queries go to http://HOST:PORT/query (SPARQL 1.1 Protocol, GET or POST); updates, LOAD and
+    SERVICE are refused with HTTP 400 before the server sees them.
+
+    \b
+    Examples:
+      ketamine-kg serve
+      ketamine-kg serve --port 7900 --timeout-s 10 --location ~/.cache/ketamine-kg-store
+      ketamine-kg query approved-uses --endpoint http://127.0.0.1:7878/query
+    """
+    from .server import serve
+
+    raise _Exit(serve(root, host, port, timeout_s, location), "the server stopped with an error")
 
 
 @cli.command("diff")
@@ -226,15 +294,25 @@ def export_command(fmt: str, output: Path | None, root: Path | None) -> None:
 @ROOT_OPTION
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8501, show_default=True)
-def viewer(root: Path | None, host: str, port: int) -> None:
+@click.option("--endpoint", default=None, metavar="URL", help="Explore a SPARQL server instead of the embedded store.")
+def viewer(root: Path | None, host: str, port: int, endpoint: str | None) -> None:
     """Start the Streamlit explorer on the embedded store (building the graph first if missing).
 
     \b
     Examples:
       ketamine-kg viewer
       ketamine-kg viewer --port 8600
+      ketamine-kg viewer --endpoint http://127.0.0.1:7878/query
     """
     from .viewer.serve import run_viewer
+
+    if endpoint is not None:
+        import os
+
+        from .remote import Endpoint
+
+        Endpoint.parse(endpoint)  # a bad URL fails here, not in the browser
+        os.environ["KETAMINE_KG_ENDPOINT"] = endpoint  # read by viewer/data.py:get_worker in the Streamlit process
 
     raise _Exit(run_viewer(root, host, port), "the viewer stopped with an error")
 
@@ -268,6 +346,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # a bug, not the user's mistake: still one line, and a way to report it
+        where = f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:300]
+        click.echo(f"ketamine-kg: error: unexpected failure ({where}); please report it with the command you ran", err=True)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -48,6 +48,11 @@ def graph_path() -> Path:
 
 @st.cache_resource(show_spinner="Loading the graph…")
 def get_worker(path: str) -> QueryWorker:
+    endpoint = os.environ.get("KETAMINE_KG_ENDPOINT")
+    if endpoint:  # a SPARQL server instead of the embedded store (ketamine-kg viewer --endpoint URL)
+        from ..remote import RemoteWorker
+
+        return RemoteWorker(endpoint, os.environ.get("KETAMINE_KG_ENDPOINT_GRAPH"))  # type: ignore[return-value]
     if not Path(path).is_file():
         from ..build import build
 

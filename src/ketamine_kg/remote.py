@@ -1,0 +1,797 @@
+"""A client for SPARQL servers: queries over the SPARQL 1.1 Protocol, loading over the Graph Store Protocol.
+
+Queries sent to a server are checked by :func:`~ketamine_kg.sparql_guard.check_read_only` first,
+exactly as on the embedded store. The protocol has no way to pass pre-bound variables, so a
+named query's parameters travel as a ``VALUES`` block at the head of its WHERE clause, each term
+written by :func:`sparql_term` (IRIs validated, literals fully escaped; nothing a user types is
+pasted as SPARQL). That is equivalent to the embedded store's substitution only for some query
+shapes; :func:`check_prebinding` proves it for each query and parameter, and refuses otherwise
+(see its docstring for the rule).
+
+Servers cut answers in ways that look complete: Oxigraph's server, stopped at ``--timeout-s``,
+answers HTTP 200 and then stops mid-JSON; Virtuoso stops at 10,000 rows (``ResultSetMaxRows``)
+without saying so. The first is detected by parsing the whole answer strictly (a cut answer is
+an error, never a shorter table); the second is flagged as a warning on the result.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.client
+import json
+import re
+import socket
+import ssl
+import time
+import urllib.parse
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from .engine import Limits, from_ox, load_store
+from .errors import EndpointError, QueryError, QueryRefused, QueryTimeout, UsageError
+from .results import QueryResult, Term, render
+from .sparql_guard import _TOKEN, check_read_only, keywords  # the guard's lexer, so both read a query alike
+from .vocabulary import PREFIXES
+
+__all__ = [
+    "DEFAULT_GRAPH",
+    "Endpoint",
+    "LoadReport",
+    "RemoteResult",
+    "RemoteWorker",
+    "check_prebinding",
+    "count_triples",
+    "load_graph",
+    "parse_results_json",
+    "prebind",
+    "run_remote_query_cli",
+    "sparql_term",
+]
+
+#: The named graph ``load`` writes and ``query --endpoint`` reads unless told otherwise.
+DEFAULT_GRAPH = "https://w3id.org/ketamine-kg/graph"
+#: ``--graph default`` means the server's own default graph (no ``default-graph-uri`` is sent).
+SERVER_DEFAULT = "default"
+#: Servers known to stop at a row count without saying so, and that count.
+SERVER_ROW_CAPS = {"virtuoso": 10_000}
+#: An answer larger than this is refused rather than held in memory.
+MAX_ANSWER_BYTES = 512 * 1024**2
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+_IRI_OK = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\x00-\x20<>\"{}|^`\\\x7f]*$")
+_LANG_OK = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
+_JSON_TYPES = ("application/sparql-results+json", "application/json")
+_NT_TYPES = ("application/n-triples", "text/plain")
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- endpoints and HTTP ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """The URLs of one server: where queries, updates and Graph Store requests go.
+
+    ``Endpoint.parse("http://127.0.0.1:7878")`` (an Oxigraph root) or ``.../query`` gives
+    Oxigraph's layout (``/query``, ``/update``, ``/store``); any other URL (a Fuseki dataset,
+    Virtuoso's ``/sparql``) is used for all three unless ``update``/``gsp`` are given.
+    """
+
+    query: str
+    update: str
+    gsp: str
+
+    @classmethod
+    def parse(cls, url: str, update: str | None = None, gsp: str | None = None) -> "Endpoint":
+        """:raises UsageError: for anything but an absolute http(s) URL with a host."""
+        for u in (url, update, gsp):
+            if u is not None:
+                _check_url(u)
+        parts = urllib.parse.urlsplit(url)
+        path = parts.path.rstrip("/")
+        if path in ("", "/query"):
+            base = urllib.parse.urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+            return cls(base + "/query", update or base + "/update", gsp or base + "/store")
+        return cls(url, update or url, gsp or url)
+
+
+def _check_url(url: str) -> None:
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"endpoint must be an http:// or https:// URL with a host, got {url!r}")
+    if any(c in url for c in " \t\r\n\x00"):
+        raise UsageError(f"endpoint URL contains whitespace: {url!r}")
+    try:
+        parts.port
+    except ValueError:
+        raise UsageError(f"endpoint URL has a bad port: {url!r}") from None
+
+
+@dataclass
+class _Answer:
+    status: int
+    content_type: str
+    server: str
+    body: bytes
+
+
+def _http(method: str, url: str, body: bytes | None, headers: dict[str, str], timeout: float,
+          what: str = "the query") -> _Answer:
+    """One HTTP exchange, read whole within ``timeout`` seconds in total.
+
+    No proxies (a localhost endpoint must not go through $http_proxy) and no redirects (a
+    redirect is reported, not followed). Transport failures become one-line errors.
+    """
+    parts = urllib.parse.urlsplit(url)
+    target = parts.path or "/"
+    if parts.query:
+        target += "?" + parts.query
+    deadline = time.monotonic() + timeout
+    conn_cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    conn = conn_cls(parts.hostname, parts.port, timeout=timeout)
+    where = f"{parts.scheme}://{parts.netloc}"
+    chunks: list[bytes] = []
+    try:
+        conn.request(method, target, body=body, headers={"User-Agent": "ketamine-kg", **headers})
+        response = conn.getresponse()
+        size = 0
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise socket.timeout()
+            if conn.sock is not None:
+                conn.sock.settimeout(remaining)
+            chunk = response.read1(1 << 16) if hasattr(response, "read1") else response.read(1 << 16)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > MAX_ANSWER_BYTES:
+                raise EndpointError(f"{where} sent more than {MAX_ANSWER_BYTES // 1024**2} MiB; add a LIMIT to the query")
+            chunks.append(chunk)
+        promised = response.getheader("Content-Length")
+        if promised and promised.isdigit() and int(promised) != size and method != "HEAD":
+            # http.client returns a short body quietly when the connection closes early.
+            raise http.client.IncompleteRead(b"".join(chunks), int(promised) - size)
+        return _Answer(response.status, response.getheader("Content-Type", "") or "",
+                       response.getheader("Server", "") or "", b"".join(chunks))
+    except (socket.timeout, TimeoutError):
+        raise QueryTimeout(f"{where} did not finish {what} within {timeout:g} s; it was abandoned") from None
+    except ConnectionRefusedError:
+        raise EndpointError(f"cannot reach {where}: connection refused (is the server running?)") from None
+    except socket.gaierror:
+        raise EndpointError(f"cannot reach {where}: unknown host {parts.hostname!r}") from None
+    except http.client.IncompleteRead as exc:
+        if _says_timeout((b"".join(chunks[-3:]) + exc.partial)[-300:]):  # ketamine-kg serve says why it cut
+            raise QueryTimeout(f"{where} stopped {what} at its time limit part-way through the answer; "
+                               "nothing was kept") from None
+        raise EndpointError(
+            f"{where} closed the connection part-way through the answer ({sum(map(len, chunks)):,} bytes received; "
+            "server killed or restarted?); nothing was kept"
+        ) from None
+    except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
+        raise EndpointError(f"{where} closed the connection during {what} (server killed or restarted?): "
+                            f"{_one_line(str(exc)) or type(exc).__name__}") from None
+    except ssl.SSLError as exc:
+        raise EndpointError(f"TLS failure talking to {where}: {_one_line(str(exc))}") from None
+    except (OSError, http.client.HTTPException) as exc:
+        raise EndpointError(f"cannot talk to {where}: {_one_line(str(exc)) or type(exc).__name__}") from None
+    finally:
+        conn.close()
+
+
+def _raise_for_status(answer: _Answer, url: str) -> None:
+    if 300 <= answer.status < 400:
+        raise EndpointError(f"{url} answered HTTP {answer.status} (a redirect); give the URL it points to")
+    if answer.status >= 400:
+        detail = _one_line(answer.body[:2000].decode("utf-8", "replace"))
+        if answer.status in (500, 503, 504) and _says_timeout(answer.body[:2000]):
+            raise QueryTimeout(f"{url} stopped the query at its time limit: {detail}")
+        raise EndpointError(f"{url} answered HTTP {answer.status}" + (f": {detail}" if detail else ""))
+
+
+# --- terms and parameter binding ------------------------------------------------------------
+
+
+def sparql_term(term: Term) -> str:
+    """``term`` as SPARQL text that cannot be read as anything but that one term.
+
+    IRIs are validated, not escaped (an IRI with ``>`` or a space is refused). In literals every
+    quote, backslash and line break is escaped, other control characters are written as
+    ``\\UXXXXXXXX``, and a ``u`` after a backslash is written ``\\U00000075``, so servers that expand
+    ``\\u`` escapes before parsing (as SPARQL allows) read the same string as those that do not. The
+    eight-digit form leaves no doubt where an escape ends (rdflib reads ``\\u`` plus eight hex digits
+    as one escape).
+
+    >>> sparql_term(Term.literal('say "hi"\\n'))
+    '"say \\\\"hi\\\\"\\\\n"'
+    >>> sparql_term(Term.iri("https://w3id.org/ketamine-kg/resource/ketamine"))
+    '<https://w3id.org/ketamine-kg/resource/ketamine>'
+
+    :raises UsageError: for a blank node, an invalid IRI, language tag or a NUL character.
+    """
+    if term.kind == "iri":
+        return f"<{_checked_iri(term.value)}>"
+    if term.kind != "literal":
+        raise UsageError("a blank node cannot be sent to a server as a parameter")
+    out = []
+    previous = ""
+    for char in term.value:
+        code = ord(char)
+        if char == "\x00":
+            raise UsageError("a parameter value contains a NUL character")
+        if char == "\\":
+            out.append("\\\\")
+        elif char in "uU" and previous == "\\":
+            out.append("\\U00000075" if char == "u" else "\\U00000055")
+        elif char == '"':
+            out.append('\\"')
+        elif char in "\n\r\t\b\f":
+            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}[char])
+        elif code < 0x20 or code == 0x7F or 0xD800 <= code <= 0xDFFF:
+            out.append(f"\\U{code:08X}")
+        else:
+            out.append(char)
+        previous = char
+    text = '"' + "".join(out) + '"'
+    if term.language:
+        if not _LANG_OK.match(term.language):
+            raise UsageError(f"not a valid language tag: {term.language!r}")
+        return f"{text}@{term.language}"
+    if term.datatype and term.datatype not in (_XSD_STRING, _RDF_LANGSTRING):
+        return f"{text}^^<{_checked_iri(term.datatype)}>"
+    return text
+
+
+def _checked_iri(value: str) -> str:
+    if not _IRI_OK.match(value):
+        raise UsageError(f"not a valid absolute IRI: {value!r}")
+    return value
+
+
+def _tokens(query: str) -> list[tuple[str, str, int, int]]:
+    return [(m.lastgroup or "", m.group(), m.start(), m.end()) for m in _TOKEN.finditer(query)]
+
+
+def _with_prefixes(query: str) -> str:
+    """``query`` with a PREFIX line for every project prefix it uses without declaring.
+
+    The embedded store supplies these prefixes itself; a server does not.
+    """
+    tokens = [t for t in _tokens(query) if t[0] not in ("comment",) and not t[1].isspace()]
+    declared = {tokens[i + 1][1].rstrip(":").lower() + ":" for i, t in enumerate(tokens[:-1])
+                if t[0] == "word" and t[1].upper() == "PREFIX"}
+    missing = [p for p in PREFIXES if p.lower() + ":" not in declared]
+    return "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in missing) + query
+
+
+def _where_brace(query: str) -> int:
+    """The offset just after the ``{`` that opens the query's top-level WHERE clause.
+
+    :raises QueryError: if there is no explicit WHERE (parameters need one to go into).
+    """
+    depth, seen_form, seen_where = 0, False, False
+    for kind, text, _start, end in _tokens(query):
+        if kind == "word" and depth == 0:
+            word = text.upper()
+            if word in ("SELECT", "CONSTRUCT", "ASK", "DESCRIBE"):
+                seen_form = True
+            elif word == "WHERE" and seen_form:
+                seen_where = True
+        elif kind == "other" and text == "{":
+            if seen_where and depth == 0:
+                return end
+            depth += 1
+        elif kind == "other" and text == "}":
+            depth -= 1
+    raise QueryError("cannot send parameters to a server: the query needs an explicit 'WHERE { ... }' clause")
+
+
+@functools.lru_cache(maxsize=256)
+def check_prebinding(query: str, names: tuple[str, ...]) -> None:
+    """Prove that binding ``names`` by a leading ``VALUES`` gives the embedded store's answers.
+
+    The embedded store substitutes a bound term for its variable (pre-binding). Joining the
+    WHERE pattern with a one-row ``VALUES`` gives the same solutions when, in the query's
+    algebra (read by rdflib):
+
+    - every pattern that mentions the variable certainly binds it (a triple pattern binds its
+      variables; a join binds what either side binds; OPTIONAL and MINUS what their left side
+      binds; UNION what every branch binds); so a FILTER, BIND or OPTIONAL condition that uses it
+      always sees it bound, in both readings;
+    - it is not in a subquery, an inline VALUES, the right side of MINUS, a GRAPH variable or
+      the target of BIND (there, substitution and join differ);
+    - where it ends a path that may have length zero (``p?``, ``p*``), the path's other end is
+      also in a plain triple pattern of the same group (a zero-length path from a term that is
+      not in the graph matches under substitution but not under a join; the plain triple
+      removes that row in both readings).
+
+    Under these conditions, by induction on the pattern, substitution's solutions are the
+    join's solutions: every named query with parameters is of this shape (tests check it).
+
+    :raises QueryError: naming the construct when the equivalence cannot be shown.
+    """
+    from rdflib.plugins.sparql import prepareQuery
+    from rdflib.plugins.sparql.parserutils import CompValue
+    from rdflib.term import Variable
+
+    try:
+        prepared = prepareQuery(query, initNs=PREFIXES)
+    except Exception as exc:  # rdflib raises assorted parser exceptions
+        raise QueryError(f"cannot check the query for remote parameters: {_one_line(str(exc), 160)}") from None
+    root = prepared.algebra
+    pattern = root.p
+    while isinstance(pattern, CompValue) and pattern.name in ("Project", "Distinct", "Reduced", "Slice", "OrderBy"):
+        pattern = pattern.p
+    for name in names:
+        var = Variable(name)
+        problem = _forbidden(pattern, var, CompValue, Variable) or _prebinding_problem(pattern, var, CompValue, Variable)
+        if problem is None and not _mentions(pattern, var, CompValue, Variable):
+            problem = "the WHERE clause does not use it"
+        if problem:
+            raise QueryError(f"cannot bind ?{name} on a server the way the embedded store does: {problem}")
+
+
+def _mentions(obj: object, var: object, comp: type, variable: type) -> bool:
+    if isinstance(obj, variable):
+        return obj == var
+    if isinstance(obj, comp):
+        return any(_mentions(v, var, comp, variable) for k, v in obj.items() if k != "_vars")
+    if isinstance(obj, dict):  # VALUES rows are dicts keyed by variable
+        return any(_mentions(k, var, comp, variable) or _mentions(v, var, comp, variable) for k, v in obj.items())
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        return any(_mentions(v, var, comp, variable) for v in obj)
+    return False
+
+
+def _bound(node: object, comp: type, variable: type) -> set:
+    """Variables every solution of ``node`` binds."""
+    if not isinstance(node, comp):
+        return set()
+    name = node.name
+    if name == "BGP":
+        return {t for triple in node.triples for t in triple if isinstance(t, variable)}
+    if name == "Join":
+        return _bound(node.p1, comp, variable) | _bound(node.p2, comp, variable)
+    if name in ("LeftJoin", "Minus"):
+        return _bound(node.p1, comp, variable)
+    if name == "Union":
+        return _bound(node.p1, comp, variable) & _bound(node.p2, comp, variable)
+    if name in ("Filter", "Extend", "OrderBy", "AggregateJoin", "Distinct", "Reduced", "Slice"):
+        return _bound(node.p, comp, variable)
+    if name == "Graph":
+        return _bound(node.p, comp, variable) | ({node.term} if isinstance(node.term, variable) else set())
+    if name == "Group":
+        keys = {e for e in (node.expr or []) if isinstance(e, variable)}
+        return _bound(node.p, comp, variable) & keys
+    return set()
+
+
+def _may_be_empty(path: object) -> bool:
+    from rdflib.paths import AlternativePath, MulPath, SequencePath
+
+    if isinstance(path, MulPath):
+        return path.mod in ("*", "?") or _may_be_empty(path.path)
+    if isinstance(path, SequencePath):
+        return all(_may_be_empty(p) for p in path.args)
+    if isinstance(path, AlternativePath):
+        return any(_may_be_empty(p) for p in path.args)
+    return False
+
+
+def _forbidden(node: object, var: object, comp: type, variable: type) -> str | None:
+    """The first construct anywhere under ``node`` where substitution and a join always differ."""
+    if not isinstance(node, comp) or not _mentions(node, var, comp, variable):
+        return None
+    name = node.name
+    if name == "ToMultiSet":
+        return "it appears in a subquery or an inline VALUES block"
+    if name == "Minus" and _mentions(node.p2, var, comp, variable):
+        return "it appears on the right side of MINUS"
+    if name == "Extend" and node.var == var:
+        return "it is the target of BIND (or of a grouped SELECT expression)"
+    if name == "Graph" and node.term == var:
+        return "it names a GRAPH"
+    for key, child in node.items():
+        if key != "_vars" and isinstance(child, comp):
+            problem = _forbidden(child, var, comp, variable)
+            if problem:
+                return problem
+    return None
+
+
+def _prebinding_problem(node: object, var: object, comp: type, variable: type) -> str | None:
+    from rdflib.paths import Path as RdfPath
+
+    if not isinstance(node, comp) or not _mentions(node, var, comp, variable):
+        return None
+    name = node.name
+    if name == "ToMultiSet":
+        return "it appears in a subquery or an inline VALUES block"
+    if name == "Minus" and _mentions(node.p2, var, comp, variable):
+        return "it appears on the right side of MINUS"
+    if name == "Extend" and node.var == var:
+        return "it is the target of BIND (or of a grouped SELECT expression)"
+    if name == "Graph" and node.term == var:
+        return "it names a GRAPH"
+    if var not in _bound(node, comp, variable):
+        return f"a {name} pattern uses it without always binding it (e.g. only inside OPTIONAL, FILTER or one UNION branch)"
+    if name == "BGP":
+        plain = {t for s, p, o in node.triples if not isinstance(p, RdfPath) for t in (s, o)}
+        for s, p, o in node.triples:
+            if isinstance(p, RdfPath) and _may_be_empty(p) and var in (s, o):
+                other = o if s == var else s
+                if not (isinstance(other, variable) and other != var and other in plain):
+                    return "it ends a path that may have length zero, and the other end is not in a plain triple pattern"
+        return None
+    children = {"Minus": ("p1",), "Join": ("p1", "p2"), "Union": ("p1", "p2"), "LeftJoin": ("p1", "p2"), "Filter": ("p",),
+                "Extend": ("p",), "OrderBy": ("p",), "AggregateJoin": ("p",), "Group": ("p",),
+                "Graph": ("p",), "Distinct": ("p",), "Reduced": ("p",), "Slice": ("p",)}
+    if name not in children:
+        return f"it appears in a {name} construct this check does not cover"
+    for key in children[name]:
+        problem = _prebinding_problem(node[key], var, comp, variable)
+        if problem:
+            return problem
+    return None
+
+
+def prebind(query: str, bindings: dict[str, Term] | None) -> str:
+    """``query`` as sent to a server: undeclared project prefixes declared, ``bindings`` as VALUES.
+
+    :raises QueryError: if a binding cannot be shown equivalent to the embedded store's.
+    :raises UsageError: if a bound term cannot be written safely.
+    """
+    query = _with_prefixes(query)
+    if not bindings:
+        return query
+    names = tuple(sorted(bindings))
+    for name in names:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise UsageError(f"not a SPARQL variable name: {name!r}")
+    row = " ".join(sparql_term(bindings[n]) for n in names)
+    check_prebinding(query, names)
+    at = _where_brace(query)
+    values = f"\n  VALUES ({' '.join('?' + n for n in names)}) {{ ({row}) }}\n"
+    return query[:at] + values + query[at:]
+
+
+# --- results ----------------------------------------------------------------------------------
+
+
+@dataclass
+class RemoteResult(QueryResult):
+    """A :class:`QueryResult` from a server, with a warning when the server may have cut it."""
+
+    warning: str | None = None
+    #: How many rows the server sent, before the client's row cap.
+    server_rows: int | None = None
+
+
+def _says_timeout(text: bytes) -> bool:
+    lower = text.decode("utf-8", "replace").lower()
+    return any(word in lower for word in ("timeout", "timed out", "time limit", "cancelled", "canceled"))
+
+
+def _cut(body: bytes, detail: str) -> QueryError:
+    if _says_timeout(body[-300:]):
+        # Oxigraph's --timeout-s: HTTP 200, then "The SPARQL operation has been cancelled" mid-document.
+        return QueryTimeout(f"the server stopped the query at its own time limit; its answer stops part-way "
+                            f"({detail}; {len(body):,} bytes) and was discarded")
+    return EndpointError(f"the server's answer stops part-way ({detail}; {len(body):,} bytes): it most likely "
+                         "hit its own time limit or failed while sending; the partial result was discarded")
+
+
+def _json_term(value: object) -> Term:
+    if not isinstance(value, dict) or not isinstance(value.get("value"), str):
+        raise ValueError("a binding is not a term")
+    kind = value.get("type")
+    if kind == "uri":
+        return Term.iri(value["value"])
+    if kind == "bnode":
+        return Term("bnode", value["value"])
+    if kind in ("literal", "typed-literal"):
+        lang = value.get("xml:lang")
+        if lang:
+            return Term.literal(value["value"], _RDF_LANGSTRING, str(lang))
+        # The embedded store reports a plain literal as xsd:string; so do we.
+        return Term.literal(value["value"], str(value.get("datatype") or _XSD_STRING))
+    if kind == "triple":
+        return Term.literal(json.dumps(value["value"]))
+    raise ValueError(f"unknown term type {kind!r}")
+
+
+def parse_results_json(body: bytes, max_rows: int | None = None) -> RemoteResult:
+    """A SPARQL 1.1 Query Results JSON document, strictly: a cut or malformed one is an error.
+
+    :raises QueryTimeout: if the document is cut and its tail mentions a timeout.
+    :raises EndpointError: if it is cut or malformed otherwise.
+    """
+    try:
+        doc = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise _cut(body, f"invalid UTF-8 at byte {exc.start:,}") from None
+    except json.JSONDecodeError as exc:
+        raise _cut(body, f"invalid JSON at character {exc.pos:,}: {exc.msg}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("head"), dict):
+        raise EndpointError("the server's answer is not SPARQL results JSON (no 'head')")
+    if "boolean" in doc:
+        if not isinstance(doc["boolean"], bool):
+            raise EndpointError("the server's ASK answer is not true or false")
+        return RemoteResult("ask", boolean=doc["boolean"])
+    variables = doc["head"].get("vars")
+    results = doc.get("results")
+    bindings = results.get("bindings") if isinstance(results, dict) else None
+    if not isinstance(variables, list) or not isinstance(bindings, list):
+        raise EndpointError("the server's answer is incomplete SPARQL results JSON (no 'vars' or 'bindings'); discarded")
+    result = RemoteResult("select", variables=[str(v) for v in variables], max_rows=max_rows)
+    try:
+        for binding in bindings:
+            if not isinstance(binding, dict):
+                raise ValueError("a row is not an object")
+            if max_rows is not None and len(result.rows) >= max_rows:
+                result.truncated = True
+                break
+            result.rows.append(tuple(_json_term(binding[v]) if v in binding else None for v in result.variables))
+    except ValueError as exc:
+        raise EndpointError(f"the server's answer has a malformed row: {exc}") from None
+    result.server_rows = len(bindings)
+    return result
+
+
+def _parse_ntriples(body: bytes, max_rows: int | None) -> RemoteResult:
+    import pyoxigraph as ox
+
+    result = RemoteResult("graph", variables=["subject", "predicate", "object"], max_rows=max_rows)
+    try:
+        triples = list(ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
+    except (SyntaxError, ValueError) as exc:
+        raise _cut(body, f"invalid N-Triples: {_one_line(str(exc), 120)}") from None
+    for triple in triples:
+        if max_rows is not None and len(result.rows) >= max_rows:
+            result.truncated = True
+            break
+        result.rows.append((from_ox(triple.subject), from_ox(triple.predicate), from_ox(triple.object)))
+    result.server_rows = len(triples)
+    return result
+
+
+def _query_form(query: str) -> str:
+    for word in keywords(query):
+        if word in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
+            return word
+    raise QueryError("malformed SPARQL: no SELECT, ASK, CONSTRUCT or DESCRIBE")
+
+
+def _server_cap_warning(query: str, server: str, rows: int) -> str | None:
+    for name, cap in SERVER_ROW_CAPS.items():
+        if name in server.lower() and rows == cap:
+            product = next((token for token in server.split() if name in token.lower()), server)
+            return (f"the server ({product}) returned exactly {cap:,} rows, its default cap "
+                    "(ResultSetMaxRows): the result may be cut; add LIMIT/OFFSET to page through it")
+    if rows == 10_000 and "LIMIT" not in keywords(query):
+        return ("the server returned exactly 10,000 rows with no LIMIT asked: many servers (Virtuoso) stop "
+                "there silently, so the result may be cut")
+    return None
+
+
+def _form(params: list[tuple[str, str]]) -> bytes:
+    return urllib.parse.urlencode(params).encode("ascii")
+
+
+def _dataset(graph: str | None) -> list[tuple[str, str]]:
+    if graph is None or graph == SERVER_DEFAULT:
+        return []
+    return [("default-graph-uri", _checked_iri(graph))]
+
+
+def remote_query(endpoint: Endpoint, query: str, timeout: float, max_rows: int | None = None,
+                 graph: str | None = None) -> RemoteResult:
+    """Send ``query`` (already checked and bound) over the SPARQL 1.1 Protocol and read the answer."""
+    form = _query_form(query)
+    accept = "application/sparql-results+json" if form in ("SELECT", "ASK") else "application/n-triples"
+    started = time.perf_counter()
+    answer = _http("POST", endpoint.query, _form([("query", query), *_dataset(graph)]),
+                   {"Content-Type": "application/x-www-form-urlencoded", "Accept": accept}, timeout)
+    if answer.status == 400:  # the protocol's answer to a query the server will not run
+        detail = _one_line(answer.body[:2000].decode("utf-8", "replace"), 240)
+        if detail.startswith(("query refused", "this server is read-only")):  # ketamine-kg serve's guard
+            raise QueryRefused(detail)
+        raise QueryError(f"malformed SPARQL (the server says: {detail or 'HTTP 400'})")
+    _raise_for_status(answer, endpoint.query)
+    ctype = answer.content_type.split(";")[0].strip().lower()
+    if form in ("SELECT", "ASK"):
+        if ctype not in _JSON_TYPES:
+            raise EndpointError(f"{endpoint.query} answered {ctype or 'no content type'}, not SPARQL results JSON; "
+                                "is it a SPARQL query endpoint?")
+        result = parse_results_json(answer.body, max_rows)
+    else:
+        if ctype not in _NT_TYPES:
+            raise EndpointError(f"{endpoint.query} answered {ctype or 'no content type'}, not N-Triples; "
+                                "is it a SPARQL query endpoint?")
+        result = _parse_ntriples(answer.body, max_rows)
+    if result.kind != "ask":
+        result.warning = _server_cap_warning(query, answer.server, result.server_rows or 0)
+        if result.warning and not result.truncated:
+            result.truncated, result.max_rows = True, result.server_rows
+    result.elapsed_ms = (time.perf_counter() - started) * 1000
+    return result
+
+
+class RemoteWorker:
+    """:class:`~ketamine_kg.engine.QueryWorker`'s interface over a SPARQL server.
+
+    ``run`` checks the query (read-only guard), binds parameters as a proven-equivalent VALUES
+    block, gives up at the time limit (client-side: the connection is dropped) and keeps at most
+    ``max_rows`` rows, marking the result cut. Thread-safe: each call is its own HTTP request.
+    """
+
+    def __init__(self, endpoint: str, graph: str | None = DEFAULT_GRAPH) -> None:
+        self.endpoint = Endpoint.parse(endpoint)
+        self.graph = graph or DEFAULT_GRAPH
+        if self.graph != SERVER_DEFAULT:
+            _checked_iri(self.graph)
+        self.triples: int | None = None
+
+    def run(self, query: str, bindings: dict[str, Term] | None = None, limits: Limits | None = None) -> RemoteResult:
+        """:raises QueryRefused, QueryTimeout, QueryError, EndpointError: as the embedded worker, plus server failures."""
+        limits = limits or Limits()
+        check_read_only(query)
+        text = prebind(query, bindings)
+        return remote_query(self.endpoint, text, limits.timeout, limits.max_rows, self.graph)
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> "RemoteWorker":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+
+def count_triples(endpoint: Endpoint, graph: str | None, timeout: float) -> int:
+    """How many triples ``graph`` holds (the server's default graph for ``default``)."""
+    where = "{ ?s ?p ?o }" if graph in (None, SERVER_DEFAULT) else f"{{ GRAPH <{_checked_iri(graph)}> {{ ?s ?p ?o }} }}"
+    result = remote_query(endpoint, f"SELECT (COUNT(*) AS ?n) WHERE {where}", timeout)
+    try:
+        return int(result.rows[0][0].value)  # type: ignore[union-attr]
+    except (IndexError, AttributeError, ValueError):
+        raise EndpointError("the server's triple count is not a number") from None
+
+
+@dataclass
+class LoadReport:
+    graph: str
+    triples: int
+    protocol: str
+    elapsed_s: float
+
+    def text(self, endpoint: str) -> str:
+        return (f"loaded {self.triples:,} triples into <{self.graph}> at {endpoint} "
+                f"({self.protocol}, verified by count, {self.elapsed_s:.1f} s)")
+
+
+def _update(endpoint: Endpoint, text: str, timeout: float, what: str) -> None:
+    answer = _http("POST", endpoint.update, _form([("update", text)]),
+                   {"Content-Type": "application/x-www-form-urlencoded"}, timeout, what)
+    _raise_for_status(answer, endpoint.update)
+
+
+def _gsp_url(endpoint: Endpoint, graph: str) -> str:
+    sep = "&" if "?" in endpoint.gsp else "?"
+    return endpoint.gsp + sep + urllib.parse.urlencode({"graph": graph})
+
+
+def _drop(endpoint: Endpoint, graph: str, protocol: str, timeout: float) -> None:
+    """Best effort: a failed cleanup must not hide the error that caused it."""
+    try:
+        if protocol == "gsp":
+            answer = _http("DELETE", _gsp_url(endpoint, graph), None, {}, timeout, "the cleanup")
+            if answer.status >= 400 and answer.status != 404:
+                _raise_for_status(answer, endpoint.gsp)
+        else:
+            _update(endpoint, f"DROP SILENT GRAPH <{graph}>", timeout, "the cleanup")
+    except Exception:
+        pass
+
+
+def load_graph(endpoint: Endpoint, graph_file: Path, graph: str = DEFAULT_GRAPH, protocol: str = "gsp",
+               timeout: float = 300.0) -> LoadReport:
+    """Replace named graph ``graph`` on a server with the triples of ``graph_file``; verify by count.
+
+    Never leaves a partial graph that looks complete:
+
+    1. the whole file goes into a fresh staging graph (``urn:uuid:...``) in one request: a Graph
+       Store Protocol PUT (``gsp``) or one ``INSERT DATA`` (``update``);
+    2. the staging graph is counted over the query endpoint; if it is short, it is dropped and
+       the target graph is left as it was;
+    3. one SPARQL Update ``MOVE GRAPH <staging> TO <target>`` replaces the target (MOVE drops
+       the target first, so loading twice leaves one copy; one update request is one
+       transaction on Oxigraph, Fuseki/TDB2 and Virtuoso);
+    4. the target is counted; a wrong count is an error (exit 8), naming both figures.
+
+    :raises EndpointError: if any step fails or a count is wrong (the staging graph is dropped).
+    :raises QueryTimeout: if the server does not answer within ``timeout`` seconds.
+    """
+    if protocol not in ("gsp", "update"):
+        raise UsageError(f"--protocol takes gsp or update, got {protocol!r}")
+    if graph == SERVER_DEFAULT:
+        raise UsageError("load writes a named graph; give --graph IRI (the server's default graph is not replaced)")
+    _checked_iri(graph)
+    started = time.perf_counter()
+    import pyoxigraph as ox
+
+    store = load_store(Path(graph_file))
+    expected = len(store)
+    data = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+    staging = f"urn:uuid:{uuid.uuid4()}"
+    stage_done = False
+    try:
+        if protocol == "gsp":
+            answer = _http("PUT", _gsp_url(endpoint, staging), data, {"Content-Type": "application/n-triples"},
+                           timeout, "the upload")
+            _raise_for_status(answer, endpoint.gsp)
+        else:
+            body = b"INSERT DATA { GRAPH <" + staging.encode() + b"> {\n" + data + b"} }"
+            answer = _http("POST", endpoint.update, body, {"Content-Type": "application/sparql-update"},
+                           timeout, "the upload")
+            _raise_for_status(answer, endpoint.update)
+        staged = count_triples(endpoint, staging, timeout)
+        if staged != expected:
+            raise EndpointError(f"the server holds {staged:,} of the {expected:,} triples sent; "
+                                f"<{graph}> was left as it was")
+        _update(endpoint, f"MOVE GRAPH <{staging}> TO <{graph}>", timeout, "the move into place")
+        stage_done = True
+        loaded = count_triples(endpoint, graph, timeout)
+    except (EndpointError, QueryTimeout) as exc:
+        if not stage_done:
+            _drop(endpoint, staging, protocol, min(timeout, 30.0))
+            raise type(exc)(f"load failed, nothing replaced: {exc}") from None
+        raise type(exc)(f"load into <{graph}> may be incomplete: {exc}; run load again") from None
+    if loaded != expected:
+        raise EndpointError(f"<{graph}> holds {loaded:,} triples after the load, expected {expected:,}; run load again")
+    return LoadReport(graph, expected, protocol, time.perf_counter() - started)
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+
+def run_remote_query_cli(name: str | None, params: tuple[str, ...], query_file: Path | None, fmt: str,
+                         endpoint: str, graph: str | None, timeout: float, max_rows: int,
+                         root: Path | None) -> tuple[str, str | None]:
+    """What ``ketamine-kg query --endpoint`` prints: the rendered result and a note for stderr."""
+    from .layout import find_layout
+    from .queries import _read_query_file, named_query, parse_params
+
+    if (name is None) == (query_file is None):
+        raise UsageError("give a query NAME or --file FILE.rq (not both)")
+    limits = Limits(timeout=timeout, max_rows=max_rows)
+    given = parse_params(params)
+    if name is not None:
+        nq = named_query(find_layout(root), name)
+        bindings, text = nq.bindings(given), nq.text
+    else:
+        if given:
+            raise UsageError("--param goes with a named query; a --file query has no declared parameters")
+        text, bindings = _read_query_file(query_file), None  # type: ignore[arg-type]
+    result = RemoteWorker(endpoint, graph).run(text, bindings, limits)
+    try:
+        output = render(result, fmt)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    note = None
+    if result.warning:
+        note = f"warning: {result.warning}"
+    elif result.truncated:
+        note = f"note: results cut at {limits.max_rows:,} rows (--max-rows); narrow the query or raise the limit"
+    return output, note
+
