@@ -15,7 +15,7 @@ from rdflib.namespace import RDFS
 
 from . import curation as _curation
 from .compile import compile_curation
-from .errors import CurationError
+from .errors import CurationError, KetamineKGError
 from .layout import GRAPH_FILES, Layout
 from .ontology import load_tbox, reason
 from .vocabulary import PREFIXES
@@ -152,20 +152,6 @@ def _stable_jsonld(data: bytes) -> bytes:
     return (json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    # Write beside the target, then rename: a failed build never leaves a half-written file.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o644)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _outputs(layout: Layout, result: BuildResult) -> dict[Path, bytes]:
     outputs = {
         layout.ontology_dir / "ketamine.ttl": canonical_bytes(result.tbox, "turtle"),
@@ -183,6 +169,7 @@ def build(layout: Layout, *, check: bool = False) -> BuildResult:
     :param check: compare with the files on disk instead of writing; changed ones go to ``stale``.
     """
     result = build_graphs(layout)
+    changed: dict[Path, bytes] = {}
     for path, data in _outputs(layout, result).items():
         current = path.read_bytes() if path.is_file() else None
         if current == data:
@@ -190,8 +177,38 @@ def build(layout: Layout, *, check: bool = False) -> BuildResult:
         elif check:
             result.stale.append(path)
         else:
-            _write_atomic(path, data)
-            result.written.append(path)
+            changed[path] = data
+    _write_all(changed)
+    result.written += list(changed)
     return result
+
+
+def _write_all(files: dict[Path, bytes]) -> None:
+    # Every file is written beside its target first and only then renamed into place, so a full
+    # disk or an unwritable folder part-way through leaves all previous files as they were, not a
+    # release whose formats disagree.
+    staged: list[tuple[str, Path]] = []
+    renamed = 0
+    current: Path | None = None
+    try:
+        for path, data in files.items():
+            current = path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            staged.append((tmp, path))
+            os.fchmod(fd, 0o644)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+        for tmp, path in staged:
+            current = path
+            os.replace(tmp, path)
+            renamed += 1
+    except OSError as exc:
+        where = current
+        kept = "; no file was changed" if not renamed else ""
+        raise KetamineKGError(f"cannot write {where}: {exc.strerror or exc}{kept}") from exc
+    finally:
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
 
 

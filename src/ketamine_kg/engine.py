@@ -125,12 +125,20 @@ def execute(
     return result
 
 
-def _serve(conn: Connection, graph: str) -> None:  # pragma: no cover - runs in the worker process
+def _serve(conn: Connection, graph: str, memory: int = WORKER_MEMORY_BYTES) -> None:  # pragma: no cover - runs in the worker process
     try:
         import resource
 
-        resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY_BYTES, WORKER_MEMORY_BYTES))
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     except (ImportError, ValueError, OSError):
+        pass
+    try:
+        # Failures come back over the pipe as one line; a Rust abort message ("memory allocation
+        # of N bytes failed", a backtrace) must not reach the user's terminal as well.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
+    except OSError:
         pass
     try:
         store = load_store(Path(graph))
@@ -171,7 +179,8 @@ class QueryWorker:
     def _start(self) -> None:
         ctx = mp.get_context("spawn")  # fork is unsafe in threaded hosts such as Streamlit
         parent, child = ctx.Pipe()
-        proc = ctx.Process(target=_serve, args=(child, str(self.graph)), daemon=True, name="ketamine-kg-query")
+        # The limit is read here, not in the child, so a caller (or a test) that lowers it is obeyed.
+        proc = ctx.Process(target=_serve, args=(child, str(self.graph), WORKER_MEMORY_BYTES), daemon=True, name="ketamine-kg-query")
         # A spawned child re-runs the parent's __main__ file. Under Streamlit that file is the page
         # script, which must not run again in the worker; the worker needs nothing from __main__.
         main = sys.modules.get("__main__")

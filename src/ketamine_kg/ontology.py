@@ -63,8 +63,12 @@ def load_tbox(path: Path) -> Graph:
 def _for_reasoner(graph: Graph) -> Graph:
     # HermiT accepts only the OWL 2 datatype map, which lacks xsd:date; the reasoner's copy sees
     # dates as xsd:dateTime. Nothing here is written back.
+    # owlready2 fetches every owl:imports target over the network; the reasoner gets exactly the
+    # triples it is given (the build adds the TBox itself), so imports are dropped.
     copy = Graph()
     for s, p, o in graph:
+        if p == OWL.imports:
+            continue
         if isinstance(o, Literal) and o.datatype == XSD.date:
             o = Literal(f"{o}T00:00:00", datatype=XSD.dateTime)
         copy.add((s, p, o))

@@ -14,6 +14,7 @@ from .engine import execute
 from .errors import CurationError, KetamineKGError
 from .layout import GRAPH_FILES, Layout
 from .ontology import load_tbox, reason
+from .rdf_input import parse_user_file
 from .results import compact
 from .vocabulary import SH
 
@@ -147,7 +148,7 @@ def validate(layout: Layout, graph_file: Path | None = None, *, reasoner: bool =
     """
     if graph_file is not None:
         try:
-            graph = Graph().parse(graph_file)
+            graph = parse_user_file(graph_file)  # never fetches a remote @context or an XML entity
         except FileNotFoundError:
             raise KetamineKGError(f"file not found: {graph_file}") from None
         except Exception as exc:

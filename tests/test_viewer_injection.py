@@ -1,0 +1,197 @@
+"""Injection through the data: labels, synonyms, definitions and comments that hold HTML, script
+and markdown tricks are shown as the text they are, in AppTest and in a real headless Chromium
+(Debian's, never a downloaded browser) on a real ``streamlit run``. No script of theirs runs.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit", reason="the viewer extra is not installed")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "app"
+FIXTURE = Path(__file__).parent / "fixtures" / "hostile-triples.nt"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+LAUNCH_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
+]
+ENTITY = "kkr:hostile-drug"
+LABEL = "<script>window.__pwned=1</script> Hostile **bold** drug"
+SCRIPT = "<script>window.__pwned=1</script>"
+HOSTILE_SPARQL = """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?p ?text WHERE { <https://w3id.org/ketamine-kg/resource/hostile-drug> ?p ?text FILTER(isLiteral(?text)) }"""
+
+
+@pytest.fixture(scope="module")
+def hostile_graph(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("hostile") / "hostile.nt"
+    path.write_bytes((ROOT / "graph" / "ketamine-kg.nt").read_bytes() + FIXTURE.read_bytes())
+    return path
+
+
+# -- AppTest -------------------------------------------------------------------------------------
+def load(page: str, graph: Path, monkeypatch: pytest.MonkeyPatch, **query: str) -> AppTest:
+    monkeypatch.setenv("KETAMINE_KG_GRAPH", str(graph))
+    at = AppTest.from_file(str(APP / "pages" / f"{page}.py"), default_timeout=90)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _frames_text(at: AppTest) -> str:
+    return "\n".join(df.value.to_csv() for df in at.dataframe)
+
+
+def test_explore_detail_panel_shows_the_hostile_strings_literally(hostile_graph: Path, monkeypatch) -> None:
+    at = load("explore", hostile_graph, monkeypatch, entity=ENTITY)
+    headings = [s.value for s in at.subheader]
+    # A heading is markdown: it must come out as the label's own characters, escaped.
+    assert any(SCRIPT in h.replace("\\", "") and "**bold**" in h.replace("\\", "") for h in headings), headings
+    table = _frames_text(at)
+    assert SCRIPT in table and '<img src=x onerror=""window.__pwned=1"">' in table
+    assert "[x](javascript:window.__pwned=1)" in table and "**bold**" in table
+
+
+def test_ask_and_sparql_tables_hold_the_hostile_strings_as_text(hostile_graph: Path, monkeypatch) -> None:
+    at = load("ask", hostile_graph, monkeypatch, question="entity-neighbourhood", **{"p.entity": ENTITY})
+    assert SCRIPT in _frames_text(at)
+    at = load("sparql", hostile_graph, monkeypatch, sparql=HOSTILE_SPARQL)
+    if not at.dataframe:
+        at.button[0].click().run()
+    text = _frames_text(at)
+    assert SCRIPT in text and "javascript:window.__pwned=1" in text
+
+
+# -- a real browser ------------------------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(hostile_graph: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("CI must install Debian's chromium for the browser tests (.ci/run does)", pytrace=False)
+        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    pytest.importorskip("playwright.sync_api")
+    port = _free_port()
+    log = tmp_path_factory.mktemp("streamlit-hostile") / "server.log"
+    env = {**os.environ, "KETAMINE_KG_GRAPH": str(hostile_graph)}
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(APP / "streamlit_app.py"),
+             "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"streamlit did not start: {log.read_text(errors='replace')[-2000:]}")
+                time.sleep(0.25)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser(server: str) -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture()
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1400, "height": 1100})
+    pg = context.new_page()
+    dialogs: list[str] = []
+    pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    pg.dialogs = dialogs  # type: ignore[attr-defined]
+    yield pg
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+def _assert_not_pwned(page) -> None:
+    time.sleep(1.0)  # let late components (the graph iframe) load and run whatever they would run
+    for frame in page.frames:
+        try:
+            state = frame.evaluate("typeof window.__pwned")
+        except Exception as exc:  # a frame that navigated away mid-check
+            if "detached" in str(exc).lower() or "navigat" in str(exc).lower():
+                continue
+            raise
+        assert state == "undefined", f"script from the data ran in frame {frame.url}"
+    assert not page.dialogs  # type: ignore[attr-defined]
+
+
+def _visible_text(page, text: str) -> bool:
+    return page.get_by_text(text, exact=False).first.is_visible()
+
+
+def test_explore_with_the_hostile_entity_selected(server: str, page) -> None:
+    page.goto(f"{server}/?entity={urllib.parse.quote(ENTITY)}")
+    page.get_by_text("Hostile", exact=False).first.wait_for(timeout=60_000)
+    page.locator("iframe").first.wait_for(timeout=60_000)
+    assert _visible_text(page, SCRIPT), "the label's <script> is not shown as text"
+    _assert_not_pwned(page)
+
+
+def test_sparql_page_returning_the_hostile_labels(server: str, page) -> None:
+    page.goto(f"{server}/sparql")
+    editor = page.locator("textarea").first
+    editor.wait_for(timeout=60_000)
+    editor.fill(HOSTILE_SPARQL)
+    page.get_by_role("button", name="Run").click()
+    page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=60_000)
+    _assert_not_pwned(page)
+
+
+def test_ask_page_on_the_hostile_entity(server: str, page) -> None:
+    page.goto(f"{server}/ask?question=entity-neighbourhood&p.entity={urllib.parse.quote(ENTITY)}")
+    page.locator("[data-testid='stDataFrame'], iframe").first.wait_for(timeout=60_000)
+    _assert_not_pwned(page)
+    page.goto(f"{server}/ask?question=risks-of-drug&p.drug={urllib.parse.quote(ENTITY)}")
+    page.get_by_text("row(s)", exact=False).first.wait_for(timeout=60_000)
+    # The drug picker shows the hostile label as its own characters.
+    shown = page.locator("[data-testid='stSelectbox']").all_inner_texts() + [page.locator("body").inner_text()]
+    shown += [v for v in page.locator("input").evaluate_all("els => els.map(e => e.value)")]
+    assert any(SCRIPT in text for text in shown), shown
+    _assert_not_pwned(page)
