@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -14,10 +15,15 @@ from ..engine import Limits, QueryWorker
 from ..layout import Layout, find_layout
 from ..results import QueryResult, Term, compact
 
+if TYPE_CHECKING:
+    import networkx as nx
+
 __all__ = [
     "DISCLAIMER",
     "Details",
+    "drawn_subgraph",
     "entity_details",
+    "explore_choices",
     "get_catalogue",
     "get_layout",
     "get_projection",
@@ -63,6 +69,38 @@ def get_worker(path: str) -> QueryWorker:
 @st.cache_resource(show_spinner="Projecting the graph…")
 def get_projection(path: str) -> Projection:
     return project(get_worker(path))
+
+
+@st.cache_resource(show_spinner=False)
+def explore_choices(path: str) -> tuple[list[str], list[str], list[str]]:
+    """The Explore filters' options: node kinds, relations, conditions by label.
+
+    Computed once per graph, not on every rerun: each walks the whole projection.
+    """
+    projection = get_projection(path)
+    g = projection.graph
+    kinds = sorted({projection.kind(n) for n in g})
+    relations = sorted({d["relation"] for *_, d in g.edges(data=True)})
+    conditions = sorted((n for n in g if projection.kind(n) == "condition"), key=projection.labels.get)
+    return kinds, relations, conditions
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def drawn_subgraph(
+    path: str, kinds: tuple[str, ...], relations: tuple[str, ...], min_rank: int,
+    condition: str | None, focus: tuple[str, ...], max_nodes: int,
+) -> tuple["nx.MultiDiGraph", int]:
+    """:func:`analysis.subgraph` for one set of filters, shared by every session (callers only read it).
+
+    Filtering walks the whole projection; on a large graph that is most of a rerun, so a filter
+    set seen before (the default view above all) is not filtered again.
+    """
+    from ..analysis import subgraph
+
+    return subgraph(
+        get_projection(path), kinds=set(kinds), relations=set(relations), min_rank=min_rank,
+        condition=condition, focus=set(focus) or None, max_nodes=max_nodes,
+    )
 
 
 @st.cache_resource(show_spinner=False)

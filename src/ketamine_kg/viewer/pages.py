@@ -89,9 +89,7 @@ def explore() -> None:
     path = header("Explore")
     projection = data.get_projection(path)
     params = st.query_params
-    kinds_all = sorted({projection.kind(n) for n in projection.graph})
-    relations_all = sorted({d["relation"] for *_, d in projection.graph.edges(data=True)})
-    conditions = sorted((n for n in projection.graph if projection.kind(n) == "condition"), key=projection.labels.get)
+    kinds_all, relations_all, conditions = data.explore_choices(path)
 
     with st.sidebar:
         st.header("Filters")
@@ -129,7 +127,10 @@ def explore() -> None:
     if selected and selected in projection.graph:
         focus.add(selected)
 
-    view, matched = data_subgraph(projection, kinds, relations, min_rank, condition, focus, max_nodes)
+    view, matched = data.drawn_subgraph(
+        path, tuple(sorted(kinds)), tuple(sorted(relations)), min_rank,
+        None if condition == "(all)" else condition, tuple(sorted(focus)), max_nodes,
+    )
     left, right = st.columns([3, 2])
     with left:
         st.markdown(legend_markdown())
@@ -165,15 +166,6 @@ def _int_param(name: str, default: int, low: int, high: int) -> int:
         return min(high, max(low, int(st.query_params.get(name, default))))
     except ValueError:
         return default
-
-
-def data_subgraph(projection, kinds, relations, min_rank, condition, focus, max_nodes):
-    from ..analysis import subgraph
-
-    return subgraph(
-        projection, kinds=set(kinds), relations=set(relations), min_rank=min_rank,
-        condition=None if condition == "(all)" else condition, focus=focus or None, max_nodes=max_nodes,
-    )
 
 
 # -- Ask ---------------------------------------------------------------------------------------------
