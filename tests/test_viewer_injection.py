@@ -30,7 +30,9 @@ LAUNCH_ARGS = [
     "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
 ]
 ENTITY = "kkr:hostile-drug"
-LABEL = "<script>window.__pwned=1</script> Hostile **bold** drug"
+# The graph component copies each node's tooltip into a div with innerHTML, where an <img onerror>
+# (unlike a <script>) does run: the label carries both.
+LABEL = '<script>window.__pwned=1</script> Hostile **bold** drug <img src=x onerror="window.__pwned=1">'
 SCRIPT = "<script>window.__pwned=1</script>"
 HOSTILE_SPARQL = """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>

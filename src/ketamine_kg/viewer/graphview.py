@@ -7,6 +7,7 @@ wider for stronger evidence, red where the source did not support the effect.
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import networkx as nx
@@ -70,13 +71,15 @@ def draw(view: nx.MultiDiGraph, *, selected: str | None = None, height: int = 62
         # so the drugs, conditions and risks stay readable.
         shown = "" if data.get("kind") in _HOVER_ONLY and node != selected else _clip(label)
         nodes.append(Node(
-            id=node, label=shown, title=f"{data.get('kind', '')}: {label}", shape=shape,
+            # The component copies the tooltip into a div with innerHTML, so it must be escaped
+            # HTML: an <img onerror> in a label would otherwise run in the graph's frame.
+            id=node, label=shown, title=html.escape(f"{data.get('kind', '')}: {label}"), shape=shape,
             color=color, size=size + (8 if node == selected else 0),
             borderWidth=4 if node == selected else 1,
         ))
     edges = []
     for u, v, data in view.edges(data=True):
-        edges.append(Edge(source=u, target=v, label="", title=data["relation"], **_edge_style(data)))
+        edges.append(Edge(source=u, target=v, label="", title=html.escape(data["relation"]), **_edge_style(data)))
     config = Config(
         height=height, directed=True, physics=True, hierarchical=False,
         # Stabilise off-screen, then stop: a capped graph settles quickly and never keeps the page busy.
