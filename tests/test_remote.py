@@ -395,13 +395,26 @@ def test_a_query_the_server_cannot_parse_is_malformed_sparql(stub: Stub, capsys)
 def test_viewer_endpoint_option_reaches_the_viewer_process(monkeypatch) -> None:
     import ketamine_kg.viewer.serve as viewer_serve
 
+    import os
+
     seen: list[str | None] = []
     monkeypatch.delenv("KETAMINE_KG_ENDPOINT", raising=False)
-    monkeypatch.setattr(viewer_serve, "run_viewer",
-                        lambda *a: seen.append(__import__("os").environ.get("KETAMINE_KG_ENDPOINT")) or 0)
+    monkeypatch.setattr(viewer_serve, "run_viewer", lambda root, host, port, endpoint=None: seen.append(endpoint) or 0)
     assert main(["viewer", "--endpoint", "http://127.0.0.1:7878/query"]) == 0
     assert seen == ["http://127.0.0.1:7878/query"]
+    assert "KETAMINE_KG_ENDPOINT" not in os.environ  # the CLI's own process (and later tests) are untouched
     assert main(["viewer", "--endpoint", "ftp://127.0.0.1/x"]) == 2  # refused before the viewer starts
+
+
+def test_viewer_process_gets_the_endpoint_in_its_environment(monkeypatch) -> None:
+    import ketamine_kg.viewer.serve as viewer_serve
+
+    calls: list[dict] = []
+    monkeypatch.setattr(viewer_serve.subprocess, "call", lambda command, **kw: calls.append(kw) or 0)
+    assert viewer_serve.run_viewer(None, "127.0.0.1", 8599, "http://127.0.0.1:7878/query") == 0
+    assert calls[0]["env"]["KETAMINE_KG_ENDPOINT"] == "http://127.0.0.1:7878/query"
+    assert viewer_serve.run_viewer(None, "127.0.0.1", 8599) == 0
+    assert calls[1]["env"] is None  # the embedded store: the environment is inherited unchanged
 
 
 def test_a_server_dying_during_the_upload_is_reported(stub: Stub, layout, capsys) -> None:

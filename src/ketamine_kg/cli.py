@@ -307,14 +307,11 @@ def viewer(root: Path | None, host: str, port: int, endpoint: str | None) -> Non
     from .viewer.serve import run_viewer
 
     if endpoint is not None:
-        import os
-
         from .remote import Endpoint
 
         Endpoint.parse(endpoint)  # a bad URL fails here, not in the browser
-        os.environ["KETAMINE_KG_ENDPOINT"] = endpoint  # read by viewer/data.py:get_worker in the Streamlit process
 
-    raise _Exit(run_viewer(root, host, port), "the viewer stopped with an error")
+    raise _Exit(run_viewer(root, host, port, endpoint), "the viewer stopped with an error")
 
 
 class _Exit(KetamineKGError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from ..layout import find_layout
 __all__ = ["run_viewer"]
 
 
-def run_viewer(root: Path | None, host: str, port: int) -> int:
+def run_viewer(root: Path | None, host: str, port: int, endpoint: str | None = None) -> int:
     """Run ``streamlit run app/streamlit_app.py`` until it stops; return its exit code.
 
     :raises UsageError: if the viewer extra is not installed or the app folder is missing.
@@ -37,6 +38,9 @@ def run_viewer(root: Path | None, host: str, port: int) -> int:
     ]
     print(f"ketamine-kg explorer on http://{'localhost' if host == '127.0.0.1' else host}:{port}", flush=True)
     try:
-        return subprocess.call(command, cwd=layout.root)
+        # The endpoint reaches viewer/data.py:get_worker through the Streamlit process's environment
+        # only; this process's own environment is left as it was.
+        env = {**os.environ, "KETAMINE_KG_ENDPOINT": endpoint} if endpoint else None
+        return subprocess.call(command, cwd=layout.root, env=env)
     except KeyboardInterrupt:
         return 0
