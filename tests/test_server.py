@@ -107,7 +107,7 @@ def _order_keys(query: str, variables: list[str]) -> list[str]:
     return keys
 
 
-def assert_same_answer(query: str, embedded: QueryResult, remote: QueryResult, label: str) -> None:
+def assert_same_answer(query: str, embedded: QueryResult, remote: QueryResult, label: str, *, order: bool = True) -> None:
     assert remote.kind == embedded.kind, label
     assert remote.variables == embedded.variables, label
     assert remote.boolean == embedded.boolean, label
@@ -116,7 +116,7 @@ def assert_same_answer(query: str, embedded: QueryResult, remote: QueryResult, l
     rows_r = [tuple(map(_cell, r)) for r in remote.rows]
     assert Counter(rows_r) == Counter(rows_e), label  # the same rows, as multisets of terms
     keys = _order_keys(query, embedded.variables)
-    if keys and embedded.kind == "select":
+    if order and keys and embedded.kind == "select":
         index = [embedded.variables.index(k) for k in keys]
         assert [tuple(r[i] for i in index) for r in rows_r] == [tuple(r[i] for i in index) for r in rows_e], label
 
@@ -138,14 +138,14 @@ def parameter_values(worker, query: NamedQuery) -> list[dict[str, str]]:
 CATALOGUE = load_catalogue(Path(__file__).resolve().parents[1] / "queries")
 
 
-def compare_all(worker, remote: RemoteWorker) -> int:
+def compare_all(worker, remote: RemoteWorker, *, order: bool = True) -> int:
     compared = 0
     for query in CATALOGUE.values():
         for params in parameter_values(worker, query):
             bindings = query.bindings(params)
             embedded = worker.run(query.text, bindings)
             answer = remote.run(query.text, bindings)
-            assert_same_answer(query.text, embedded, answer, f"{query.name} {params}")
+            assert_same_answer(query.text, embedded, answer, f"{query.name} {params}", order=order)
             compared += 1
     return compared
 
@@ -410,16 +410,27 @@ def test_virtuoso_gives_the_embedded_answers(tmp_path: Path, worker, layout) -> 
         f"[Database]\nDatabaseFile={tmp_path}/v.db\nTransactionFile={tmp_path}/v.trx\nErrorLogFile={tmp_path}/v.log\n"
         f"xa_persistent_file={tmp_path}/v.pxa\n[Parameters]\nServerPort=127.0.0.1:{port}\nDirsAllowed=.,{tmp_path}\n"
         f"[HTTPServer]\nServerPort=127.0.0.1:{http_port}\nServerRoot={tmp_path}\n[SPARQL]\nResultSetMaxRows=10000\n"
-        "DefaultGraph=https://w3id.org/ketamine-kg/graph\n"
     )
     proc = subprocess.Popen([VIRTUOSO, "+foreground", "+configfile", str(ini)], cwd=tmp_path,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_port(http_port, proc, 60)
+        # A fresh Virtuoso lets the anonymous SPARQL user read only; grant it updates (a throwaway
+        # database with the default dba password, on 127.0.0.1) so the Graph Store protocol can load.
+        isql = shutil.which("isql-vt") or shutil.which("isql")
+        assert isql, "Virtuoso's isql client is missing"
+        grant = subprocess.run([isql, f"127.0.0.1:{port}", "dba", "dba", 'exec=GRANT SPARQL_UPDATE TO "SPARQL";'],
+                               capture_output=True, text=True, timeout=60)
+        assert grant.returncode == 0, grant.stdout + grant.stderr
         url = f"http://127.0.0.1:{http_port}/sparql"
-        # Virtuoso's anonymous SPARQL user may not write; load through the update protocol if allowed.
-        if main(["load", "--endpoint", url, "--protocol", "update"]) != 0:
-            pytest.skip("this Virtuoso does not allow SPARQL updates from the anonymous user")
-        compare_all(worker, RemoteWorker(url))
+        # Virtuoso 7 refuses blank nodes in INSERT DATA, so the Graph Store protocol it is.
+        assert main(["load", "--endpoint", url, "--gsp-url", f"http://127.0.0.1:{http_port}/sparql-graph-crud"]) == 0
+        assert main(["load", "--endpoint", url, "--gsp-url", f"http://127.0.0.1:{http_port}/sparql-graph-crud"]) == 0
+        # Virtuoso's collation orders "x with y" before "x" where Oxigraph does not, so ORDER BY
+        # ties are not compared here: the same rows, as multisets.
+        compared = compare_all(worker, RemoteWorker(url), order=False)
+        assert compared > len(CATALOGUE)
+        shipped = sum(1 for line in layout.graph_file("nt").read_text(encoding="utf-8").splitlines() if line.strip())
+        assert count_triples(Endpoint.parse(url), DEFAULT_GRAPH, 10) == shipped  # loaded twice, one copy
     finally:
         stop(proc)

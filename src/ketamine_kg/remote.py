@@ -487,6 +487,10 @@ def _cut(body: bytes, detail: str) -> QueryError:
                          "hit its own time limit or failed while sending; the partial result was discarded")
 
 
+_XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+_BOOLEAN_CANONICAL = {"1": "true", "0": "false"}
+
+
 def _json_term(value: object) -> Term:
     if not isinstance(value, dict) or not isinstance(value.get("value"), str):
         raise ValueError("a binding is not a term")
@@ -500,7 +504,11 @@ def _json_term(value: object) -> Term:
         if lang:
             return Term.literal(value["value"], _RDF_LANGSTRING, str(lang))
         # The embedded store reports a plain literal as xsd:string; so do we.
-        return Term.literal(value["value"], str(value.get("datatype") or _XSD_STRING))
+        datatype = str(value.get("datatype") or _XSD_STRING)
+        if datatype == _XSD_BOOLEAN and value["value"] in _BOOLEAN_CANONICAL:
+            # Virtuoso writes booleans as 1 and 0: the same values, in their canonical form.
+            return Term.literal(_BOOLEAN_CANONICAL[value["value"]], datatype)
+        return Term.literal(value["value"], datatype)
     if kind == "triple":
         return Term.literal(json.dumps(value["value"]))
     raise ValueError(f"unknown term type {kind!r}")
