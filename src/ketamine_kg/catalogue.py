@@ -8,8 +8,10 @@ A header looks like::
     # view: table
 
 ``param`` fields: name | kind (iri, string, integer, decimal, date) | default | description |
-optional class whose members are the sensible choices. Values are bound as RDF terms through
-SPARQL substitution (SEP-0007), so a parameter must be a variable the query projects.
+optional class whose members are the sensible choices. Values are bound as RDF terms, never
+pasted as typed: as a one-row ``VALUES`` block at the head of the WHERE clause where that is proven
+to give the same answers (see ``engine._bind``), else by SPARQL substitution (SEP-0007), which
+needs the parameter to be a variable the query projects.
 """
 
 from __future__ import annotations
