@@ -35,7 +35,7 @@ __all__ = ["DEFAULT_MAX_ROWS", "DEFAULT_TIMEOUT", "Limits", "QueryWorker", "exec
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_ROWS = 10_000
 #: A worker may not grow past this much memory (a cartesian product is stopped, not the machine).
-WORKER_MEMORY_BYTES = 4 * 1024**3
+WORKER_MEMORY_BYTES = 8 * 1024**3
 _STARTUP_TIMEOUT = 300.0
 
 
