@@ -9,7 +9,6 @@ Counts of the cases run go to test-artifacts/fuzz-counts.json.
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from collections import Counter
@@ -26,7 +25,8 @@ from ketamine_kg.errors import KetamineKGError, QueryError, QueryRefused, UsageE
 from ketamine_kg.rdf_input import parse_user_file
 from ketamine_kg.sparql_guard import check_read_only
 
-from .test_hostile_sparql import SECRET, Listener
+from .support import Listener
+from .test_hostile_sparql import SECRET
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"

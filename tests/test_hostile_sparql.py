@@ -6,8 +6,6 @@ record the connection, and a control test proves the listener sees one when the 
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from pathlib import Path
 
@@ -19,47 +17,10 @@ from ketamine_kg.cli import main
 from ketamine_kg.engine import Limits, QueryWorker
 from ketamine_kg.errors import QueryError, QueryRefused, QueryTimeout
 
+from .support import Listener
+
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "KKG-SECRET-MARKER-7f3a9c"
-
-
-class Listener:
-    """A TCP server on 127.0.0.1 that records every connection and answers with an empty 200."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.1)
-        self.port = self.sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}/"
-        self.hits: list[bytes] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            with conn:
-                conn.settimeout(0.5)
-                try:
-                    self.hits.append(conn.recv(300))
-                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n\r\n")
-                except OSError:
-                    self.hits.append(b"")
-
-    def settle(self) -> int:
-        time.sleep(0.1)  # a connection made just before the call returned is accepted by now
-        return len(self.hits)
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(2)
-        self.sock.close()
 
 
 @pytest.fixture()

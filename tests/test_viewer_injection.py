@@ -5,10 +5,6 @@ and markdown tricks are shown as the text they are, in AppTest and in a real hea
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
@@ -20,15 +16,11 @@ import pytest
 pytest.importorskip("streamlit", reason="the viewer extra is not installed")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from .support import ARTIFACTS, CHROMIUM, LAUNCH_ARGS, require_chromium, streamlit_server  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app"
 FIXTURE = Path(__file__).parent / "fixtures" / "hostile-triples.nt"
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
-]
 ENTITY = "kkr:hostile-drug"
 # The graph component copies each node's tooltip into a div with innerHTML, where an <img onerror>
 # (unlike a <script>) does run: the label carries both.
@@ -82,48 +74,11 @@ def test_ask_and_sparql_tables_hold_the_hostile_strings_as_text(hostile_graph: P
 
 
 # -- a real browser ------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(hostile_graph: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail("CI must install Debian's chromium for the browser tests (.ci/run does)", pytrace=False)
-        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
-    pytest.importorskip("playwright.sync_api")
-    port = _free_port()
-    log = tmp_path_factory.mktemp("streamlit-hostile") / "server.log"
-    env = {**os.environ, "KETAMINE_KG_GRAPH": str(hostile_graph)}
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(APP / "streamlit_app.py"),
-             "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                        if r.status == 200:
-                            break
-                except OSError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"streamlit did not start: {log.read_text(errors='replace')[-2000:]}")
-                time.sleep(0.25)
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    require_chromium()
+    with streamlit_server(tmp_path_factory.mktemp("streamlit-hostile"), {"KETAMINE_KG_GRAPH": str(hostile_graph)}) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
