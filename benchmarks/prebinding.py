@@ -32,7 +32,7 @@ from ketamine_kg.catalogue import load_catalogue
 from ketamine_kg.engine import Limits, QueryWorker, from_ox, to_ox
 from ketamine_kg.errors import KetamineKGError
 from ketamine_kg.layout import find_layout
-from ketamine_kg.remote import check_prebinding, prebind
+from ketamine_kg.binding import check_prebinding, prebind
 from ketamine_kg.vocabulary import PREFIXES
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from .binding import check_prebinding, sparql_term, where_brace
 from .errors import KetamineKGError, QueryError, QueryTimeout, UsageError
 from .results import QueryResult, Term
 from .sparql_guard import check_read_only
@@ -185,18 +186,16 @@ def _unpack(packed: _Packed) -> QueryResult:
 def _values_equivalent(query: str, names: tuple[str, ...]) -> bool:
     """Whether binding ``names`` by a head-of-WHERE VALUES row is proven to give substitution's answers.
 
-    The proof (:func:`ketamine_kg.remote.check_prebinding`) reads the query with rdflib, whose
+    The proof (:func:`ketamine_kg.binding.check_prebinding`) reads the query with rdflib, whose
     import and parser cost tens to hundreds of milliseconds, so its verdict is kept per query text.
     Any failure to prove it, including a query rdflib cannot read, means "no": the caller then
     binds by substitution, which is always correct.
     """
-    from .remote import _where_brace, check_prebinding
-
     if not all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) for name in names):
         return False
     try:
         check_prebinding(query, names)
-        _where_brace(query)
+        where_brace(query)
     except Exception:  # noqa: BLE001 - whatever the reason, substitution stays the answer
         return False
     return True
@@ -209,7 +208,7 @@ def _bind(query: str, bindings: dict[str, Term] | None) -> tuple[str, dict[str, 
     join at the end, so a query restricted by a parameter still reads everything; a one-row VALUES
     block at the head of the WHERE clause restricts the patterns from the start (10-100x faster at
     10^6 triples). Nothing the user typed is pasted: each term is written by
-    :func:`ketamine_kg.remote.sparql_term` (IRIs validated, literals escaped so the text reads as
+    :func:`ketamine_kg.binding.sparql_term` (IRIs validated, literals escaped so the text reads as
     that one term and nothing else), and the read-only guard has already passed the query itself.
     A term that cannot be written that way (a blank node, a NUL) goes by substitution instead.
     """
@@ -218,13 +217,12 @@ def _bind(query: str, bindings: dict[str, Term] | None) -> tuple[str, dict[str, 
     names = tuple(sorted(bindings))
     if not _values_equivalent(query, names):
         return query, dict(bindings)
-    from .remote import _where_brace, sparql_term
 
     try:
         row = " ".join(sparql_term(bindings[name]) for name in names)
     except KetamineKGError:
         return query, dict(bindings)
-    at = _where_brace(query)
+    at = where_brace(query)
     values = f"\n  VALUES ({' '.join('?' + name for name in names)}) {{ ({row}) }}\n"
     return query[:at] + values + query[at:], {}
 

@@ -1,0 +1,292 @@
+"""Parameters as SPARQL text: a term writer that cannot be misread, and the proof that a VALUES row
+binds a named query's parameters exactly as substitution would.
+
+The embedded store (for speed: pyoxigraph applies substitution only after evaluating the whole
+pattern) and SPARQL servers (which have no other way) both take parameters as a one-row VALUES
+block at the head of the WHERE clause, written here; nothing a user typed is pasted as text.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from .errors import QueryError, UsageError
+from .results import Term
+from .sparql_guard import _TOKEN  # the guard's lexer, so the guard and the binder read a query alike
+from .vocabulary import PREFIXES
+
+__all__ = ["check_prebinding", "checked_iri", "prebind", "sparql_term", "where_brace", "with_prefixes"]
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+_IRI_OK = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\x00-\x20<>\"{}|^`\\\x7f]*$")
+_LANG_OK = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def sparql_term(term: Term) -> str:
+    """``term`` as SPARQL text that cannot be read as anything but that one term.
+
+    IRIs are validated, not escaped (an IRI with ``>`` or a space is refused). In literals every
+    quote, backslash and line break is escaped, other control characters are written as
+    ``\\UXXXXXXXX``, and a ``u`` after a backslash is written ``\\U00000075``, so servers that expand
+    ``\\u`` escapes before parsing (as SPARQL allows) read the same string as those that do not. The
+    eight-digit form leaves no doubt where an escape ends (rdflib reads ``\\u`` plus eight hex digits
+    as one escape).
+
+    >>> sparql_term(Term.literal('say "hi"\\n'))
+    '"say \\\\"hi\\\\"\\\\n"'
+    >>> sparql_term(Term.iri("https://w3id.org/ketamine-kg/resource/ketamine"))
+    '<https://w3id.org/ketamine-kg/resource/ketamine>'
+
+    :raises UsageError: for a blank node, an invalid IRI, language tag or a NUL character.
+    """
+    if term.kind == "iri":
+        return f"<{checked_iri(term.value)}>"
+    if term.kind != "literal":
+        raise UsageError("a blank node cannot be sent to a server as a parameter")
+    out = []
+    previous = ""
+    for char in term.value:
+        code = ord(char)
+        if char == "\x00":
+            raise UsageError("a parameter value contains a NUL character")
+        if char == "\\":
+            out.append("\\\\")
+        elif char in "uU" and previous == "\\":
+            out.append("\\U00000075" if char == "u" else "\\U00000055")
+        elif char == '"':
+            out.append('\\"')
+        elif char in "\n\r\t\b\f":
+            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}[char])
+        elif code < 0x20 or code == 0x7F or 0xD800 <= code <= 0xDFFF:
+            out.append(f"\\U{code:08X}")
+        else:
+            out.append(char)
+        previous = char
+    text = '"' + "".join(out) + '"'
+    if term.language:
+        if not _LANG_OK.match(term.language):
+            raise UsageError(f"not a valid language tag: {term.language!r}")
+        return f"{text}@{term.language}"
+    if term.datatype and term.datatype not in (_XSD_STRING, _RDF_LANGSTRING):
+        return f"{text}^^<{checked_iri(term.datatype)}>"
+    return text
+
+
+def checked_iri(value: str) -> str:
+    if not _IRI_OK.match(value):
+        raise UsageError(f"not a valid absolute IRI: {value!r}")
+    return value
+
+
+def _tokens(query: str) -> list[tuple[str, str, int, int]]:
+    return [(m.lastgroup or "", m.group(), m.start(), m.end()) for m in _TOKEN.finditer(query)]
+
+
+def with_prefixes(query: str) -> str:
+    """``query`` with a PREFIX line for every project prefix it uses without declaring.
+
+    The embedded store supplies these prefixes itself; a server does not.
+    """
+    tokens = [t for t in _tokens(query) if t[0] not in ("comment",) and not t[1].isspace()]
+    declared = {tokens[i + 1][1].rstrip(":").lower() + ":" for i, t in enumerate(tokens[:-1])
+                if t[0] == "word" and t[1].upper() == "PREFIX"}
+    missing = [p for p in PREFIXES if p.lower() + ":" not in declared]
+    return "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in missing) + query
+
+
+def where_brace(query: str) -> int:
+    """The offset just after the ``{`` that opens the query's top-level WHERE clause.
+
+    :raises QueryError: if there is no explicit WHERE (parameters need one to go into).
+    """
+    depth, seen_form, seen_where = 0, False, False
+    for kind, text, _start, end in _tokens(query):
+        if kind == "word" and depth == 0:
+            word = text.upper()
+            if word in ("SELECT", "CONSTRUCT", "ASK", "DESCRIBE"):
+                seen_form = True
+            elif word == "WHERE" and seen_form:
+                seen_where = True
+        elif kind == "other" and text == "{":
+            if seen_where and depth == 0:
+                return end
+            depth += 1
+        elif kind == "other" and text == "}":
+            depth -= 1
+    raise QueryError("cannot send parameters to a server: the query needs an explicit 'WHERE { ... }' clause")
+
+
+@functools.lru_cache(maxsize=256)
+def check_prebinding(query: str, names: tuple[str, ...]) -> None:
+    """Prove that binding ``names`` by a leading ``VALUES`` gives the embedded store's answers.
+
+    The embedded store substitutes a bound term for its variable (pre-binding). Joining the
+    WHERE pattern with a one-row ``VALUES`` gives the same solutions when, in the query's
+    algebra (read by rdflib):
+
+    - every pattern that mentions the variable certainly binds it (a triple pattern binds its
+      variables; a join binds what either side binds; OPTIONAL and MINUS what their left side
+      binds; UNION what every branch binds); so a FILTER, BIND or OPTIONAL condition that uses it
+      always sees it bound, in both readings;
+    - it is not in a subquery, an inline VALUES, the right side of MINUS, a GRAPH variable or
+      the target of BIND (there, substitution and join differ);
+    - where it ends a path that may have length zero (``p?``, ``p*``), the path's other end is
+      also in a plain triple pattern of the same group (a zero-length path from a term that is
+      not in the graph matches under substitution but not under a join; the plain triple
+      removes that row in both readings).
+
+    Under these conditions, by induction on the pattern, substitution's solutions are the
+    join's solutions: every named query with parameters is of this shape (tests check it).
+
+    :raises QueryError: naming the construct when the equivalence cannot be shown.
+    """
+    from rdflib.plugins.sparql import prepareQuery
+    from rdflib.plugins.sparql.parserutils import CompValue
+    from rdflib.term import Variable
+
+    try:
+        prepared = prepareQuery(query, initNs=PREFIXES)
+    except Exception as exc:  # rdflib raises assorted parser exceptions
+        raise QueryError(f"cannot check the query for remote parameters: {_clip(str(exc), 160)}") from None
+    root = prepared.algebra
+    pattern = root.p
+    while isinstance(pattern, CompValue) and pattern.name in ("Project", "Distinct", "Reduced", "Slice", "OrderBy"):
+        pattern = pattern.p
+    for name in names:
+        var = Variable(name)
+        problem = _forbidden(pattern, var, CompValue, Variable) or _prebinding_problem(pattern, var, CompValue, Variable)
+        if problem is None and not _mentions(pattern, var, CompValue, Variable):
+            problem = "the WHERE clause does not use it"
+        if problem:
+            raise QueryError(f"cannot bind ?{name} on a server the way the embedded store does: {problem}")
+
+
+def _mentions(obj: object, var: object, comp: type, variable: type) -> bool:
+    if isinstance(obj, variable):
+        return obj == var
+    if isinstance(obj, comp):
+        return any(_mentions(v, var, comp, variable) for k, v in obj.items() if k != "_vars")
+    if isinstance(obj, dict):  # VALUES rows are dicts keyed by variable
+        return any(_mentions(k, var, comp, variable) or _mentions(v, var, comp, variable) for k, v in obj.items())
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        return any(_mentions(v, var, comp, variable) for v in obj)
+    return False
+
+
+def _bound(node: object, comp: type, variable: type) -> set:
+    """Variables every solution of ``node`` binds."""
+    if not isinstance(node, comp):
+        return set()
+    name = node.name
+    if name == "BGP":
+        return {t for triple in node.triples for t in triple if isinstance(t, variable)}
+    if name == "Join":
+        return _bound(node.p1, comp, variable) | _bound(node.p2, comp, variable)
+    if name in ("LeftJoin", "Minus"):
+        return _bound(node.p1, comp, variable)
+    if name == "Union":
+        return _bound(node.p1, comp, variable) & _bound(node.p2, comp, variable)
+    if name in ("Filter", "Extend", "OrderBy", "AggregateJoin", "Distinct", "Reduced", "Slice"):
+        return _bound(node.p, comp, variable)
+    if name == "Graph":
+        return _bound(node.p, comp, variable) | ({node.term} if isinstance(node.term, variable) else set())
+    if name == "Group":
+        keys = {e for e in (node.expr or []) if isinstance(e, variable)}
+        return _bound(node.p, comp, variable) & keys
+    return set()
+
+
+def _may_be_empty(path: object) -> bool:
+    from rdflib.paths import AlternativePath, MulPath, SequencePath
+
+    if isinstance(path, MulPath):
+        return path.mod in ("*", "?") or _may_be_empty(path.path)
+    if isinstance(path, SequencePath):
+        return all(_may_be_empty(p) for p in path.args)
+    if isinstance(path, AlternativePath):
+        return any(_may_be_empty(p) for p in path.args)
+    return False
+
+
+def _forbidden(node: object, var: object, comp: type, variable: type) -> str | None:
+    """The first construct anywhere under ``node`` where substitution and a join always differ."""
+    if not isinstance(node, comp) or not _mentions(node, var, comp, variable):
+        return None
+    name = node.name
+    if name == "ToMultiSet":
+        return "it appears in a subquery or an inline VALUES block"
+    if name == "Minus" and _mentions(node.p2, var, comp, variable):
+        return "it appears on the right side of MINUS"
+    if name == "Extend" and node.var == var:
+        return "it is the target of BIND (or of a grouped SELECT expression)"
+    if name == "Graph" and node.term == var:
+        return "it names a GRAPH"
+    for key, child in node.items():
+        if key != "_vars" and isinstance(child, comp):
+            problem = _forbidden(child, var, comp, variable)
+            if problem:
+                return problem
+    return None
+
+
+def _prebinding_problem(node: object, var: object, comp: type, variable: type) -> str | None:
+    from rdflib.paths import Path as RdfPath
+
+    if not isinstance(node, comp) or not _mentions(node, var, comp, variable):
+        return None
+    name = node.name
+    if name == "ToMultiSet":
+        return "it appears in a subquery or an inline VALUES block"
+    if name == "Minus" and _mentions(node.p2, var, comp, variable):
+        return "it appears on the right side of MINUS"
+    if name == "Extend" and node.var == var:
+        return "it is the target of BIND (or of a grouped SELECT expression)"
+    if name == "Graph" and node.term == var:
+        return "it names a GRAPH"
+    if var not in _bound(node, comp, variable):
+        return f"a {name} pattern uses it without always binding it (e.g. only inside OPTIONAL, FILTER or one UNION branch)"
+    if name == "BGP":
+        plain = {t for s, p, o in node.triples if not isinstance(p, RdfPath) for t in (s, o)}
+        for s, p, o in node.triples:
+            if isinstance(p, RdfPath) and _may_be_empty(p) and var in (s, o):
+                other = o if s == var else s
+                if not (isinstance(other, variable) and other != var and other in plain):
+                    return "it ends a path that may have length zero, and the other end is not in a plain triple pattern"
+        return None
+    children = {"Minus": ("p1",), "Join": ("p1", "p2"), "Union": ("p1", "p2"), "LeftJoin": ("p1", "p2"), "Filter": ("p",),
+                "Extend": ("p",), "OrderBy": ("p",), "AggregateJoin": ("p",), "Group": ("p",),
+                "Graph": ("p",), "Distinct": ("p",), "Reduced": ("p",), "Slice": ("p",)}
+    if name not in children:
+        return f"it appears in a {name} construct this check does not cover"
+    for key in children[name]:
+        problem = _prebinding_problem(node[key], var, comp, variable)
+        if problem:
+            return problem
+    return None
+
+
+def prebind(query: str, bindings: dict[str, Term] | None) -> str:
+    """``query`` as sent to a server: undeclared project prefixes declared, ``bindings`` as VALUES.
+
+    :raises QueryError: if a binding cannot be shown equivalent to the embedded store's.
+    :raises UsageError: if a bound term cannot be written safely.
+    """
+    query = with_prefixes(query)
+    if not bindings:
+        return query
+    names = tuple(sorted(bindings))
+    for name in names:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise UsageError(f"not a SPARQL variable name: {name!r}")
+    row = " ".join(sparql_term(bindings[n]) for n in names)
+    check_prebinding(query, names)
+    at = where_brace(query)
+    values = f"\n  VALUES ({' '.join('?' + n for n in names)}) {{ ({row}) }}\n"
+    return query[:at] + values + query[at:]
