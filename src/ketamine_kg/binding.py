@@ -215,10 +215,8 @@ def _may_be_empty(path: object) -> bool:
     return False
 
 
-def _forbidden(node: object, var: object, comp: type, variable: type) -> str | None:
-    """The first construct anywhere under ``node`` where substitution and a join always differ."""
-    if not isinstance(node, comp) or not _mentions(node, var, comp, variable):
-        return None
+def _differs_here(node, var: object, comp: type, variable: type) -> str | None:
+    """Why substitution and a join differ at ``node`` itself, whatever lies below it (or None)."""
     name = node.name
     if name == "ToMultiSet":
         return "it appears in a subquery or an inline VALUES block"
@@ -228,6 +226,16 @@ def _forbidden(node: object, var: object, comp: type, variable: type) -> str | N
         return "it is the target of BIND (or of a grouped SELECT expression)"
     if name == "Graph" and node.term == var:
         return "it names a GRAPH"
+    return None
+
+
+def _forbidden(node: object, var: object, comp: type, variable: type) -> str | None:
+    """The first construct anywhere under ``node`` where substitution and a join always differ."""
+    if not isinstance(node, comp) or not _mentions(node, var, comp, variable):
+        return None
+    problem = _differs_here(node, var, comp, variable)
+    if problem:
+        return problem
     for key, child in node.items():
         if key != "_vars" and isinstance(child, comp):
             problem = _forbidden(child, var, comp, variable)
@@ -242,14 +250,9 @@ def _prebinding_problem(node: object, var: object, comp: type, variable: type) -
     if not isinstance(node, comp) or not _mentions(node, var, comp, variable):
         return None
     name = node.name
-    if name == "ToMultiSet":
-        return "it appears in a subquery or an inline VALUES block"
-    if name == "Minus" and _mentions(node.p2, var, comp, variable):
-        return "it appears on the right side of MINUS"
-    if name == "Extend" and node.var == var:
-        return "it is the target of BIND (or of a grouped SELECT expression)"
-    if name == "Graph" and node.term == var:
-        return "it names a GRAPH"
+    problem = _differs_here(node, var, comp, variable)
+    if problem:
+        return problem
     if var not in _bound(node, comp, variable):
         return f"a {name} pattern uses it without always binding it (e.g. only inside OPTIONAL, FILTER or one UNION branch)"
     if name == "BGP":
