@@ -159,15 +159,9 @@ def query(name: str | None, params: tuple[str, ...], query_file: Path | None, fm
       ketamine-kg query --file my-question.rq --format csv
       ketamine-kg query risks-of-drug -p drug=ketamine --endpoint http://127.0.0.1:7878/query
     """
-    if endpoint is not None:
-        from .remote import run_remote_query_cli
+    from .queries import run_query_cli
 
-        output, note = run_remote_query_cli(name, params, query_file, fmt, endpoint, graph_file, timeout, max_rows, root)
-    else:
-        from .queries import run_query_cli
-
-        output, note = run_query_cli(name, params, query_file, fmt, Path(graph_file) if graph_file else None,
-                                     timeout, max_rows, root)
+    output, note = run_query_cli(name, params, query_file, fmt, graph_file, timeout, max_rows, root, endpoint)
     click.echo(output)
     if note:
         click.echo(note, err=True)

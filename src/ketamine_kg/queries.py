@@ -63,32 +63,37 @@ def _read_query_file(path: Path) -> str:
 
 
 def run_query_cli(name: str | None, params: tuple[str, ...], query_file: Path | None, fmt: str,
-                  graph_file: Path | None, timeout: float, max_rows: int, root: Path | None) -> tuple[str, str | None]:
-    """What ``ketamine-kg query`` prints: the rendered result, and a note for stderr if cut."""
+                  graph: str | None, timeout: float, max_rows: int, root: Path | None,
+                  endpoint: str | None = None) -> tuple[str, str | None]:
+    """What ``ketamine-kg query`` prints: the rendered result, and a note for stderr if cut.
+
+    ``graph`` is the graph file to load, or with ``endpoint`` (a SPARQL server) the named graph's IRI.
+    """
     if (name is None) == (query_file is None):
         raise UsageError("give a query NAME or --file FILE.rq (not both)")
     limits = Limits(timeout=timeout, max_rows=max_rows)
     given = parse_params(params)
-    layout = find_layout(root) if (name is not None or graph_file is None) else None
-    graph = graph_file or (layout.graph_file("nt") if layout else None)
-    assert graph is not None
     if name is not None:
-        assert layout is not None
-        nq = named_query(layout, name)
-        bindings = nq.bindings(given)
-        text = nq.text
+        nq = named_query(find_layout(root), name)
+        bindings, text = nq.bindings(given), nq.text
     else:
         if given:
             raise UsageError("--param goes with a named query; a --file query has no declared parameters")
-        text = _read_query_file(query_file)  # type: ignore[arg-type]
-        bindings = None
-    with QueryWorker(graph) as worker:
-        result = worker.run(text, bindings, limits)
+        text, bindings = _read_query_file(query_file), None  # type: ignore[arg-type]
+    if endpoint is not None:
+        from .remote import RemoteWorker
+
+        result = RemoteWorker(endpoint, graph).run(text, bindings, limits)
+    else:
+        with QueryWorker(Path(graph) if graph else find_layout(root).graph_file("nt")) as worker:
+            result = worker.run(text, bindings, limits)
     try:
         output = render(result, fmt)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    note = None
+    warning = getattr(result, "warning", None)  # a server that may have cut the answer silently
+    if warning:
+        return output, f"warning: {warning}"
     if result.truncated:
-        note = f"note: results cut at {limits.max_rows:,} rows (--max-rows); narrow the query or raise the limit"
-    return output, note
+        return output, f"note: results cut at {limits.max_rows:,} rows (--max-rows); narrow the query or raise the limit"
+    return output, None

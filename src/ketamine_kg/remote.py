@@ -28,7 +28,7 @@ from pathlib import Path
 
 from .engine import Limits, from_ox, load_store
 from .errors import EndpointError, QueryError, QueryRefused, QueryTimeout, UsageError
-from .results import QueryResult, Term, render
+from .results import QueryResult, Term
 from .binding import _RDF_LANGSTRING, _XSD_STRING, check_prebinding, checked_iri, prebind, sparql_term
 from .sparql_guard import check_read_only, keywords
 
@@ -43,7 +43,6 @@ __all__ = [
     "load_graph",
     "parse_results_json",
     "prebind",
-    "run_remote_query_cli",
     "sparql_term",
 ]
 
@@ -496,38 +495,4 @@ def load_graph(endpoint: Endpoint, graph_file: Path, graph: str = DEFAULT_GRAPH,
     if loaded != expected:
         raise EndpointError(f"<{graph}> holds {loaded:,} triples after the load, expected {expected:,}; run load again")
     return LoadReport(graph, expected, protocol, time.perf_counter() - started)
-
-
-# --- the command line ---------------------------------------------------------------------------
-
-
-def run_remote_query_cli(name: str | None, params: tuple[str, ...], query_file: Path | None, fmt: str,
-                         endpoint: str, graph: str | None, timeout: float, max_rows: int,
-                         root: Path | None) -> tuple[str, str | None]:
-    """What ``ketamine-kg query --endpoint`` prints: the rendered result and a note for stderr."""
-    from .layout import find_layout
-    from .queries import _read_query_file, named_query, parse_params
-
-    if (name is None) == (query_file is None):
-        raise UsageError("give a query NAME or --file FILE.rq (not both)")
-    limits = Limits(timeout=timeout, max_rows=max_rows)
-    given = parse_params(params)
-    if name is not None:
-        nq = named_query(find_layout(root), name)
-        bindings, text = nq.bindings(given), nq.text
-    else:
-        if given:
-            raise UsageError("--param goes with a named query; a --file query has no declared parameters")
-        text, bindings = _read_query_file(query_file), None  # type: ignore[arg-type]
-    result = RemoteWorker(endpoint, graph).run(text, bindings, limits)
-    try:
-        output = render(result, fmt)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    note = None
-    if result.warning:
-        note = f"warning: {result.warning}"
-    elif result.truncated:
-        note = f"note: results cut at {limits.max_rows:,} rows (--max-rows); narrow the query or raise the limit"
-    return output, note
 
