@@ -353,25 +353,21 @@ def evidence() -> None:
     condition = st.selectbox("Condition", ids, index=ids.index(current) if current in ids else 0,
                              format_func=lambda c: labels.get(c, c), key="evidence-condition")
     st.query_params["condition"] = condition
-    left, right = st.columns(2)
-    claims_q = catalogue["sources-for-condition"]
-    alternatives_q = catalogue["alternatives-for-condition"]
-    with left:
-        st.markdown("**Ketamine forms: claims and sources**")
-        claims = worker.run(claims_q.text, claims_q.bindings({"condition": condition}), data.USER_LIMITS)
-        frame = _frame(claims)
-        if frame.empty:
-            st.write("No claims about this condition.")
-        else:
-            st.dataframe(frame[["drugLabel", "claimConditionLabel", "direction", "title", "year", "pmid"]], hide_index=True, width="stretch")
-    with right:
-        st.markdown("**Alternatives, with their own status**")
-        alternatives = worker.run(alternatives_q.text, alternatives_q.bindings({"condition": condition}), data.USER_LIMITS)
-        frame = _frame(alternatives)
-        if frame.empty:
-            st.write("No alternatives recorded for this condition.")
-        else:
-            st.dataframe(frame[["treatmentLabel", "kind", "status", "evidence"]], hide_index=True, width="stretch")
+    columns = (
+        ("Ketamine forms: claims and sources", "sources-for-condition", "No claims about this condition.",
+         ["drugLabel", "claimConditionLabel", "direction", "title", "year", "pmid"]),
+        ("Alternatives, with their own status", "alternatives-for-condition", "No alternatives recorded for this condition.",
+         ["treatmentLabel", "kind", "status", "evidence"]),
+    )
+    for column, (title, name, empty, shown) in zip(st.columns(2), columns):
+        with column:
+            st.markdown(f"**{title}**")
+            q = catalogue[name]
+            frame = _frame(worker.run(q.text, q.bindings({"condition": condition}), data.USER_LIMITS))
+            if frame.empty:
+                st.write(empty)
+            else:
+                st.dataframe(frame[shown], hide_index=True, width="stretch")
 
 
 # -- Ontology ----------------------------------------------------------------------------------------
