@@ -1,5 +1,6 @@
-"""What several test modules share: a listener that would see an outbound call, and a real
-``streamlit run`` on 127.0.0.1 with Debian's Chromium to drive it (never a downloaded browser).
+"""What several test modules share: a listener that would see an outbound call, a real
+``streamlit run`` on 127.0.0.1 with Debian's Chromium to drive it (never a downloaded browser),
+and pyoxigraph's reading of a file as an rdflib graph to compare with.
 """
 
 from __future__ import annotations
@@ -13,11 +14,18 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import XSD
 
-__all__ = ["ARTIFACTS", "CHROMIUM", "LAUNCH_ARGS", "ROOT", "Listener", "free_port", "require_chromium", "streamlit_server"]
+__all__ = [
+    "ARTIFACTS", "CHROMIUM", "LAUNCH_ARGS", "ROOT", "Listener", "chromium", "free_port", "numbers_by_value",
+    "oxigraph_as_rdflib", "require_chromium", "streamlit_server",
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -78,6 +86,19 @@ def streamlit_server(log_dir: Path, env: dict[str, str] | None = None, start_tim
                 proc.kill()
 
 
+@contextmanager
+def chromium() -> Iterator[object]:
+    """Debian's Chromium driven by Playwright (never a browser Playwright downloads)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 class Listener:
     """A TCP server on 127.0.0.1 that records every connection and answers with an empty 200,
     so a test can show that no outbound call was made (and that one would have been seen)."""
@@ -116,3 +137,30 @@ class Listener:
         self._stop.set()
         self._thread.join(2)
         self.sock.close()
+
+
+def oxigraph_as_rdflib(quads) -> Graph:
+    """pyoxigraph's triples or quads as an rdflib graph (graph names dropped), numbers by value."""
+    def term(t):
+        if isinstance(t, ox.NamedNode):
+            return URIRef(t.value)
+        if isinstance(t, ox.BlankNode):
+            return BNode(t.value)
+        # RDF 1.1: a plain literal is an xsd:string; rdflib keeps it untyped, pyoxigraph does not.
+        plain = t.language or t.datatype.value == str(XSD.string)
+        return Literal(t.value, lang=t.language, datatype=None if plain else URIRef(t.datatype.value))
+
+    graph = Graph()
+    for q in quads:
+        graph.add((term(q.subject), term(q.predicate), term(q.object)))
+    return numbers_by_value(graph)
+
+
+def numbers_by_value(graph: Graph) -> Graph:
+    """``graph`` with each xsd:decimal in one form: Oxigraph stores "41.0" as "41" (its canonical form)."""
+    out = Graph()
+    for s, p, o in graph:
+        if isinstance(o, Literal) and o.datatype == XSD.decimal:
+            o = Literal(format(Decimal(str(o)).normalize(), "f"), datatype=XSD.decimal)
+        out.add((s, p, o))
+    return out

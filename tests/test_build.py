@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pyoxigraph as ox
 import pytest
-from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import XSD
+from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 
 from ketamine_kg import __version__
 from ketamine_kg.build import build, build_graphs
 from ketamine_kg.layout import GRAPH_FILES, Layout
 from ketamine_kg.vocabulary import KK, KKR, ONTOLOGY_IRI
+
+from .support import numbers_by_value, oxigraph_as_rdflib
 
 RDFLIB_FORMAT = {"nt": "nt", "turtle": "turtle", "xml": "xml", "json-ld": "json-ld"}
 OX_FORMAT = {"nt": ox.RdfFormat.N_TRIPLES, "turtle": ox.RdfFormat.TURTLE, "xml": ox.RdfFormat.RDF_XML, "json-ld": ox.RdfFormat.JSON_LD}
@@ -40,32 +39,6 @@ def test_build_is_deterministic(project_copy: Layout) -> None:
     assert {p: p.read_bytes() for p in snapshot} == snapshot
 
 
-def _ox_to_rdflib(store: ox.Store) -> Graph:
-    def term(t):
-        if isinstance(t, ox.NamedNode):
-            return URIRef(t.value)
-        if isinstance(t, ox.BlankNode):
-            return BNode(t.value)
-        # RDF 1.1: a plain literal is an xsd:string; rdflib keeps it untyped, pyoxigraph does not.
-        plain = t.language or t.datatype.value == "http://www.w3.org/2001/XMLSchema#string"
-        return Literal(t.value, lang=t.language, datatype=None if plain else URIRef(t.datatype.value))
-
-    graph = Graph()
-    for quad in store:
-        graph.add((term(quad.subject), term(quad.predicate), term(quad.object)))
-    return graph
-
-
-def _numeric_by_value(graph: Graph) -> Graph:
-    # Oxigraph stores xsd:decimal "41.0" as "41" (its canonical form); compare numbers by value.
-    out = Graph()
-    for s, p, o in graph:
-        if isinstance(o, Literal) and o.datatype == XSD.decimal:
-            o = Literal(format(Decimal(str(o)).normalize(), "f"), datatype=XSD.decimal)
-        out.add((s, p, o))
-    return out
-
-
 @pytest.mark.parametrize("fmt", list(GRAPH_FILES))
 def test_each_file_is_the_same_graph_in_rdflib_and_pyoxigraph(fmt: str, layout: Layout, built) -> None:
     path = layout.graph_file(fmt)
@@ -73,7 +46,7 @@ def test_each_file_is_the_same_graph_in_rdflib_and_pyoxigraph(fmt: str, layout: 
     store = ox.Store()
     store.bulk_load(path=str(path), format=OX_FORMAT[fmt])
     assert isomorphic(in_rdflib, built.full)
-    assert isomorphic(_numeric_by_value(_ox_to_rdflib(store)), _numeric_by_value(built.full))
+    assert isomorphic(oxigraph_as_rdflib(store), numbers_by_value(built.full))
 
 
 def test_ontology_metadata(built) -> None:

@@ -7,7 +7,6 @@ import os
 import re
 import subprocess
 import sys
-from decimal import Decimal
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -16,9 +15,8 @@ import networkx as nx
 import pandas as pd
 import pyoxigraph as ox
 import pytest
-from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib import Dataset, Graph, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import XSD
 
 from ketamine_kg import curation
 from ketamine_kg.cli import main
@@ -26,6 +24,8 @@ from ketamine_kg.compile import compile_curation
 from ketamine_kg.errors import ValidationFailed
 from ketamine_kg.export import GRAPH_IRIS, INFORES, export_bytes, export_files, property_graph, split_provenance
 from ketamine_kg.layout import Layout
+
+from .support import numbers_by_value, oxigraph_as_rdflib
 
 RDF_FORMATS = {  # ours -> (rdflib parser, pyoxigraph parser)
     "turtle": ("turtle", ox.RdfFormat.TURTLE),
@@ -89,31 +89,6 @@ def known_claim(curated: curation.Curation):
     pytest.fail("no off-label claim with a PMID in the curated data")
 
 
-def _ox_graph(quads) -> Graph:
-    """pyoxigraph terms as rdflib terms, numbers compared by value (Oxigraph writes 41.0 as 41)."""
-    def term(t):
-        if isinstance(t, ox.NamedNode):
-            return URIRef(t.value)
-        if isinstance(t, ox.BlankNode):
-            return BNode(t.value)
-        plain = t.language or t.datatype.value == str(XSD.string)
-        return Literal(t.value, lang=t.language, datatype=None if plain else URIRef(t.datatype.value))
-
-    graph = Graph()
-    for q in quads:
-        graph.add((term(q.subject), term(q.predicate), term(q.object)))
-    return _by_value(graph)
-
-
-def _by_value(graph: Graph) -> Graph:
-    out = Graph()
-    for s, p, o in graph:
-        if isinstance(o, Literal) and o.datatype == XSD.decimal:
-            o = Literal(format(Decimal(str(o)).normalize(), "f"), datatype=XSD.decimal)
-        out.add((s, p, o))
-    return out
-
-
 # --- RDF --------------------------------------------------------------------------------------
 
 
@@ -121,7 +96,7 @@ def _by_value(graph: Graph) -> Graph:
 def test_rdf_formats_read_back_as_the_full_graph(fmt: str, outputs, full: Graph) -> None:
     rdflib_fmt, ox_fmt = RDF_FORMATS[fmt]
     assert isomorphic(Graph().parse(data=outputs[fmt], format=rdflib_fmt), full)
-    assert isomorphic(_ox_graph(ox.parse(outputs[fmt], format=ox_fmt)), _by_value(full))
+    assert isomorphic(oxigraph_as_rdflib(ox.parse(outputs[fmt], format=ox_fmt)), numbers_by_value(full))
 
 
 def test_jsonld_context_is_the_project_prefixes(outputs) -> None:
@@ -139,14 +114,14 @@ def test_named_graphs_are_what_they_say_and_add_up(fmt: str, outputs, full: Grap
     dataset.parse(data=outputs[fmt], format=rdflib_fmt)
     in_rdflib = {str(g.identifier): g for g in dataset.graphs() if len(g)}
     quads = list(ox.parse(outputs[fmt], format=ox_fmt))
-    in_oxigraph = {name: _ox_graph(q for q in quads if q.graph_name.value == name)
+    in_oxigraph = {name: oxigraph_as_rdflib(q for q in quads if q.graph_name.value == name)
                    for name in {q.graph_name.value for q in quads}}
     assert set(in_rdflib) == set(in_oxigraph) == {str(iri) for iri in GRAPH_IRIS.values()}
     assert not any(isinstance(q.graph_name, ox.DefaultGraph) for q in quads)
 
     tbox = Graph().parse(layout.ontology_dir / "ketamine.ttl", format="turtle")
     asserted = compile_curation(curated)
-    for graphs, norm in ((in_rdflib, lambda g: g), (in_oxigraph, _by_value)):
+    for graphs, norm in ((in_rdflib, lambda g: g), (in_oxigraph, numbers_by_value)):
         union = Graph()
         for g in graphs.values():
             for t in g:

@@ -10,10 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from .support import ARTIFACTS, CHROMIUM, LAUNCH_ARGS, require_chromium, streamlit_server
+from .support import ARTIFACTS, chromium, require_chromium, streamlit_server
 
 require_chromium(module_level=True)
-playwright_api = pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
@@ -24,12 +23,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture()

@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("streamlit", reason="the viewer extra is not installed")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from .support import ARTIFACTS, CHROMIUM, LAUNCH_ARGS, require_chromium, streamlit_server  # noqa: E402
+from .support import ARTIFACTS, chromium, require_chromium, streamlit_server  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app"
@@ -83,14 +83,8 @@ def server(hostile_graph: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 @pytest.fixture(scope="module")
 def browser(server: str) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture()
