@@ -148,13 +148,15 @@ def meta_analyse(
     fit = combine_effects(y, v, method_re="iterated" if method == "pm" else "dl", atol=1e-10, maxiter=500)
     q = float(fit.q)
     q_p = float(fit.test_homogeneity().pvalue)
-    if method == "fe":
+    # statsmodels (0.14, 0.15) leaves DerSimonian-Laird's tau^2 negative when Q < df and weights by
+    # it; the estimator is truncated at zero, where the random-effects fit is the fixed-effect one.
+    if method == "fe" or (method == "dl" and fit.tau2 <= 0):
         est, se, tau2 = float(fit.mean_effect_fe), float(fit.sd_eff_w_fe), 0.0
     elif method == "reml":
         est, se, tau2 = _reml(y, v)
     else:
         est, se, tau2 = float(fit.mean_effect_re), float(fit.sd_eff_w_re), float(fit.tau2)
-    i2 = 100 * float(fit.i2) if method == "fe" else _i2(tau2, v)
+    i2 = max(0.0, 100 * float(fit.i2)) if method == "fe" else _i2(tau2, v)
     z = float(stats.norm.ppf(0.5 + level / 200))
     pi_lower = pi_upper = None
     if method != "fe" and k >= 3:
@@ -199,6 +201,8 @@ def pool(
         raise PoolingError(f"cannot pool {measure!r}; poolable measures: {', '.join(FAMILIES)}")
     if method not in METHODS:
         raise PoolingError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
+    if not 0 < level < 100:
+        raise PoolingError(f"confidence level must be between 0 and 100, not {level}")
     estimates: list[Estimate] = []
     excluded: list[Exclusion] = []
     arms: dict[tuple[Any, ...], list[Row]] = defaultdict(list)
