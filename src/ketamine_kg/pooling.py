@@ -145,7 +145,9 @@ def meta_analyse(
     if not (np.all(np.isfinite(y)) and np.all(np.isfinite(v)) and np.all(v > 0)):
         raise PoolingError("effects must be finite and variances finite and positive")
     # "iterated" is statsmodels' Paule-Mandel; a tight tolerance matches metafor to 1e-10.
-    fit = combine_effects(y, v, method_re="iterated" if method == "pm" else "dl", atol=1e-10, maxiter=500)
+    # Its unused HKSJ SE is sqrt(negative) when DL's tau^2 < 0, and its I^2 divides by zero when Q = 0.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fit = combine_effects(y, v, method_re="iterated" if method == "pm" else "dl", atol=1e-10, maxiter=500)
     q = float(fit.q)
     q_p = float(fit.test_homogeneity().pvalue)
     # statsmodels (0.14, 0.15) leaves DerSimonian-Laird's tau^2 negative when Q < df and weights by
@@ -156,7 +158,7 @@ def meta_analyse(
         est, se, tau2 = _reml(y, v)
     else:
         est, se, tau2 = float(fit.mean_effect_re), float(fit.sd_eff_w_re), float(fit.tau2)
-    i2 = max(0.0, 100 * float(fit.i2)) if method == "fe" else _i2(tau2, v)
+    i2 = (100 * float(fit.i2) if q > k - 1 else 0.0) if method == "fe" else _i2(tau2, v)
     z = float(stats.norm.ppf(0.5 + level / 200))
     pi_lower = pi_upper = None
     if method != "fe" and k >= 3:
