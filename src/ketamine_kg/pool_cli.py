@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 
 from .errors import KetamineKGError, UsageError
 from .pooling import FAMILIES, METHODS, Pooling, PoolingError
@@ -27,6 +26,7 @@ def load_rows(paths: Sequence[Path]) -> list[dict[str, Any]]:
 
     Results in curated files are joined with their study (from any of the files) here.
     """
+    import yaml
     rows: list[dict[str, Any]] = []
     studies: dict[str, Mapping[str, Any]] = {}
     results: list[Mapping[str, Any]] = []

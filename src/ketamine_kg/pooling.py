@@ -25,10 +25,11 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from statistics import NormalDist
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from scipy import stats
+if TYPE_CHECKING:  # numpy, scipy and statsmodels load on first use: `ketamine-kg --help` stays fast
+    import numpy as np
 
 Row = Mapping[str, Any]
 
@@ -131,6 +132,8 @@ def meta_analyse(
     Spiegelhalter (2009): estimate +/- t(k-2) * sqrt(tau^2 + SE^2), given only when k >= 3 and
     for random-effects methods.
     """
+    import numpy as np
+    from scipy import stats
     from statsmodels.stats.meta_analysis import combine_effects
 
     if method not in METHODS:
@@ -159,7 +162,7 @@ def meta_analyse(
     else:
         est, se, tau2 = float(fit.mean_effect_re), float(fit.sd_eff_w_re), float(fit.tau2)
     i2 = (100 * float(fit.i2) if q > k - 1 else 0.0) if method == "fe" else _i2(tau2, v)
-    z = float(stats.norm.ppf(0.5 + level / 200))
+    z = NormalDist().inv_cdf(0.5 + level / 200)
     pi_lower = pi_upper = None
     if method != "fe" and k >= 3:
         half = float(stats.t.ppf(0.5 + level / 200, k - 2)) * math.sqrt(tau2 + se**2)
@@ -171,6 +174,7 @@ def meta_analyse(
 
 def _reml(y: np.ndarray, v: np.ndarray) -> tuple[float, float, float]:
     """REML estimate, its (uncorrected, "wald") SE and tau^2, from PyMARE."""
+    import numpy as np
     from pymare import Dataset
     from pymare.estimators import VarianceBasedLikelihoodEstimator
 
@@ -321,11 +325,12 @@ def _from_contrast(row: Row, family: str) -> Estimate | str:
     if not lower < upper or not lower <= value <= upper:
         return f"value {value} is not inside its CI [{lower}, {upper}]"
     lo, hi = (math.log(lower), math.log(upper)) if ratio else (lower, upper)
-    z = float(stats.norm.ppf(0.5 + level / 200))
+    z = NormalDist().inv_cdf(0.5 + level / 200)
     return made(effect, ((hi - lo) / (2 * z)) ** 2, f"{level:g}% CI")
 
 
 def _from_arms(group: list[Row], family: str) -> Estimate | str:
+    import numpy as np
     from statsmodels.stats.meta_analysis import effectsize_2proportions, effectsize_smd
 
     roles = defaultdict(list)
