@@ -1,0 +1,127 @@
+"""One CURIE converter for the whole project, built from the Bioregistry.
+
+The Bioregistry (https://bioregistry.io) is the community's prefix map: for each identifier
+space it gives the canonical prefix, the IRI an identifier expands to and the pattern a local
+identifier must match. Importing ``bioregistry`` takes half a second and its data is large, so
+the prefixes this project uses are copied into ``prefixes.json`` beside this module by
+``python -m ketamine_kg.prefixes --write`` (run by curators when a prefix is added) and a test
+fails when that copy no longer matches the installed Bioregistry.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import curies
+
+from .vocabulary import PREFIXES
+
+__all__ = ["XrefPrefix", "check_curie", "converter", "expand_xref", "xref_prefixes"]
+
+_DATA = Path(__file__).with_name("prefixes.json")
+
+#: Prefix as written in this project's data (Biolink's spelling) -> Bioregistry prefix.
+#: Biolink spells UniProt "UniProtKB"; every other prefix is the Bioregistry's, upper-cased.
+WANTED: dict[str, str] = {
+    "MONDO": "mondo", "DOID": "doid", "MESH": "mesh", "ICD10CM": "icd10cm", "ICD11": "icd11",
+    "UMLS": "umls", "CHEBI": "chebi", "DRUGBANK": "drugbank", "PUBCHEM.COMPOUND": "pubchem.compound",
+    "RXNORM": "rxnorm", "UNII": "unii", "ATC": "atc", "WIKIDATA": "wikidata", "HP": "hp",
+    "HGNC": "hgnc", "UniProtKB": "uniprot", "GO": "go", "NCIT": "ncit", "LOINC": "loinc",
+    "STATO": "stato", "CLINICALTRIALS": "clinicaltrials",
+}
+
+
+@dataclass(frozen=True)
+class XrefPrefix:
+    prefix: str
+    bioregistry: str
+    name: str
+    uri_prefix: str
+    pattern: str
+
+
+def generate() -> list[dict[str, str]]:
+    """The rows of ``prefixes.json``, read from the installed Bioregistry."""
+    import bioregistry
+
+    rows = []
+    for prefix, key in WANTED.items():
+        resource = bioregistry.get_resource(key)
+        if resource is None:
+            raise SystemExit(f"bioregistry has no prefix {key!r}")
+        # The RDF form where the registry names one (OBO PURLs, id.nlm.nih.gov/mesh, ...): that is
+        # the IRI other graphs use for the same thing, so joins across graphs work.
+        uri_format = resource.get_rdf_uri_format() or resource.get_uri_format()
+        if not uri_format or not uri_format.endswith("$1"):
+            raise SystemExit(f"bioregistry gives no usable IRI format for {key!r}")
+        rows.append({
+            "prefix": prefix,
+            "bioregistry": key,
+            "name": resource.get_name() or key,
+            "uri_prefix": uri_format[: -len("$1")],
+            "pattern": resource.get_pattern() or "",
+        })
+    return rows
+
+
+@cache
+def xref_prefixes() -> dict[str, XrefPrefix]:
+    rows = json.loads(_DATA.read_text(encoding="utf-8"))["prefixes"]
+    return {row["prefix"]: XrefPrefix(**row) for row in rows}
+
+
+@cache
+def converter() -> curies.Converter:
+    """Project prefixes (kk, kkr, rdf ...) and every cross-reference prefix, in one converter.
+
+    >>> converter().expand("MONDO:0002009")
+    'http://purl.obolibrary.org/obo/MONDO_0002009'
+    >>> converter().compress("https://w3id.org/ketamine-kg/resource/ketamine")
+    'kkr:ketamine'
+    """
+    records = [curies.Record(prefix=p, uri_prefix=ns) for p, ns in PREFIXES.items()]
+    for x in xref_prefixes().values():
+        synonyms = sorted({x.bioregistry, x.prefix.lower(), x.prefix.upper()} - {x.prefix})
+        records.append(curies.Record(prefix=x.prefix, uri_prefix=x.uri_prefix, prefix_synonyms=synonyms))
+    return curies.Converter(records)
+
+
+def check_curie(curie: str) -> str | None:
+    """Why ``curie`` is not a well-formed cross-reference, or None if it is."""
+    prefix, sep, local = curie.partition(":")
+    known = xref_prefixes()
+    if not sep or prefix not in known:
+        return f"prefix must be one of {', '.join(known)}"
+    pattern = known[prefix].pattern
+    if pattern and not re.fullmatch(pattern.removeprefix("^").removesuffix("$"), local):
+        return f"local id {local!r} does not match the Bioregistry pattern for {prefix}: {pattern}"
+    return None
+
+
+def expand_xref(curie: str) -> str:
+    """The canonical IRI of a cross-reference CURIE (raises ValueError when the prefix is unknown)."""
+    return converter().expand_strict(curie)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    text = json.dumps({"source": "bioregistry", "prefixes": generate()}, indent=2, ensure_ascii=False) + "\n"
+    if args == ["--write"]:
+        _DATA.write_text(text, encoding="utf-8")
+        return 0
+    if args == ["--check"]:
+        if _DATA.read_text(encoding="utf-8") != text:
+            print(f"{_DATA.name} is stale: run python -m ketamine_kg.prefixes --write", file=sys.stderr)
+            return 1
+        return 0
+    print("usage: python -m ketamine_kg.prefixes --write | --check", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
