@@ -41,7 +41,22 @@ class Layout:
 
     @property
     def shapes(self) -> Path:
+        """The hand-written SHACL shapes (those the schema cannot generate)."""
         return self.ontology_dir / "shapes.ttl"
+
+    @property
+    def generated_shapes(self) -> Path:
+        return self.ontology_dir / "shapes-generated.ttl"
+
+    @property
+    def shape_files(self) -> tuple[Path, ...]:
+        """Every SHACL file validation runs: generated from the schema, and by hand."""
+        return (self.generated_shapes, self.shapes)
+
+    @property
+    def schema(self) -> Path:
+        """The curated-data schema (LinkML), the one place a field is declared."""
+        return self.ontology_dir / "ketamine-kg.schema.yaml"
 
     @property
     def rules(self) -> Path:
