@@ -1,7 +1,7 @@
 """Regenerate every file derived from the curated-data schema (``ontology/ketamine-kg.schema.yaml``).
 
-    python -m ketamine_kg.schema_gen            # say which generated files are stale (exit 1 if any)
-    python -m ketamine_kg.schema_gen --write    # rewrite them
+    ketamine-kg schema            # say which generated files are out of date (exit 4 if any)
+    ketamine-kg schema --write    # rewrite them (also: python -m ketamine_kg.schema_gen [--write])
 
 Made here (and committed):
 
@@ -26,7 +26,7 @@ from typing import Any
 from .errors import UsageError
 from .layout import Layout, find_layout
 
-__all__ = ["generate", "main", "stale"]
+__all__ = ["generate", "main", "regenerate", "stale"]
 
 _HEADER = "GENERATED from ontology/ketamine-kg.schema.yaml by `python -m ketamine_kg.schema_gen --write`; do not edit."
 _TYPE_KIND = {"string": "string", "integer": "integer", "decimal": "decimal", "float": "decimal",
@@ -419,29 +419,35 @@ def generate(layout: Layout) -> dict[Path, bytes]:
 
 def stale(layout: Layout) -> list[Path]:
     """Generated files whose content differs from what the schema gives now."""
-    return [path for path, data in generate(layout).items() if not path.is_file() or path.read_bytes() != data]
+    return regenerate(layout, write=False)
+
+
+def regenerate(layout: Layout, *, write: bool) -> list[Path]:
+    """The generated files that differ from what the schema gives; rewritten when ``write``."""
+    files = generate(layout)
+    changed = [p for p, d in files.items() if not p.is_file() or p.read_bytes() != d]
+    if write:
+        for path in changed:
+            path.write_bytes(files[path])
+    return changed
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if args not in ([], ["--write"], ["--check"]):
-        print("usage: python -m ketamine_kg.schema_gen [--write | --check]", file=sys.stderr)
+    if args not in ([], ["--write"]):
+        print("usage: python -m ketamine_kg.schema_gen [--write]", file=sys.stderr)
         return 2
     try:
-        layout = find_layout()
-        files = generate(layout)
+        changed = regenerate(find_layout(), write=bool(args))
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
-    changed = [p for p, d in files.items() if not p.is_file() or p.read_bytes() != d]
-    if args == ["--write"]:
-        for path in changed:
-            path.write_bytes(files[path])
+    if args:
         print("\n".join(f"wrote {p}" for p in changed) or "every generated file is up to date")
         return 0
     if changed:
-        print("stale (run python -m ketamine_kg.schema_gen --write):\n" + "\n".join(f"  {p}" for p in changed))
-        return 1
+        print("out of date (run python -m ketamine_kg.schema_gen --write):\n" + "\n".join(f"  {p}" for p in changed))
+        return 4
     print("every generated file is up to date")
     return 0
 
