@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .errors import UsageError
 
-__all__ = ["GRAPH_FILES", "Layout", "find_layout"]
+__all__ = ["GRAPH_FILES", "NAMED_GRAPHS_FILE", "Layout", "find_layout"]
 
 #: Built graph files under graph/, by rdflib format name. N-Triples first: it is what stores load.
 GRAPH_FILES: dict[str, str] = {
@@ -17,6 +17,10 @@ GRAPH_FILES: dict[str, str] = {
     "xml": "ketamine-kg.owl",
     "json-ld": "ketamine-kg.jsonld",
 }
+
+#: The same graph as N-Quads in three named graphs (ontology, asserted, inferred): the build
+#: knows where each triple came from, so exports never recompile the curated data.
+NAMED_GRAPHS_FILE = "ketamine-kg.nq"
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,10 @@ class Layout:
     @property
     def checks(self) -> Path:
         return self.queries / "checks"
+
+    @property
+    def named_graphs_file(self) -> Path:
+        return self.graph_dir / NAMED_GRAPHS_FILE
 
     def graph_file(self, fmt: str = "nt") -> Path:
         return self.graph_dir / GRAPH_FILES[fmt]

@@ -49,6 +49,11 @@ def _annotation(element: Any, name: str) -> Any:
     return {"true": True, "false": False}.get(value, value) if isinstance(value, str) else value
 
 
+def _annotations(element: Any) -> dict[str, Any]:
+    names = [k for k in (getattr(element, "annotations", None) or {}) if not k.startswith("_")]
+    return {k: _annotation(element, k) for k in names}
+
+
 def _default(ifabsent: str | None) -> Any:
     if ifabsent is None:
         return None
@@ -101,6 +106,7 @@ def schema_data(sv) -> dict[str, Any]:
                 "identifier": bool(s.identifier),
                 "designates_type": bool(s.designates_type),
                 "compiled_by": _annotation(s, "compiled_by"),
+                "annotations": _annotations(s),
                 "description": " ".join((s.description or "").split()) or None,
             }
         classes[name] = {
@@ -109,6 +115,7 @@ def schema_data(sv) -> dict[str, Any]:
             "ancestors": list(sv.class_ancestors(name)),
             "entity_type": bool(_annotation(c, "entity_type")),
             "mixin": _annotation(c, "python_mixin"),
+            "annotations": _annotations(c),
             "description": " ".join((c.description or "").split()) or None,
             "slots": slots,
         }
@@ -118,7 +125,7 @@ def schema_data(sv) -> dict[str, Any]:
         for value, pv in sv.get_enum(name).permissible_values.items():
             values[value] = {
                 "meaning": sv.expand_curie(pv.meaning) if pv.meaning else None,
-                "annotations": {k: _annotation(pv, k) for k in (pv.annotations or {}) if not k.startswith("_")},
+                "annotations": _annotations(pv),
                 "description": " ".join((pv.description or "").split()) or None,
             }
         enums[name] = values
