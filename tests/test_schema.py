@@ -122,6 +122,7 @@ def test_fixture_builds_and_passes_shacl_and_the_reasoner(tmp_path: Path, layout
      lambda d: _result(d, "res-fixture-rct-response-ketamine").pop("arm")),
     ("arm-or-contrast", "res-fixture-rct-madrs-day1",
      lambda d: _result(d, "res-fixture-rct-madrs-day1").update(arm="ketamine")),
+    ("arm-or-contrast", "res-fixture-rct-madrs-day1", lambda d: _result(d, "res-fixture-rct-madrs-day1").pop("contrast")),
     ("misplaced-field", "madrs", lambda d: d["entities"][4].update(category="acute")),
 ])
 def test_broken_evidence_is_caught_naming_the_record(rule: str, record: str, edit, tmp_path: Path, layout: Layout) -> None:

@@ -264,8 +264,9 @@ def _result(c: _Checker, r: Any) -> None:
         c.add("results", r, "arm-or-contrast", "a row is for one arm (arm) or a contrast (contrast), not both")
     elif per_arm and not r.arm:
         c.add("results", r, "arm-or-contrast", f"{r.measure} is a per-arm measure: the row names its arm")
-    elif not per_arm and not r.contrast:
-        c.add("results", r, "arm-or-contrast", f"{r.measure} compares groups: the row names its contrast")
+    elif not (r.arm or r.contrast):
+        # A between-group measure may also be reported within one arm (a pre-post effect size).
+        c.add("results", r, "arm-or-contrast", "a row names its arm (one arm's figure) or its contrast (between groups)")
     bounds = [(n, v) for n, v in (("ci_lower", r.ci_lower), ("value", r.value), ("ci_upper", r.ci_upper)) if v is not None]
     if any(a[1] > b[1] for a, b in zip(bounds, bounds[1:])) or (
             r.ci_lower is not None and r.ci_upper is not None and r.ci_lower > r.ci_upper):

@@ -311,10 +311,24 @@ def _shapes(layout: Layout, data: dict[str, Any]) -> bytes:
 # --- JSON Schema -----------------------------------------------------------------------------
 
 
-def _json_schema(layout: Layout) -> bytes:
+def _json_schema(layout: Layout, data: dict[str, Any]) -> bytes:
     from linkml.generators.jsonschemagen import JsonSchemaGenerator
 
     schema = json.loads(JsonSchemaGenerator(str(layout.schema)).serialize())
+    # The loader reads an unquoted number in a text field as text (a PMID, a phase), so the
+    # editor should not flag it either.
+    for name, definition in schema.get("$defs", {}).items():
+        slots = data["classes"].get(name, {}).get("slots", {})
+        for prop_name, prop in definition.get("properties", {}).items():
+            slot = slots.get(prop_name, {})
+            if slot.get("kind") not in ("string", "entity", "record") or slot.get("designates_type"):
+                continue
+            target = prop.get("items", prop)
+            kinds = target.get("type")
+            if kinds == "string":
+                target["type"] = ["string", "integer"]
+            elif isinstance(kinds, list) and "string" in kinds and "integer" not in kinds:
+                kinds.insert(kinds.index("string") + 1, "integer")
     schema["$comment"] = _HEADER
     return (json.dumps(schema, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
@@ -419,7 +433,7 @@ def generate(layout: Layout) -> dict[Path, bytes]:
         package / "schema_map.py": _schema_map(data).encode("utf-8"),
         package / "curation_models.py": _models(data).encode("utf-8"),
         layout.generated_shapes: _shapes(layout, data),
-        layout.curated / "curation.schema.json": _json_schema(layout),
+        layout.curated / "curation.schema.json": _json_schema(layout, data),
         layout.ontology_dir / "data-dictionary.md": _dictionary(data),
     }
 
