@@ -1,4 +1,4 @@
-"""GENERATED from ontology/ketamine-kg.schema.yaml by `python -m ketamine_kg.schema_gen --write`; do not edit.
+"""GENERATED from ontology/ketamine-kg.schema.yaml by `ketamine-kg schema --write`; do not edit.
 
 One pydantic model per YAML section; the loader validates each record with it."""
 

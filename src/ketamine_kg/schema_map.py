@@ -1,4 +1,4 @@
-"""GENERATED from ontology/ketamine-kg.schema.yaml by `python -m ketamine_kg.schema_gen --write`; do not edit.
+"""GENERATED from ontology/ketamine-kg.schema.yaml by `ketamine-kg schema --write`; do not edit.
 
 The curated-data schema as plain data, read at run time instead of LinkML."""
 
