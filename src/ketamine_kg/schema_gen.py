@@ -35,6 +35,7 @@ _TYPE_KIND = {"string": "string", "integer": "integer", "decimal": "decimal", "f
 
 def _view(layout: Layout):
     try:
+        import linkml.generators  # noqa: F401  (the generators, not only the runtime)
         from linkml_runtime.utils.schemaview import SchemaView
     except ImportError:
         raise UsageError("regenerating from the schema needs LinkML: pip install -e '.[test]'") from None
