@@ -85,8 +85,13 @@ def _leftovers(layout: Layout) -> list[Path]:
 @pytest.fixture()
 def fake_graphs(monkeypatch, layout: Layout):
     """Skip compiling and reasoning: the build's writing stage is what these tests break."""
+    from ketamine_kg import curation
+    from ketamine_kg.compile import compile_curation
+
     result = SimpleNamespace(
         tbox=Graph().parse(layout.ontology_dir / "ketamine.ttl", format="turtle"),
+        # The build also writes the named graphs, for which it needs the curated part.
+        asserted=compile_curation(curation.load(layout.curated)),
         full=Graph().parse(layout.graph_file("nt"), format="nt"),
         written=[], unchanged=[], stale=[],
     )

@@ -1,4 +1,6 @@
-"""Build the graph: curated YAML + ontology + inferences, written deterministically under graph/."""
+"""Build the graph: curated YAML + ontology + inferences, written deterministically under graph/
+(one file per RDF format, and the N-Quads file that keeps ontology, asserted and inferred triples
+in named graphs)."""
 
 from __future__ import annotations
 
@@ -153,12 +155,15 @@ def _stable_jsonld(data: bytes) -> bytes:
 
 
 def _outputs(layout: Layout, result: BuildResult) -> dict[Path, bytes]:
+    from .export_rdf import nquads_bytes, split_built
+
     outputs = {
         layout.ontology_dir / "ketamine.ttl": canonical_bytes(result.tbox, "turtle"),
         layout.ontology_dir / "ketamine.owl": canonical_bytes(result.tbox, "xml"),
     }
     for fmt, name in GRAPH_FILES.items():
         outputs[layout.graph_dir / name] = canonical_bytes(result.full, fmt)
+    outputs[layout.named_graphs_file] = nquads_bytes(split_built(result.tbox, result.asserted, result.full))
     return outputs
 
 

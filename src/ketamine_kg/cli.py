@@ -91,6 +91,33 @@ def build(root: Path | None, check: bool) -> None:
 
 @cli.command()
 @ROOT_OPTION
+@click.option("--write", is_flag=True, help="Rewrite the generated files that are out of date.")
+def schema(root: Path | None, write: bool) -> None:
+    """Regenerate what derives from the curated-data schema, ontology/ketamine-kg.schema.yaml.
+
+    The loader's models, the plain-data schema the build reads, the SHACL shapes, the JSON Schema
+    for editors and the data dictionary. Needs LinkML (pip install -e '.[test]'); the build does
+    not. Without --write, writes nothing and exits 4 if a generated file is out of date.
+
+    \b
+    Examples:
+      ketamine-kg schema
+      ketamine-kg schema --write
+    """
+    from .layout import find_layout
+    from .schema_gen import regenerate
+
+    changed = regenerate(find_layout(root), write=write)
+    for path in changed:
+        click.echo(f"{'wrote' if write else 'out of date'}: {path}")
+    if not changed:
+        click.echo("every generated file is up to date")
+    elif not write:
+        raise _Exit(4, f"{len(changed)} generated file(s) out of date; run 'ketamine-kg schema --write'")
+
+
+@cli.command()
+@ROOT_OPTION
 @click.option("--file", "graph_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Validate this RDF file instead of the project's graph.")
 @click.option("--no-reasoner", is_flag=True, help="Skip the HermiT consistency check (no Java needed).")

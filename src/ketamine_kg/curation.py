@@ -1,4 +1,7 @@
-"""Load the curated YAML under ``graph/curated`` and check it record by record."""
+"""Load the curated YAML under ``graph/curated`` and check it record by record.
+
+The record models are generated from the schema (``curation_models.py``); the cross-record rules
+below read the schema (``schema_map.py``) for which references must resolve to what."""
 
 from __future__ import annotations
 
@@ -6,205 +9,32 @@ import datetime as _dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ValidationError
 
+from .curation_models import SECTIONS, Entity
 from .errors import CurationError
+from .schema_map import CLASSES, ENUMS
 from .vocabulary import XREF_PREFIXES
 
 __all__ = [
     "ENTITY_TYPES",
     "EVIDENCE_LEVELS",
     "REGULATORY_STATUSES",
+    "SECTIONS",
     "Curation",
     "Problem",
     "check",
     "load",
 ]
 
-_SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
-
-EntityType = Literal[
-    "Drug", "DrugProduct", "MedicalCondition", "AdverseEffect", "ClinicalSetting",
-    "AdministrationRoute", "Pharmacotherapy", "Psychotherapy", "Neuromodulation",
-    "MolecularTarget", "Mechanism", "ResponsePredictor", "RegulatoryAgency",
-]
-ENTITY_TYPES: tuple[str, ...] = EntityType.__args__  # type: ignore[attr-defined]
-EvidenceLevel = Literal[
-    "meta-analysis", "multiple-rcts", "single-rct", "nonrandomized", "case-reports", "preclinical"
-]
-EVIDENCE_LEVELS: tuple[str, ...] = EvidenceLevel.__args__  # type: ignore[attr-defined]
-RegulatoryStatus = Literal["approved", "guideline-established", "off-label", "investigational"]
-REGULATORY_STATUSES: tuple[str, ...] = RegulatoryStatus.__args__  # type: ignore[attr-defined]
-Direction = Literal["supports", "does-not-support"]
-SourceKind = Literal["journal-article", "drug-label", "regulatory-document", "guideline", "web-page"]
-Design = Literal[
-    "meta-analysis", "systematic-review", "randomized-controlled-trial", "open-label-trial",
-    "observational-study", "case-series", "review", "drug-label", "regulatory-decision",
-    "guideline", "preclinical",
-]
-
-
-class _Record(BaseModel):
-    # Unknown keys are an error: a misspelt field would otherwise drop a fact silently.
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    id: str = Field(pattern=_SLUG)
-
-
-class Source(_Record):
-    kind: SourceKind
-    title: str = Field(min_length=3)
-    authors: str | None = None
-    year: int | None = Field(default=None, ge=1900)
-    journal: str | None = None
-    pmid: str | None = Field(default=None, pattern=r"^[1-9]\d{0,8}$")
-    doi: str | None = Field(default=None, pattern=r"^10\.\d{4,9}/\S+$")
-    nct: str | None = Field(default=None, pattern=r"^NCT\d{8}$")
-    url: str | None = Field(default=None, pattern=r"^https?://\S+$")
-    design: Design | None = None
-    sample_size: int | None = Field(default=None, gt=0)
-    verified: bool = True
-    note: str | None = None
-
-    @field_validator("pmid", mode="before")
-    @classmethod
-    def _pmid_as_text(cls, value: Any) -> Any:
-        # YAML reads an unquoted PMID as a number; it is an identifier, so keep it as text.
-        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-
-
-class Entity(_Record):
-    type: EntityType
-    label: str = Field(min_length=1)
-    definition: str | None = None
-    synonyms: tuple[str, ...] = ()
-    parent: str | None = None
-    category: Literal["acute", "chronic", "abuse-related"] | None = None
-    active_ingredient: str | None = None
-
-
-class _Sourced(_Record):
-    sources: tuple[str, ...] = Field(min_length=1)
-
-
-class Claim(_Sourced):
-    drug: str
-    condition: str
-    evidence_level: EvidenceLevel
-    regulatory_status: RegulatoryStatus
-    direction: Direction
-    approvals: tuple[str, ...] = ()
-    route: str | None = None
-    dose: str | None = None
-    setting: str | None = None
-    population: str | None = None
-    comparator: str | None = None
-    effect: str | None = None
-
-
-class Approval(_Sourced):
-    product: str
-    agency: str
-    date: _dt.date
-    indication: str | None = None
-    indication_text: str | None = None
-    note: str | None = None
-
-
-class Schedule(_Sourced):
-    drug: str
-    agency: str
-    schedule: str
-
-
-class AdverseEffect(_Sourced):
-    drug: str
-    effect: str
-    frequency_percent: float | None = Field(default=None, ge=0, le=100)
-    comparator_percent: float | None = Field(default=None, ge=0, le=100)
-    boxed_warning: bool = False
-    note: str | None = None
-
-
-class Contraindication(_Sourced):
-    drug: str
-    label: str
-    condition: str | None = None
-
-
-class DoseRegimen(_Sourced):
-    drug: str
-    route: str
-    phase: Literal["induction", "maintenance", "single-dose", "anesthesia", "repeated-dose"]
-    text: str
-    condition: str | None = None
-
-
-class Monitoring(_Sourced):
-    drug: str
-    label: str
-    text: str | None = None
-    setting: str | None = None
-    mitigates: tuple[str, ...] = ()
-    program: str | None = None
-
-
-class Mechanism(_Sourced):
-    drug: str
-    mechanism: str
-    target: str | None = None
-    text: str | None = None
-    evidence_level: EvidenceLevel
-
-
-class Alternative(_Sourced):
-    treatment: str
-    condition: str
-    regulatory_status: RegulatoryStatus
-    evidence_level: EvidenceLevel
-    note: str | None = None
-
-
-class Predictor(_Sourced):
-    drug: str
-    condition: str | None = None
-    predictor: str | None = None
-    text: str
-    evidence_level: EvidenceLevel
-    direction: Direction
-
-
-class Xref(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    entity: str
-    curie: str
-    label_at_source: str
-    source_url: str = Field(pattern=r"^https?://\S+$")
-
-    @property
-    def id(self) -> str:
-        prefix, _, local = self.curie.partition(":")
-        return "xref-" + self.entity + "-" + re.sub(r"[^a-z0-9]+", "-", f"{prefix}-{local}".lower()).strip("-")
-
-
-#: Section name in the YAML files -> record model.
-SECTIONS: dict[str, type[BaseModel]] = {
-    "sources": Source,
-    "entities": Entity,
-    "claims": Claim,
-    "approvals": Approval,
-    "schedules": Schedule,
-    "adverse_effects": AdverseEffect,
-    "contraindications": Contraindication,
-    "dose_regimens": DoseRegimen,
-    "monitoring": Monitoring,
-    "mechanisms": Mechanism,
-    "alternatives": Alternative,
-    "predictors": Predictor,
-    "xrefs": Xref,
-}
+ENTITY_TYPES: tuple[str, ...] = tuple(name for name, c in CLASSES.items() if c["entity_type"])
+EVIDENCE_LEVELS: tuple[str, ...] = tuple(ENUMS["EvidenceLevel"])
+REGULATORY_STATUSES: tuple[str, ...] = tuple(ENUMS["RegulatoryStatus"])
+#: Record class of each section (``claims`` -> ``Claim``).
+SECTION_CLASS: dict[str, str] = {section: model.__name__ for section, model in SECTIONS.items()}
 
 
 @dataclass(frozen=True)
@@ -277,7 +107,8 @@ def load(folder: Path) -> Curation:
                 except ValidationError as exc:
                     for err in exc.errors():
                         loc = ".".join(str(p) for p in err["loc"]) or "record"
-                        problems.append(Problem(where, "schema", f"{loc}: {err['msg']}"))
+                        message = err["msg"].removeprefix("Value error, ")
+                        problems.append(Problem(where, "schema", f"{loc}: {message}"))
                     continue
                 curation.records[section].append(record)
                 curation.origin.setdefault((section, _key(record)), path.name)
@@ -290,117 +121,157 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
+def _values(value: Any) -> tuple[Any, ...]:
+    if value is None:
+        return ()
+    return tuple(value) if isinstance(value, tuple) else (value,)
+
+
+def _record_slots(section: str, record: Any) -> dict[str, dict[str, Any]]:
+    # An entity's fields are those of its type's class; every other record's, of its section's class.
+    return CLASSES[record.type if section == "entities" else SECTION_CLASS[section]]["slots"]
+
+
+def _a(name: str) -> str:
+    return ("an " if name[:1].lower() in "aeiou" else "a ") + name
+
+
+class _Checker:
+    def __init__(self, curation: Curation, today: _dt.date) -> None:
+        self.curation = curation
+        self.today = today
+        self.problems: list[Problem] = []
+        self.entities = curation.entity_index
+        #: Record id -> the class of its record, for the records other records refer to.
+        self.kinds: dict[str, str] = {}
+        for section, rows in curation.records.items():
+            if section != "entities":
+                for record in rows:
+                    self.kinds.setdefault(_key(record), SECTION_CLASS[section])
+
+    def add(self, section: str, record: Any, rule: str, detail: str) -> None:
+        self.problems.append(Problem(self.curation.where(section, record), rule, detail))
+
+    def reference(self, section: str, record: Any, name: str, slot: dict[str, Any], ref: str) -> None:
+        """A reference resolves to a record of the slot's range: an entity of an allowed type, or a
+        record of the range's class."""
+        what, target = name.replace("_", " "), slot["range"]
+        if slot["kind"] == "entity":
+            allowed = [t for t in ENTITY_TYPES if target in CLASSES[t]["ancestors"]]
+            entity = self.entities.get(ref)
+            if entity is None:
+                self.add(section, record, "dangling-reference", f"{what} {ref!r} is not a curated entity")
+            elif entity.type not in allowed:
+                self.add(section, record, "wrong-type", f"{what} {ref!r} is a {entity.type}, expected {' or '.join(allowed)}")
+            return
+        kind = self.kinds.get(ref)
+        if kind == target:
+            return
+        rule = "dangling-source" if target == "Source" else "dangling-reference"
+        if kind is None and ref in self.entities:
+            kind = f"{self.entities[ref].type} entity"
+        if kind is None:
+            self.add(section, record, rule, f"{what} {ref!r} is not in any {target.lower()} record")
+        else:
+            self.add(section, record, "wrong-type", f"{what} {ref!r} is {_a(kind)}, expected {_a(target)}")
+
+    def references(self) -> None:
+        for section, rows in self.curation.records.items():
+            for record in rows:
+                for name, slot in _record_slots(section, record).items():
+                    if slot["kind"] in ("entity", "record"):
+                        for ref in _values(getattr(record, name, None)):
+                            self.reference(section, record, name, slot, ref)
+
+    def entity_fields(self) -> None:
+        """Which entity type may, and which must, have which field: read from the type's class."""
+        for e in self.curation.entities:
+            own = CLASSES[e.type]["slots"]
+            for name in type(e).model_fields:
+                if name not in own and _values(getattr(e, name)):
+                    owners = [t for t in ENTITY_TYPES if name in CLASSES[t]["slots"]]
+                    self.add("entities", e, "misplaced-field", f"only {' or '.join(_a(o) for o in owners)} has {name}")
+            for name, slot in own.items():
+                if slot["required"] and not _values(getattr(e, name, None)):
+                    self.add("entities", e, "missing-field", f"{_a(e.type)} has {name}")
+
+
 def check(curation: Curation, today: _dt.date | None = None) -> list[Problem]:
-    """Check the rules that span records: unique IDs, references that resolve, types that fit,
-    identifier patterns, no duplicate labels, no dates in the future."""
-    today = today or _dt.date.today()
-    problems: list[Problem] = []
+    """Check the rules that span records: unique IDs, references that resolve to the types the
+    schema allows, identifier patterns, no duplicate labels, no dates in the future, and the
+    rules of claims, approvals and results."""
+    checker = _Checker(curation, today or _dt.date.today())
     ids: dict[str, str] = {}
     for section, rows in curation.records.items():
         for record in rows:
             rid = _key(record)
             if rid in ids:
-                problems.append(Problem(curation.where(section, record), "duplicate-id", f"{rid!r} is also used in {ids[rid]}"))
+                checker.add(section, record, "duplicate-id", f"{rid!r} is also used in {ids[rid]}")
             else:
                 ids[rid] = curation.where(section, record)
-
-    entities = curation.entity_index
-    sources = {s.id for s in curation.sources}
-    approvals = {a.id: a for a in curation.approvals}
-
-    def need(section: str, record: Any, ref: str | None, types: tuple[str, ...], what: str) -> None:
-        if ref is None:
-            return
-        entity = entities.get(ref)
-        if entity is None:
-            problems.append(Problem(curation.where(section, record), "dangling-reference", f"{what} {ref!r} is not a curated entity"))
-        elif types and entity.type not in types:
-            problems.append(Problem(curation.where(section, record), "wrong-type", f"{what} {ref!r} is a {entity.type}, expected {' or '.join(types)}"))
-
-    drug_types = ("Drug", "DrugProduct")
-    treatment_types = ("Drug", "DrugProduct", "Pharmacotherapy", "Psychotherapy", "Neuromodulation")
+    checker.references()
+    checker.entity_fields()
     for section, rows in curation.records.items():
         for record in rows:
-            for src in getattr(record, "sources", ()):
-                if src not in sources:
-                    problems.append(Problem(curation.where(section, record), "dangling-source", f"source {src!r} is not in any sources section"))
-    for e in curation.entities:
-        if e.type == "MedicalCondition":
-            need("entities", e, e.parent, ("MedicalCondition",), "parent")
-        elif e.parent is not None:
-            problems.append(Problem(curation.where("entities", e), "misplaced-field", "only a MedicalCondition has a parent"))
-        if e.type == "DrugProduct":
-            if e.active_ingredient is None:
-                problems.append(Problem(curation.where("entities", e), "missing-field", "a DrugProduct names its active_ingredient"))
-            need("entities", e, e.active_ingredient, ("Drug",), "active ingredient")
-        if e.type == "AdverseEffect" and e.category is None:
-            problems.append(Problem(curation.where("entities", e), "missing-field", "an AdverseEffect has a category"))
-    for c in curation.claims:
-        need("claims", c, c.drug, drug_types, "drug")
-        need("claims", c, c.condition, ("MedicalCondition",), "condition")
-        need("claims", c, c.route, ("AdministrationRoute",), "route")
-        need("claims", c, c.setting, ("ClinicalSetting",), "setting")
-        for a in c.approvals:
-            if a not in approvals:
-                problems.append(Problem(curation.where("claims", c), "dangling-reference", f"approval {a!r} is not curated"))
-        if c.regulatory_status == "approved" and not c.approvals:
-            problems.append(Problem(curation.where("claims", c), "approval-without-decision", "an approved use names the approval(s) behind it"))
-        if c.approvals and c.regulatory_status != "approved":
-            problems.append(Problem(curation.where("claims", c), "status-mismatch", "a claim with approvals has status 'approved'"))
-    for a in curation.approvals:
-        need("approvals", a, a.product, drug_types, "product")
-        need("approvals", a, a.agency, ("RegulatoryAgency",), "agency")
-        need("approvals", a, a.indication, ("MedicalCondition",), "indication")
-        if a.indication is None and not a.indication_text:
-            problems.append(Problem(curation.where("approvals", a), "missing-field", "an approval names an indication or gives indication_text"))
-        if a.date > today:
-            problems.append(Problem(curation.where("approvals", a), "future-date", f"{a.date.isoformat()} is after {today.isoformat()}"))
-    for s in curation.schedules:
-        need("schedules", s, s.drug, drug_types, "drug")
-        need("schedules", s, s.agency, ("RegulatoryAgency",), "agency")
-    for ae in curation.adverse_effects:
-        need("adverse_effects", ae, ae.drug, drug_types, "drug")
-        need("adverse_effects", ae, ae.effect, ("AdverseEffect",), "effect")
-    for ci in curation.contraindications:
-        need("contraindications", ci, ci.drug, drug_types, "drug")
-        need("contraindications", ci, ci.condition, ("MedicalCondition",), "condition")
-    for d in curation.dose_regimens:
-        need("dose_regimens", d, d.drug, drug_types, "drug")
-        need("dose_regimens", d, d.route, ("AdministrationRoute",), "route")
-        need("dose_regimens", d, d.condition, ("MedicalCondition",), "condition")
-    for m in curation.monitoring:
-        need("monitoring", m, m.drug, drug_types, "drug")
-        need("monitoring", m, m.setting, ("ClinicalSetting",), "setting")
-        for risk in m.mitigates:
-            need("monitoring", m, risk, ("AdverseEffect",), "mitigated risk")
-    for m in curation.mechanisms:
-        need("mechanisms", m, m.drug, drug_types, "drug")
-        need("mechanisms", m, m.mechanism, ("Mechanism",), "mechanism")
-        need("mechanisms", m, m.target, ("MolecularTarget",), "target")
-    for alt in curation.alternatives:
-        need("alternatives", alt, alt.treatment, treatment_types, "treatment")
-        need("alternatives", alt, alt.condition, ("MedicalCondition",), "condition")
-    for p in curation.predictors:
-        need("predictors", p, p.drug, drug_types, "drug")
-        need("predictors", p, p.condition, ("MedicalCondition",), "condition")
-        need("predictors", p, p.predictor, ("ResponsePredictor",), "predictor")
-    for x in curation.xrefs:
-        need("xrefs", x, x.entity, (), "entity")
-        prefix, sep, local = x.curie.partition(":")
-        if not sep or prefix not in XREF_PREFIXES:
-            problems.append(Problem(curation.where("xrefs", x), "unknown-prefix", f"{x.curie!r}: prefix must be one of {', '.join(XREF_PREFIXES)}"))
-        elif not re.match(XREF_PREFIXES[prefix][0], local):
-            problems.append(Problem(curation.where("xrefs", x), "identifier-pattern", f"{x.curie!r} does not match {prefix}'s pattern {XREF_PREFIXES[prefix][0]}"))
-    for s in curation.sources:
-        if s.year is not None and s.year > today.year:
-            problems.append(Problem(curation.where("sources", s), "future-date", f"year {s.year} is after {today.year}"))
-        if not (s.pmid or s.doi or s.url):
-            problems.append(Problem(curation.where("sources", s), "unlocatable-source", "a source gives a PMID, a DOI or a URL"))
+            rule = _RECORD_RULES.get(section)
+            if rule is not None:
+                rule(checker, record)
     labels: dict[tuple[str, str], str] = {}
     for e in curation.entities:
         key = (e.type, e.label.casefold())
         if key in labels:
-            problems.append(Problem(curation.where("entities", e), "duplicate-label", f"{e.type} label {e.label!r} is also used by {labels[key]!r}"))
+            checker.add("entities", e, "duplicate-label", f"{e.type} label {e.label!r} is also used by {labels[key]!r}")
         else:
             labels[key] = e.id
-    return problems
+    return checker.problems
+
+
+# --- the rules of one kind of record ---------------------------------------------------------
+
+
+def _claim(c: _Checker, claim: Any) -> None:
+    if claim.regulatory_status == "approved" and not claim.approvals:
+        c.add("claims", claim, "approval-without-decision", "an approved use names the approval(s) behind it")
+    if claim.approvals and claim.regulatory_status != "approved":
+        c.add("claims", claim, "status-mismatch", "a claim with approvals has status 'approved'")
+
+
+def _approval(c: _Checker, a: Any) -> None:
+    if a.indication is None and not a.indication_text:
+        c.add("approvals", a, "missing-field", "an approval names an indication or gives indication_text")
+    if a.date > c.today:
+        c.add("approvals", a, "future-date", f"{a.date.isoformat()} is after {c.today.isoformat()}")
+
+
+def _source(c: _Checker, s: Any) -> None:
+    if s.year is not None and s.year > c.today.year:
+        c.add("sources", s, "future-date", f"year {s.year} is after {c.today.year}")
+    if not (s.pmid or s.doi or s.url):
+        c.add("sources", s, "unlocatable-source", "a source gives a PMID, a DOI or a URL")
+
+
+def _xref(c: _Checker, x: Any) -> None:
+    prefix, sep, local = x.curie.partition(":")
+    if not sep or prefix not in XREF_PREFIXES:
+        c.add("xrefs", x, "unknown-prefix", f"{x.curie!r}: prefix must be one of {', '.join(XREF_PREFIXES)}")
+    elif not re.match(XREF_PREFIXES[prefix][0], local):
+        c.add("xrefs", x, "identifier-pattern", f"{x.curie!r} does not match {prefix}'s pattern {XREF_PREFIXES[prefix][0]}")
+
+
+def _result(c: _Checker, r: Any) -> None:
+    per_arm = bool(ENUMS["Measure"][r.measure]["annotations"].get("per_arm"))
+    if r.arm and r.contrast:
+        c.add("results", r, "arm-or-contrast", "a row is for one arm (arm) or a contrast (contrast), not both")
+    elif per_arm and not r.arm:
+        c.add("results", r, "arm-or-contrast", f"{r.measure} is a per-arm measure: the row names its arm")
+    elif not (r.arm or r.contrast):
+        # A between-group measure may also be reported within one arm (a pre-post effect size).
+        c.add("results", r, "arm-or-contrast", "a row names its arm (one arm's figure) or its contrast (between groups)")
+    bounds = [(n, v) for n, v in (("ci_lower", r.ci_lower), ("value", r.value), ("ci_upper", r.ci_upper)) if v is not None]
+    if any(a[1] > b[1] for a, b in zip(bounds, bounds[1:])) or (
+            r.ci_lower is not None and r.ci_upper is not None and r.ci_lower > r.ci_upper):
+        shown = " <= ".join(f"{n} {v:g}" for n, v in bounds)
+        c.add("results", r, "ci-order", f"expected {shown}")
+
+
+_RECORD_RULES = {"claims": _claim, "approvals": _approval, "sources": _source, "xrefs": _xref, "results": _result}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .errors import UsageError
 
-__all__ = ["GRAPH_FILES", "Layout", "find_layout"]
+__all__ = ["GRAPH_FILES", "NAMED_GRAPHS_FILE", "Layout", "find_layout"]
 
 #: Built graph files under graph/, by rdflib format name. N-Triples first: it is what stores load.
 GRAPH_FILES: dict[str, str] = {
@@ -17,6 +17,10 @@ GRAPH_FILES: dict[str, str] = {
     "xml": "ketamine-kg.owl",
     "json-ld": "ketamine-kg.jsonld",
 }
+
+#: The same graph as N-Quads in three named graphs (ontology, asserted, inferred): the build
+#: knows where each triple came from, so exports never recompile the curated data.
+NAMED_GRAPHS_FILE = "ketamine-kg.nq"
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,22 @@ class Layout:
 
     @property
     def shapes(self) -> Path:
+        """The hand-written SHACL shapes (those the schema cannot generate)."""
         return self.ontology_dir / "shapes.ttl"
+
+    @property
+    def generated_shapes(self) -> Path:
+        return self.ontology_dir / "shapes-generated.ttl"
+
+    @property
+    def shape_files(self) -> tuple[Path, ...]:
+        """Every SHACL file validation runs: generated from the schema, and by hand."""
+        return (self.generated_shapes, self.shapes)
+
+    @property
+    def schema(self) -> Path:
+        """The curated-data schema (LinkML), the one place a field is declared."""
+        return self.ontology_dir / "ketamine-kg.schema.yaml"
 
     @property
     def rules(self) -> Path:
@@ -54,6 +73,10 @@ class Layout:
     @property
     def checks(self) -> Path:
         return self.queries / "checks"
+
+    @property
+    def named_graphs_file(self) -> Path:
+        return self.graph_dir / NAMED_GRAPHS_FILE
 
     def graph_file(self, fmt: str = "nt") -> Path:
         return self.graph_dir / GRAPH_FILES[fmt]

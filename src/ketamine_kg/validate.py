@@ -60,10 +60,12 @@ class Report:
         return "\n".join(lines)
 
 
-def _shacl(graph: Graph, shapes_path: Path) -> list[Finding]:
+def _shacl(graph: Graph, shape_files: tuple[Path, ...]) -> list[Finding]:
     import pyshacl  # heavy; only validation needs it
 
-    shapes = Graph().parse(shapes_path, format="turtle")
+    shapes = Graph()
+    for path in shape_files:
+        shapes.parse(path, format="turtle")
     _conforms, results, _text = pyshacl.validate(graph, shacl_graph=shapes, inference="none", advanced=False)
     findings = []
     for result in results.subjects(RDF.type, SH.ValidationResult):
@@ -102,7 +104,7 @@ def _checks(graph: Graph, folder: Path) -> tuple[list[Finding], list[str]]:
 def validate_graph(graph: Graph, layout: Layout, *, reasoner: bool = True) -> Report:
     """SHACL, HermiT and the SPARQL checks on one graph (ontology included)."""
     report = Report(triples=len(graph))
-    shacl = _shacl(graph, layout.shapes)
+    shacl = _shacl(graph, layout.shape_files)
     report.findings += shacl
     if not shacl:
         report.passed.append("shacl")

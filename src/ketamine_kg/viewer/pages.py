@@ -469,7 +469,7 @@ def downloads() -> None:
         file = layout.graph_dir / name
         if file.is_file():
             st.download_button(f"{name} ({fmt}, {file.stat().st_size / 1024:,.0f} KiB)", file.read_bytes(), name, mime[fmt], key=f"dl-{fmt}")
-    for name in ("ketamine.owl", "ketamine.ttl", "shapes.ttl"):
+    for name in ("ketamine.owl", "ketamine.ttl", "shapes-generated.ttl", "shapes.ttl"):
         file = layout.ontology_dir / name
         if file.is_file():
             st.download_button(f"ontology/{name}", file.read_bytes(), name, key=f"dl-{name}")
