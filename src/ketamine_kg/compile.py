@@ -17,7 +17,8 @@ from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from .curation import SECTION_CLASS, Curation
 from .schema_map import CLASSES, ENUMS
-from .vocabulary import KK, KKR, OBOINOWL, XREF_PREFIXES
+from .prefixes import check_curie, expand_xref
+from .vocabulary import KK, KKR, OBOINOWL
 
 __all__ = ["DIRECTION", "ENTITY_CLASS", "EVIDENCE", "STATUS", "compile_curation", "iri"]
 
@@ -137,9 +138,8 @@ def _special(g: Graph, cls: str, node: URIRef, record: Any) -> None:
     elif cls == "Xref":
         entity = iri(record.entity)
         g.add((entity, OBOINOWL.hasDbXref, Literal(record.curie)))
-        prefix, _, local = record.curie.partition(":")
-        if prefix in XREF_PREFIXES:
-            g.add((entity, _MAPPING[record.mapping], URIRef(XREF_PREFIXES[prefix][1].format(local))))
+        if check_curie(record.curie) is None:
+            g.add((entity, _MAPPING[record.mapping], URIRef(expand_xref(record.curie))))
 
 
 def compile_curation(curation: Curation) -> Graph:

@@ -6,7 +6,6 @@ below read the schema (``schema_map.py``) for which references must resolve to w
 from __future__ import annotations
 
 import datetime as _dt
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from pydantic import ValidationError
 from .curation_models import SECTIONS, Entity
 from .errors import CurationError
 from .schema_map import CLASSES, ENUMS
-from .vocabulary import XREF_PREFIXES
+from .prefixes import check_curie
 
 __all__ = [
     "ENTITY_TYPES",
@@ -251,11 +250,10 @@ def _source(c: _Checker, s: Any) -> None:
 
 
 def _xref(c: _Checker, x: Any) -> None:
-    prefix, sep, local = x.curie.partition(":")
-    if not sep or prefix not in XREF_PREFIXES:
-        c.add("xrefs", x, "unknown-prefix", f"{x.curie!r}: prefix must be one of {', '.join(XREF_PREFIXES)}")
-    elif not re.match(XREF_PREFIXES[prefix][0], local):
-        c.add("xrefs", x, "identifier-pattern", f"{x.curie!r} does not match {prefix}'s pattern {XREF_PREFIXES[prefix][0]}")
+    problem = check_curie(x.curie)
+    if problem is not None:
+        rule = "unknown-prefix" if problem.startswith("prefix") else "identifier-pattern"
+        c.add("xrefs", x, rule, f"{x.curie!r}: {problem}")
 
 
 def _result(c: _Checker, r: Any) -> None:

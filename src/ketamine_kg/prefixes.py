@@ -26,9 +26,11 @@ __all__ = ["XrefPrefix", "check_curie", "converter", "expand_xref", "xref_prefix
 _DATA = Path(__file__).with_name("prefixes.json")
 
 #: Prefix as written in this project's data (Biolink's spelling) -> Bioregistry prefix.
-#: Biolink spells UniProt "UniProtKB"; every other prefix is the Bioregistry's, upper-cased.
+#: Biolink spells UniProt "UniProtKB"; ICD11 holds ICD-11 MMS codes (6A70), which the Bioregistry
+#: files as icd11.code (its icd11 is the Foundation's numeric ids); every other prefix is the
+#: Bioregistry's, upper-cased.
 WANTED: dict[str, str] = {
-    "MONDO": "mondo", "DOID": "doid", "MESH": "mesh", "ICD10CM": "icd10cm", "ICD11": "icd11",
+    "MONDO": "mondo", "DOID": "doid", "MESH": "mesh", "ICD10CM": "icd10cm", "ICD11": "icd11.code",
     "UMLS": "umls", "CHEBI": "chebi", "DRUGBANK": "drugbank", "PUBCHEM.COMPOUND": "pubchem.compound",
     "RXNORM": "rxnorm", "UNII": "unii", "ATC": "atc", "WIKIDATA": "wikidata", "HP": "hp",
     "HGNC": "hgnc", "UniProtKB": "uniprot", "GO": "go", "NCIT": "ncit", "LOINC": "loinc",

@@ -18,6 +18,7 @@ This module needs LinkML (the ``test`` extra); nothing at run time imports it.
 from __future__ import annotations
 
 import pprint
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -243,7 +244,8 @@ def _shapes(layout: Layout, data: dict[str, Any]) -> bytes:
     from rdflib.namespace import RDF, RDFS, XSD
 
     from .build import canonical_bytes
-    from .vocabulary import KK, KKR, OBOINOWL, SH, XREF_PREFIXES
+    from .prefixes import xref_prefixes
+    from .vocabulary import KK, KKR, OBOINOWL, SH
 
     # Open shapes: statements carry labels the compiler builds and types the reasoner adds.
     g = Graph().parse(data=ShaclGenerator(str(layout.schema), closed=False).serialize(), format="turtle")
@@ -291,9 +293,9 @@ def _shapes(layout: Layout, data: dict[str, Any]) -> bytes:
     # sh:order and sh:defaultValue only matter to form generators.
     for p in (SH.order, SH.defaultValue):
         g.remove((None, p, None))
-    # The CURIE patterns live in vocabulary.XREF_PREFIXES (the Python check reads them too).
-    curie = "^(" + "|".join(f"{p.replace('.', chr(92) + '.')}:{pattern.strip('^$')}"
-                            for p, (pattern, _) in XREF_PREFIXES.items()) + ")$"
+    # The CURIE patterns are the Bioregistry's, copied to prefixes.json (the Python check reads them too).
+    curie = "^(" + "|".join(f"{re.escape(p.prefix)}:({p.pattern.removeprefix('^').removesuffix('$') or '.+'})"
+                            for p in xref_prefixes().values()) + ")$"
     for prop in g.subjects(SH.path, KK.curie):
         g.add((prop, SH.pattern, Literal(curie)))
     dbxref = URIRef("https://w3id.org/ketamine-kg/shapes#DbXrefShape")
