@@ -159,7 +159,8 @@ class Xref(XrefId, Record):
     curie: Text
     label_at_source: Text
     source_url: Annotated[Text, Field(pattern='^https?://\\S+$')]
-    mapping: Literal['exact', 'close'] = 'exact'
+    source_detail: Text | None = None
+    mapping: Literal['exact', 'close', 'broad', 'narrow', 'related'] = 'exact'
     verified: StrictBool = True
     justification: Text | None = None
 
@@ -198,7 +199,7 @@ class Result(Record):
     id: Annotated[Text, Field(pattern='^[a-z0-9]+(-[a-z0-9]+)*$')]
     study: Text
     outcome: Text
-    measure: Literal['mean-difference', 'ls-mean-difference', 'smd-hedges-g', 'smd-cohens-d', 'smd', 'odds-ratio', 'risk-ratio', 'hazard-ratio', 'risk-difference', 'nnt', 'response-rate', 'remission-rate', 'relapse-rate', 'event-rate', 'mean-change', 'mean-score']
+    measure: Literal['mean-difference', 'ls-mean-difference', 'median-difference', 'smd-hedges-g', 'smd-cohens-d', 'smd', 'odds-ratio', 'risk-ratio', 'hazard-ratio', 'risk-difference', 'nnt', 'response-rate', 'remission-rate', 'relapse-rate', 'event-rate', 'mean-change', 'mean-score']
     instrument: Text | None = None
     outcome_definition: Text | None = None
     time_value: Annotated[Number, Field(ge=0)] | None = None
