@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -261,6 +263,194 @@ def _statistics(cur: Curation, rows: list[dict[str, str]]) -> None:
     assert got["alternative-treatment statements"] == len(cur.alternatives)
     assert got["conditions"] == sum(e.type == "MedicalCondition" for e in cur.entities)
 
+
+
+# --- Studies and results (issue 9): every column compared with the curated record. ---------------
+NO_EFFECT_AT_ONE = {"odds-ratio", "risk-ratio", "hazard-ratio"}
+HOURS_PER_UNIT = {"minute": Decimal(1) / 60, "hour": Decimal(1), "day": Decimal(24), "week": Decimal(168), "month": Decimal("730.5")}
+
+
+def num(value: object) -> Decimal | None:
+    """A number as a comparable Decimal (the graph prints 4.0 as "4"), or None."""
+    return None if value is None or value == "" else Decimal(str(value)).normalize()
+
+
+def text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def studies(cur: Curation) -> dict[str, Any]:
+    return {s.id: s for s in cur.studies}
+
+
+def opt_label(cur: Curation, slug: str | None) -> str | None:
+    return label(cur, slug) if slug else None
+
+
+def result_numbers(r: Any) -> tuple[Decimal | None, ...]:
+    return (num(r.time_value), num(r.value), num(r.ci_lower), num(r.ci_upper))
+
+
+def row_numbers(row: dict[str, str], value: str = "value") -> tuple[Decimal | None, ...]:
+    return (num(row.get("timeValue")), num(row.get(value)), num(row.get("ciLower")), num(row.get("ciUpper")))
+
+
+def assert_sorted(rows: list[dict[str, str]], *keys: str) -> None:
+    def key(row: dict[str, str]) -> tuple[Any, ...]:
+        return tuple((row.get(k) is not None, num(row[k]) if k in {"timeValue", "hours"} and row.get(k) else row.get(k) or "") for k in keys)
+    assert [key(r) for r in rows] == sorted(key(r) for r in rows)
+
+
+@checks("effect-sizes-for-condition")
+def _effect_sizes(cur: Curation, rows: list[dict[str, str]]) -> None:
+    root = rows[0]["condition"].removeprefix(KKR)
+    by_id = studies(cur)
+    expected = set()
+    for r in cur.results:
+        s = by_id[r.study]
+        if r.contrast and s.condition and under(cur, s.condition, root):
+            expected.add((
+                s.label, opt_label(cur, s.drug), s.comparator_kind, label(cur, r.outcome), r.time_unit, r.measure,
+                *result_numbers(r), num(r.p_value), r.p_value_relation, num(r.n_intervention), num(r.n_control),
+                r.contrast, str(r.verified).lower(), r.id, s.id,
+            ))
+    got = {
+        (row["studyLabel"], row.get("drugLabel"), row.get("comparatorKind"), row["outcomeLabel"], row.get("timeUnit"),
+         row["measure"], *row_numbers(row), num(row.get("pValue")), row.get("pValueRelation"), num(row.get("nIntervention")),
+         num(row.get("nControl")), row["contrast"], row["verified"], row["result"].removeprefix(KKR), row["study"].removeprefix(KKR))
+        for row in rows
+    }
+    assert got == expected and len(rows) == len(expected)
+
+
+@checks("time-course")
+def _time_course(cur: Curation, rows: list[dict[str, str]]) -> None:
+    outcome = rows[0]["outcome"].removeprefix(KKR)
+    by_id = studies(cur)
+    expected = {}
+    for r in cur.results:
+        s = by_id[r.study]
+        if r.outcome == outcome and r.contrast and r.time_value is not None and r.time_unit and s.drug:
+            hours = Decimal(str(r.time_value)) * HOURS_PER_UNIT[r.time_unit]
+            expected[r.id] = (label(cur, s.drug), r.time_unit, r.time_from, r.measure, *result_numbers(r), s.label, round(hours, 3))
+    got = {
+        row["result"].removeprefix(KKR): (row["drugLabel"], row["timeUnit"], row.get("timeFrom"), row["measure"], *row_numbers(row),
+                                          row["studyLabel"], round(Decimal(row["hours"]), 3))
+        for row in rows
+    }
+    assert got == expected and len(rows) == len(expected)
+    assert_sorted(rows, "drugLabel")
+
+
+@checks("response-and-remission-by-arm")
+def _rates_by_arm(cur: Curation, rows: list[dict[str, str]]) -> None:
+    root = rows[0]["condition"].removeprefix(KKR)
+    by_id = studies(cur)
+    expected = {
+        r.id: (by_id[r.study].label, r.arm, r.arm_role, r.measure, num(r.value), num(r.events), num(r.n), num(r.time_value),
+               r.time_unit, opt_label(cur, r.instrument), r.study)
+        for r in cur.results
+        if r.measure in ("response-rate", "remission-rate") and r.arm and by_id[r.study].condition
+        and under(cur, by_id[r.study].condition, root)
+    }
+    got = {
+        row["result"].removeprefix(KKR): (row["studyLabel"], row["arm"], row.get("armRole"), row["measure"], num(row["percent"]),
+                                          num(row.get("events")), num(row.get("n")), num(row.get("timeValue")), row.get("timeUnit"),
+                                          row.get("instrumentLabel"), row["study"].removeprefix(KKR))
+        for row in rows
+    }
+    assert got == expected and len(rows) == len(expected)
+    assert_sorted(rows, "studyLabel", "measure")
+
+
+def _study_rows(cur: Curation, chosen: list[Any]) -> set[tuple[Any, ...]]:
+    """A row per result of each chosen study, or one row for a study without results."""
+    out = set()
+    for s in chosen:
+        head = (s.label, opt_label(cur, s.drug), opt_label(cur, s.condition), s.id)
+        found = [r for r in cur.results if r.study == s.id]
+        for r in found:
+            out.add((*head, label(cur, r.outcome), r.time_unit, r.measure, *result_numbers(r), r.id))
+        if not found:
+            out.add((*head, None, None, None, None, None, None, None, None))
+    return out
+
+
+def _got_study_rows(rows: list[dict[str, str]]) -> set[tuple[Any, ...]]:
+    return {
+        (row["studyLabel"], row.get("drugLabel"), row.get("conditionLabel"), row["study"].removeprefix(KKR), row.get("outcomeLabel"),
+         row.get("timeUnit"), row.get("measure"), *row_numbers(row), row["result"].removeprefix(KKR) if row.get("result") else None)
+        for row in rows
+    }
+
+
+@checks("head-to-head-comparisons")
+def _head_to_head(cur: Curation, rows: list[dict[str, str]]) -> None:
+    chosen = [s for s in cur.studies if s.comparator_kind == "active-treatment" and s.design not in ("meta-analysis", "ipd-meta-analysis")]
+    assert _got_study_rows(rows) == _study_rows(cur, chosen)
+    by_study = {s.id: s for s in chosen}
+    results = {r.id: r for r in cur.results}
+    for row in rows:
+        s = by_study[row["study"].removeprefix(KKR)]
+        assert (row.get("comparator"), row.get("comparatorTreatmentLabel")) == (s.comparator, opt_label(cur, s.comparator_treatment))
+        if row.get("result"):
+            r = results[row["result"].removeprefix(KKR)]
+            assert (row["contrastOrArm"], num(row.get("pValue"))) == (r.contrast or r.arm, num(r.p_value))
+
+
+@checks("null-and-negative-results")
+def _null_results(cur: Curation, rows: list[dict[str, str]]) -> None:
+    by_id = studies(cur)
+    expected = {}
+    for r in cur.results:
+        if not r.contrast or r.value is None:
+            continue
+        no_effect = 1 if r.measure in NO_EFFECT_AT_ONE else 0
+        both = r.ci_lower is not None and r.ci_upper is not None
+        exact_p = r.p_value if r.p_value_relation != "less-than" else None
+        if both and r.ci_lower <= no_effect <= r.ci_upper:
+            why = "confidence interval includes no effect"
+        elif not both and exact_p is not None and exact_p >= 0.05:
+            why = "p-value of 0.05 or more"
+        else:
+            continue
+        s = by_id[r.study]
+        expected[r.id] = (s.label, opt_label(cur, s.drug), opt_label(cur, s.condition), label(cur, r.outcome), num(r.time_value),
+                          r.time_unit, r.measure, num(r.value), num(r.ci_lower) if both else None,
+                          num(r.ci_upper) if both else None, num(exact_p), why, s.id)
+    got = {
+        row["result"].removeprefix(KKR): (row["studyLabel"], row.get("drugLabel"), row.get("conditionLabel"), row["outcomeLabel"],
+                                          num(row.get("timeValue")), row.get("timeUnit"), row["measure"], num(row["value"]),
+                                          num(row.get("ciLower")), num(row.get("ciUpper")), num(row.get("pValue")), row["why"],
+                                          row["study"].removeprefix(KKR))
+        for row in rows
+    }
+    assert got == expected and len(rows) == len(expected)
+
+
+@checks("study-by-registry-id")
+def _by_registry(cur: Curation, rows: list[dict[str, str]]) -> None:
+    wanted = rows[0]["registryId"]
+    chosen = [s for s in cur.studies if wanted in s.registry_ids]
+    assert chosen
+    assert _got_study_rows(rows) == _study_rows(cur, chosen)
+    designs = {"randomized-controlled-trial": "randomized controlled trial", "open-label-trial": "open-label trial"}
+    for row in rows:
+        s = next(s for s in chosen if s.id == row["study"].removeprefix(KKR))
+        assert (row.get("design"), row.get("comparatorKind"), num(row.get("randomized"))) == (
+            designs.get(s.design, row.get("design")), s.comparator_kind, num(s.n_randomized))
+
+
+@checks("meta-analyses")
+def _meta_analyses(cur: Curation, rows: list[dict[str, str]]) -> None:
+    chosen = [s for s in cur.studies if s.design in ("meta-analysis", "ipd-meta-analysis")]
+    assert _got_study_rows(rows) == _study_rows(cur, chosen)
+    by_id = studies(cur)
+    for row in rows:
+        s = by_id[row["study"].removeprefix(KKR)]
+        included = set(filter(None, (row.get("includedInGraph") or "").split("; ")))
+        assert included == {by_id[i].label for i in s.includes}
+        assert (num(row.get("pooledStudies")), num(row.get("participants"))) == (num(s.k_studies), num(s.n_participants))
 
 CATALOGUE = load_catalogue(__import__("pathlib").Path(__file__).resolve().parents[1] / "queries")
 
