@@ -54,6 +54,7 @@ def cli() -> None:
       ketamine-kg queries
       ketamine-kg query approved-uses
       ketamine-kg query risks-of-drug --param drug=ketamine --format markdown
+      ketamine-kg pool --measure risk-ratio --outcome response --condition treatment-resistant-depression
       ketamine-kg validate
     """
 
@@ -340,6 +341,17 @@ class _Exit(KetamineKGError):
         super().__init__(message)
         self.exit_code = code
 
+
+
+def _register_pool() -> None:
+    # Imported here, not at the top: the command's module loads numpy/statsmodels only when it runs,
+    # and keeping the import beside its registration keeps the CLI's start-up path plain.
+    from .pool_cli import pool_command
+
+    cli.add_command(pool_command)
+
+
+_register_pool()
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; failures print one line on stderr and return their documented exit code."""

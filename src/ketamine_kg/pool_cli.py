@@ -1,7 +1,7 @@
 """``ketamine-kg pool``: meta-analyse the results that answer one question.
 
-Register it in ``cli.py`` with ``cli.add_command(pool_command)`` (``from .pool_cli import
-pool_command``); until then ``python -m ketamine_kg.pool_cli`` runs it on its own.
+By default the results come from the built graph, through ``queries/inputs/pooling-inputs.rq``;
+given files (JSON/YAML rows or curated YAML), from those instead.
 """
 
 from __future__ import annotations
@@ -54,6 +54,30 @@ def load_rows(paths: Sequence[Path]) -> list[dict[str, Any]]:
     return rows
 
 
+def graph_rows(root: Path | None = None) -> list[dict[str, Any]]:
+    """Every result of the built graph, joined with its study, as rows for :func:`answer`.
+
+    The query is the project's own (no user text reaches it), so it runs on a plain store.
+    """
+    import pyoxigraph as ox
+
+    from .layout import find_layout
+
+    layout = find_layout(root)
+    graph = layout.graph_file("nt")
+    if not graph.is_file():
+        raise UsageError(f"no built graph at {graph}: run 'ketamine-kg build' first, or give FILES")
+    store = ox.Store()
+    store.bulk_load(path=str(graph), format=ox.RdfFormat.N_TRIPLES)
+    text = (layout.root / "queries" / "inputs" / "pooling-inputs.rq").read_text(encoding="utf-8")
+    solutions = store.query(text)
+    names = [v.value for v in solutions.variables]  # type: ignore[union-attr]
+    return [
+        {name: term.value for name, term in zip(names, row, strict=True) if term is not None}
+        for row in solutions  # type: ignore[union-attr]
+    ]
+
+
 def _num(x: float | None, digits: int = 4) -> str:
     return "-" if x is None else f"{x:.{digits}f}"
 
@@ -97,7 +121,7 @@ def render(p: Pooling, selection: str) -> str:
 
 
 @click.command("pool")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--measure", required=True, type=click.Choice(FAMILIES), help="Measure family to pool.")
 @click.option("--method", default="reml", show_default=True, type=click.Choice(METHODS), help="tau^2 estimator, or fe.")
 @click.option("--condition", help="Study condition slug, e.g. treatment-resistant-depression.")
@@ -114,12 +138,12 @@ def render(p: Pooling, selection: str) -> str:
 @click.option("--level", default=95.0, show_default=True, type=float, help="Confidence level, percent.")
 @click.option("--format", "fmt", default="text", show_default=True, type=click.Choice(["text", "json"]))
 def pool_command(files: tuple[Path, ...], fmt: str, time_unit: str, **options: Any) -> None:
-    """Meta-analyse the results in FILES (JSON/YAML rows, or curated studies/results) that match.
+    """Meta-analyse the graph's results that match (or those in FILES: JSON/YAML rows, or curated YAML).
 
     \b
     Example:
-      ketamine-kg pool results.yaml --measure mean-difference --outcome madrs \\
-          --condition treatment-resistant-depression --time-min 1 --time-max 1 --method dl
+      ketamine-kg pool --measure risk-ratio --outcome response \\
+          --condition treatment-resistant-depression --drug esketamine-nasal-spray --method dl
     """
     per_day = DAYS_PER_UNIT[time_unit]
     for end in ("time_min", "time_max"):
@@ -127,7 +151,7 @@ def pool_command(files: tuple[Path, ...], fmt: str, time_unit: str, **options: A
         options[f"{end}_days"] = None if value is None else value * per_day
     question = Question(**options)
     try:
-        pooled = answer(load_rows(files), question)
+        pooled = answer(load_rows(files) if files else graph_rows(), question)
     except PoolingError as exc:
         raise UsageError(str(exc)) from exc
     chosen = [f"{k}={v}" for k, v in options.items() if v is not None and k not in {"measure", "method", "level"}]
