@@ -9,14 +9,19 @@ block at the head of the WHERE clause, written here; nothing a user typed is pas
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
+import os
 import re
+import tempfile
+from pathlib import Path
 
 from .errors import QueryError, UsageError
 from .results import Term
 from .sparql_guard import _TOKEN  # the guard's lexer, so the guard and the binder read a query alike
-from .vocabulary import PREFIXES
+from .prefixes import PREFIXES
 
-__all__ = ["check_prebinding", "checked_iri", "prebind", "sparql_term", "where_brace", "with_prefixes"]
+__all__ = ["bind_values", "check_prebinding", "checked_iri", "prebind", "sparql_term", "where_brace", "with_prefixes"]
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
@@ -123,8 +128,72 @@ def where_brace(query: str) -> int:
     raise QueryError("cannot send parameters to a server: the query needs an explicit 'WHERE { ... }' clause")
 
 
-@functools.lru_cache(maxsize=256)
 def check_prebinding(query: str, names: tuple[str, ...]) -> None:
+    """Raise unless binding ``names`` by a leading ``VALUES`` provably gives the embedded store's answers.
+
+    The proof (:func:`_prove`) needs rdflib, whose import and parser cost far more than answering a
+    named query; its verdict depends on nothing but the query text, the names and the proof's own
+    code, so it is kept in memory and in a small file under the user's cache folder
+    (``$XDG_CACHE_HOME/ketamine-kg``), keyed by all three.
+
+    :raises QueryError: naming the construct when the equivalence cannot be shown.
+    """
+    problem = _verdict(query, names)
+    if problem:
+        raise QueryError(problem)
+
+
+@functools.lru_cache(maxsize=512)
+def _verdict(query: str, names: tuple[str, ...]) -> str:
+    """The reason binding by VALUES is not proven ("" when it is), from the cache file or the proof."""
+    key = hashlib.sha256("\0".join((_PROOF_ID, query, *names)).encode("utf-8", "surrogatepass")).hexdigest()
+    cache = _read_cache()
+    if key in cache:
+        return cache[key]
+    try:
+        _prove(query, names)
+        problem = ""
+    except QueryError as exc:
+        problem = str(exc)
+    cache[key] = problem
+    _write_cache(cache)
+    return problem
+
+
+#: What the cached verdicts depend on besides the query and the names: this file's code (the proof).
+_PROOF_ID = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+_CACHE_ENTRIES = 2_000
+
+
+def _cache_file() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "ketamine-kg" / "prebinding-verdicts.json"
+
+
+def _read_cache() -> dict[str, str]:
+    try:
+        data = json.loads(_cache_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        return {}
+    return data
+
+
+def _write_cache(cache: dict[str, str]) -> None:
+    """Best effort, atomic: a cache that cannot be written only costs the next run the proof."""
+    path = _cache_file()
+    entries = list(cache.items())[-_CACHE_ENTRIES:]
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False, suffix=".tmp") as out:
+            json.dump(dict(entries), out)
+        os.replace(out.name, path)
+    except OSError:
+        pass
+
+
+def _prove(query: str, names: tuple[str, ...]) -> None:
     """Prove that binding ``names`` by a leading ``VALUES`` gives the embedded store's answers.
 
     The embedded store substitutes a bound term for its variable (pre-binding). Joining the
@@ -275,15 +344,16 @@ def _prebinding_problem(node: object, var: object, comp: type, variable: type) -
     return None
 
 
-def prebind(query: str, bindings: dict[str, Term] | None) -> str:
-    """``query`` as sent to a server: undeclared project prefixes declared, ``bindings`` as VALUES.
+def bind_values(query: str, bindings: dict[str, Term]) -> str:
+    """``query`` with ``bindings`` as a one-row ``VALUES`` block at the head of its WHERE clause.
 
-    :raises QueryError: if a binding cannot be shown equivalent to the embedded store's.
-    :raises UsageError: if a bound term cannot be written safely.
+    The one way parameters become query text, for the embedded store, SPARQL servers and the
+    benchmarks alike. Each term is written by :func:`sparql_term`; the row goes in only where
+    :func:`check_prebinding` proves it gives substitution's answers.
+
+    :raises UsageError: for a name that is not a SPARQL variable or a term that cannot be written safely.
+    :raises QueryError: if the binding cannot be shown equivalent to substitution, or there is no WHERE.
     """
-    query = with_prefixes(query)
-    if not bindings:
-        return query
     names = tuple(sorted(bindings))
     for name in names:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
@@ -293,3 +363,13 @@ def prebind(query: str, bindings: dict[str, Term] | None) -> str:
     at = where_brace(query)
     values = f"\n  VALUES ({' '.join('?' + n for n in names)}) {{ ({row}) }}\n"
     return query[:at] + values + query[at:]
+
+
+def prebind(query: str, bindings: dict[str, Term] | None) -> str:
+    """``query`` as sent to a server: undeclared project prefixes declared, ``bindings`` as VALUES.
+
+    :raises QueryError: if a binding cannot be shown equivalent to the embedded store's.
+    :raises UsageError: if a bound term cannot be written safely.
+    """
+    query = with_prefixes(query)
+    return bind_values(query, bindings) if bindings else query

@@ -25,7 +25,7 @@ from typing import Literal as TypingLiteral
 
 from .errors import UsageError
 from .results import Term
-from .vocabulary import PREFIXES
+from .prefixes import PREFIXES
 
 __all__ = ["NamedQuery", "Parameter", "expand", "load_catalogue", "parse_header"]
 

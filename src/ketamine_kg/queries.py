@@ -9,6 +9,7 @@ from .engine import Limits, QueryWorker
 from .errors import UsageError
 from .layout import Layout, find_layout
 from .results import QueryResult, render
+from .worker import Worker
 
 __all__ = ["parse_params", "run_named", "run_query_cli", "run_text"]
 
@@ -42,13 +43,13 @@ def named_query(layout: Layout, name: str) -> NamedQuery:
     return catalogue[name]
 
 
-def run_named(worker: QueryWorker, query: NamedQuery, params: dict[str, str] | None = None,
+def run_named(worker: Worker, query: NamedQuery, params: dict[str, str] | None = None,
               limits: Limits | None = None) -> QueryResult:
     """Answer a named query: its parameters bound as RDF terms, defaults for the rest."""
     return worker.run(query.text, query.bindings(params), limits)
 
 
-def run_text(worker: QueryWorker, text: str, limits: Limits | None = None) -> QueryResult:
+def run_text(worker: Worker, text: str, limits: Limits | None = None) -> QueryResult:
     """Answer SPARQL a user wrote, with the same checks and limits as the named queries."""
     return worker.run(text, None, limits)
 

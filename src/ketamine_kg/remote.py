@@ -359,7 +359,7 @@ def remote_query(endpoint: Endpoint, query: str, timeout: float, max_rows: int |
 
 
 class RemoteWorker:
-    """:class:`~ketamine_kg.engine.QueryWorker`'s interface over a SPARQL server.
+    """The :class:`~ketamine_kg.worker.Worker` interface over a SPARQL server.
 
     ``run`` checks the query (read-only guard), binds parameters as a proven-equivalent VALUES
     block, gives up at the time limit (client-side: the connection is dropped) and keeps at most

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .vocabulary import PREFIXES
+from .prefixes import PREFIXES
 
 __all__ = ["FORMATS", "QueryResult", "Term", "compact", "render"]
 
