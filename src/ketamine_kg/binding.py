@@ -16,7 +16,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from .errors import QueryError, UsageError
+from .errors import QueryError, UsageError, one_line
 from .results import Term
 from .sparql_guard import _TOKEN  # the guard's lexer, so the guard and the binder read a query alike
 from .prefixes import PREFIXES
@@ -27,11 +27,6 @@ _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 _IRI_OK = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\x00-\x20<>\"{}|^`\\\x7f]*$")
 _LANG_OK = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
-
-
-def _clip(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def sparql_term(term: Term) -> str:
@@ -223,7 +218,7 @@ def _prove(query: str, names: tuple[str, ...]) -> None:
     try:
         prepared = prepareQuery(query, initNs=PREFIXES)
     except Exception as exc:  # rdflib raises assorted parser exceptions
-        raise QueryError(f"cannot check the query for remote parameters: {_clip(str(exc), 160)}") from None
+        raise QueryError(f"cannot check the query for remote parameters: {one_line(str(exc), 160)}") from None
     root = prepared.algebra
     pattern = root.p
     while isinstance(pattern, CompValue) and pattern.name in ("Project", "Distinct", "Reduced", "Slice", "OrderBy"):

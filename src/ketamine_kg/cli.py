@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import KetamineKGError, UsageError
+from .errors import KetamineKGError, UsageError, error_line, one_line
 
 __all__ = ["cli", "main"]
 
@@ -19,9 +19,9 @@ __all__ = ["cli", "main"]
 EXIT_CODES = {
     0: "success",
     1: "unexpected failure",
-    2: "usage: unknown query, bad parameter or option, unreadable file",
+    2: "usage: unknown query, bad parameter or option, a parameter value that names nothing in the graph, unreadable file",
     3: "curated data breaks a rule",
-    4: "validation found violations",
+    4: "validation found violations (or build --check found stale files)",
     5: "malformed SPARQL or query failure",
     6: "query refused (update, LOAD or SERVICE)",
     7: "query stopped at its time limit",
@@ -107,6 +107,8 @@ def validate(root: Path | None, graph_file: Path | None, no_reasoner: bool) -> N
     from .layout import find_layout
     from .validate import validate as run_validate
 
+    if graph_file is not None and not graph_file.is_file():
+        raise UsageError(f"file not found: {graph_file}")
     report = run_validate(find_layout(root), graph_file, reasoner=not no_reasoner)
     click.echo(report.text())
     if not report.ok:
@@ -314,33 +316,29 @@ class _Exit(KetamineKGError):
         self.exit_code = code
 
 
+def _fail(message: object, code: int) -> int:
+    click.echo(error_line(message), err=True)
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; failures print one line on stderr and return their documented exit code."""
+    """Run the CLI; failures print one line on stderr and return their documented exit code (see EXIT_CODES)."""
     try:
         cli.main(args=argv, prog_name="ketamine-kg", standalone_mode=False)
         return 0
-    except _Exit as exc:
-        if exc.exit_code:
-            click.echo(f"ketamine-kg: error: {exc}", err=True)
-        return exc.exit_code
-    except KetamineKGError as exc:
-        click.echo(f"ketamine-kg: error: {' '.join(str(exc).split())}", err=True)
-        return exc.exit_code
+    except KetamineKGError as exc:  # _Exit included: a command that ran and found problems (or ended well: 0)
+        return _fail(exc, exc.exit_code) if exc.exit_code else 0
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:  # bad options, missing arguments
-        click.echo(f"ketamine-kg: error: {' '.join(exc.format_message().split())}", err=True)
-        return UsageError.exit_code
-    except click.exceptions.Abort:
-        return 130
-    except KeyboardInterrupt:
+        return _fail(exc.format_message(), UsageError.exit_code)
+    except (click.exceptions.Abort, KeyboardInterrupt):
         return 130
     except BrokenPipeError:
         return 0
     except Exception as exc:  # a bug, not the user's mistake: still one line, and a way to report it
-        where = f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:300]
-        click.echo(f"ketamine-kg: error: unexpected failure ({where}); please report it with the command you ran", err=True)
-        return 1
+        where = one_line(f"{type(exc).__name__}: {exc}", 300)
+        return _fail(f"unexpected failure ({where}); please report it with the command you ran", 1)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -25,7 +25,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from .binding import bind_values
-from .errors import KetamineKGError, QueryError, QueryTimeout, UsageError
+from .errors import KetamineKGError, QueryError, QueryTimeout, UsageError, one_line
 from .results import QueryResult, Term
 from .sparql_guard import check_read_only
 from .prefixes import PREFIXES
@@ -76,11 +76,6 @@ def from_ox(term: Any) -> Term | None:
     return Term.literal(str(term))  # RDF-star triple terms, shown as text
 
 
-def _clip(text: str, limit: int = 240) -> str:
-    # The parser lists every token it expected; the first few say enough on one line.
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def load_store(path: Path) -> ox.Store:
     """An in-memory store with the N-Triples (or Turtle) file at ``path``.
 
@@ -93,7 +88,7 @@ def load_store(path: Path) -> ox.Store:
     try:
         store.bulk_load(path=str(path), format=fmt)
     except (SyntaxError, ValueError, OSError) as exc:
-        raise UsageError(f"cannot load {path.name}: {' '.join(str(exc).split())}") from exc
+        raise UsageError(f"cannot load {path.name}: {one_line(str(exc))}") from exc
     return store
 
 
@@ -169,9 +164,9 @@ def execute_packed(
                     break
                 rows.append(tuple(index(t) for t in record))
     except SyntaxError as exc:
-        raise QueryError(f"malformed SPARQL: {_clip(' '.join(str(exc).split()))}") from None
+        raise QueryError(f"malformed SPARQL: {one_line(str(exc), 240)}") from None
     except (OSError, RuntimeError, ValueError, TypeError) as exc:
-        raise QueryError(f"query failed: {' '.join(str(exc).split())}") from None
+        raise QueryError(f"query failed: {one_line(str(exc))}") from None
     elapsed = (time.perf_counter() - started) * 1000
     return kind, variables, rows, terms, boolean, truncated, (None if kind == "ask" else max_rows), elapsed
 
@@ -271,7 +266,7 @@ class QueryWorker:
         except OSError as exc:
             os.close(from_parent)
             os.close(to_parent)
-            raise QueryError(f"cannot start the query worker: {' '.join(str(exc).split())}") from None
+            raise QueryError(f"cannot start the query worker: {one_line(str(exc))}") from None
         finally:
             os.close(to_child)
             os.close(from_child)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .engine import Limits, from_ox, load_store
-from .errors import EndpointError, QueryError, QueryRefused, QueryTimeout, UsageError
+from .errors import EndpointError, QueryError, QueryRefused, QueryTimeout, UsageError, one_line
 from .results import QueryResult, Term
 from .binding import _RDF_LANGSTRING, _XSD_STRING, check_prebinding, checked_iri, prebind, sparql_term
 from .sparql_guard import check_read_only, keywords
@@ -57,11 +57,6 @@ MAX_ANSWER_BYTES = 512 * 1024**2
 
 _JSON_TYPES = ("application/sparql-results+json", "application/json")
 _NT_TYPES = ("application/n-triples", "text/plain")
-
-
-def _one_line(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # --- endpoints and HTTP ---------------------------------------------------------------------
@@ -169,11 +164,11 @@ def _http(method: str, url: str, body: bytes | None, headers: dict[str, str], ti
         ) from None
     except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
         raise EndpointError(f"{where} closed the connection during {what} (server killed or restarted?): "
-                            f"{_one_line(str(exc)) or type(exc).__name__}") from None
+                            f"{one_line(str(exc), 200) or type(exc).__name__}") from None
     except ssl.SSLError as exc:
-        raise EndpointError(f"TLS failure talking to {where}: {_one_line(str(exc))}") from None
+        raise EndpointError(f"TLS failure talking to {where}: {one_line(str(exc), 200)}") from None
     except (OSError, http.client.HTTPException) as exc:
-        raise EndpointError(f"cannot talk to {where}: {_one_line(str(exc)) or type(exc).__name__}") from None
+        raise EndpointError(f"cannot talk to {where}: {one_line(str(exc), 200) or type(exc).__name__}") from None
     finally:
         conn.close()
 
@@ -182,7 +177,7 @@ def _raise_for_status(answer: _Answer, url: str) -> None:
     if 300 <= answer.status < 400:
         raise EndpointError(f"{url} answered HTTP {answer.status} (a redirect); give the URL it points to")
     if answer.status >= 400:
-        detail = _one_line(answer.body[:2000].decode("utf-8", "replace"))
+        detail = one_line(answer.body[:2000].decode("utf-8", "replace"), 200)
         if answer.status in (500, 503, 504) and _says_timeout(answer.body[:2000]):
             raise QueryTimeout(f"{url} stopped the query at its time limit: {detail}")
         raise EndpointError(f"{url} answered HTTP {answer.status}" + (f": {detail}" if detail else ""))
@@ -286,7 +281,7 @@ def _parse_ntriples(body: bytes, max_rows: int | None) -> RemoteResult:
     try:
         triples = list(ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
     except (SyntaxError, ValueError) as exc:
-        raise _cut(body, f"invalid N-Triples: {_one_line(str(exc), 120)}") from None
+        raise _cut(body, f"invalid N-Triples: {one_line(str(exc), 120)}") from None
     for triple in triples:
         if max_rows is not None and len(result.rows) >= max_rows:
             result.truncated = True
@@ -334,7 +329,7 @@ def remote_query(endpoint: Endpoint, query: str, timeout: float, max_rows: int |
     answer = _http("POST", endpoint.query, _form([("query", query), *_dataset(graph)]),
                    {"Content-Type": "application/x-www-form-urlencoded", "Accept": accept}, timeout)
     if answer.status == 400:  # the protocol's answer to a query the server will not run
-        detail = _one_line(answer.body[:2000].decode("utf-8", "replace"), 240)
+        detail = one_line(answer.body[:2000].decode("utf-8", "replace"), 240)
         if detail.startswith(("query refused", "this server is read-only")):  # ketamine-kg serve's guard
             raise QueryRefused(detail)
         raise QueryError(f"malformed SPARQL (the server says: {detail or 'HTTP 400'})")

@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:  # pragma: no cover - runs in th
     from pathlib import Path
 
     from .engine import execute_packed, load_store
-    from .errors import QueryError
+    from .errors import QueryError, one_line
 
     try:
         store = load_store(Path(graph))
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:  # pragma: no cover - runs in th
         except MemoryError:
             answers.send(("error", "QueryError", "the query needed more memory than a query may use"))
         except Exception as exc:  # noqa: BLE001 - pyoxigraph's failures are not all typed; still one line
-            answers.send(("error", "QueryError", f"query failed: {' '.join(str(exc).split())}"))
+            answers.send(("error", "QueryError", f"query failed: {one_line(str(exc))}"))
 
 
 if __name__ == "__main__":  # pragma: no cover
