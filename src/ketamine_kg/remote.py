@@ -16,20 +16,19 @@ an error, never a shorter table); the second is flagged as a warning on the resu
 
 from __future__ import annotations
 
-import http.client
-import json
 import socket
-import ssl
 import time
 import urllib.parse
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import urllib3
+
 from .engine import Limits, from_ox, load_store
 from .errors import EndpointError, QueryError, QueryRefused, QueryTimeout, UsageError, one_line
 from .results import QueryResult, Term
-from .binding import _RDF_LANGSTRING, _XSD_STRING, check_prebinding, checked_iri, prebind, sparql_term
+from .binding import check_prebinding, checked_iri, prebind, sparql_term
 from .sparql_guard import check_read_only, keywords
 
 __all__ = [
@@ -109,68 +108,87 @@ class _Answer:
     body: bytes
 
 
+_POOL: urllib3.PoolManager | None = None
+
+
+def _pool() -> urllib3.PoolManager:
+    global _POOL
+    if _POOL is None:
+        # A PoolManager reads no proxy settings: a localhost endpoint must not go through $http_proxy.
+        _POOL = urllib3.PoolManager(retries=False)
+    return _POOL
+
+
 def _http(method: str, url: str, body: bytes | None, headers: dict[str, str], timeout: float,
           what: str = "the query") -> _Answer:
-    """One HTTP exchange, read whole within ``timeout`` seconds in total.
+    """One HTTP exchange (urllib3), read whole within ``timeout`` seconds in total.
 
-    No proxies (a localhost endpoint must not go through $http_proxy) and no redirects (a
-    redirect is reported, not followed). Transport failures become one-line errors.
+    No proxies, no retries and no redirects (a redirect, to this host or another, is reported by
+    :func:`_raise_for_status`, never followed); an answer longer than :data:`MAX_ANSWER_BYTES`
+    (announced or sent) is refused; a body shorter than its Content-Length, or a chunked body
+    without its last chunk, is an error, never a short answer. Transport failures become
+    one-line errors.
     """
     parts = urllib.parse.urlsplit(url)
-    target = parts.path or "/"
-    if parts.query:
-        target += "?" + parts.query
-    deadline = time.monotonic() + timeout
-    conn_cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    conn = conn_cls(parts.hostname, parts.port, timeout=timeout)
     where = f"{parts.scheme}://{parts.netloc}"
+    deadline = time.monotonic() + timeout
     chunks: list[bytes] = []
+    response = None
     try:
-        conn.request(method, target, body=body, headers={"User-Agent": "ketamine-kg", **headers})
-        response = conn.getresponse()
+        response = _pool().request(
+            method, url, body=body, headers={"User-Agent": "ketamine-kg", **headers},
+            timeout=urllib3.Timeout(connect=timeout, read=timeout), redirect=False, retries=False,
+            preload_content=False, decode_content=True, enforce_content_length=True,
+        )
+        promised = response.headers.get("Content-Length", "")
+        if promised.isdigit() and int(promised) > MAX_ANSWER_BYTES:
+            raise EndpointError(f"{where} announced {int(promised):,} bytes, more than {MAX_ANSWER_BYTES // 1024**2} MiB; "
+                                "add a LIMIT to the query")
         size = 0
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise socket.timeout()
-            if conn.sock is not None:
-                conn.sock.settimeout(remaining)
-            chunk = response.read1(1 << 16) if hasattr(response, "read1") else response.read(1 << 16)
+                raise TimeoutError
+            sock = getattr(response.connection, "sock", None)
+            if sock is not None:
+                sock.settimeout(remaining)  # the whole answer, not each read, must fit in the time limit
+            chunk = response.read1(1 << 16) if method != "HEAD" else b""
             if not chunk:
                 break
             size += len(chunk)
             if size > MAX_ANSWER_BYTES:
                 raise EndpointError(f"{where} sent more than {MAX_ANSWER_BYTES // 1024**2} MiB; add a LIMIT to the query")
             chunks.append(chunk)
-        promised = response.getheader("Content-Length")
-        if promised and promised.isdigit() and int(promised) != size and method != "HEAD":
-            # http.client returns a short body quietly when the connection closes early.
-            raise http.client.IncompleteRead(b"".join(chunks), int(promised) - size)
-        return _Answer(response.status, response.getheader("Content-Type", "") or "",
-                       response.getheader("Server", "") or "", b"".join(chunks))
-    except (socket.timeout, TimeoutError):
+        return _Answer(response.status, response.headers.get("Content-Type", ""), response.headers.get("Server", ""),
+                       b"".join(chunks))
+    except (TimeoutError, socket.timeout, urllib3.exceptions.ReadTimeoutError):
         raise QueryTimeout(f"{where} did not finish {what} within {timeout:g} s; it was abandoned") from None
-    except ConnectionRefusedError:
-        raise EndpointError(f"cannot reach {where}: connection refused (is the server running?)") from None
-    except socket.gaierror:
+    except urllib3.exceptions.NameResolutionError:
         raise EndpointError(f"cannot reach {where}: unknown host {parts.hostname!r}") from None
-    except http.client.IncompleteRead as exc:
-        if _says_timeout((b"".join(chunks[-3:]) + exc.partial)[-300:]):  # ketamine-kg serve says why it cut
+    except urllib3.exceptions.NewConnectionError as exc:
+        if "refused" in str(exc).lower():
+            raise EndpointError(f"cannot reach {where}: connection refused (is the server running?)") from None
+        raise EndpointError(f"cannot reach {where}: {one_line(str(exc), 200)}") from None
+    except urllib3.exceptions.ConnectTimeoutError:
+        raise QueryTimeout(f"{where} did not accept a connection within {timeout:g} s") from None
+    except urllib3.exceptions.SSLError as exc:
+        raise EndpointError(f"TLS failure talking to {where}: {one_line(str(exc), 200)}") from None
+    except urllib3.exceptions.ProtocolError as exc:
+        if response is None:  # nothing came back: the server closed the connection on the request
+            raise EndpointError(f"{where} closed the connection during {what} (server killed or restarted?): "
+                                f"{one_line(str(exc), 200)}") from None
+        if _says_timeout(b"".join(chunks[-3:])[-300:]):  # ketamine-kg serve says why it cut
             raise QueryTimeout(f"{where} stopped {what} at its time limit part-way through the answer; "
                                "nothing was kept") from None
         raise EndpointError(
             f"{where} closed the connection part-way through the answer ({sum(map(len, chunks)):,} bytes received; "
             "server killed or restarted?); nothing was kept"
         ) from None
-    except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
-        raise EndpointError(f"{where} closed the connection during {what} (server killed or restarted?): "
-                            f"{one_line(str(exc), 200) or type(exc).__name__}") from None
-    except ssl.SSLError as exc:
-        raise EndpointError(f"TLS failure talking to {where}: {one_line(str(exc), 200)}") from None
-    except (OSError, http.client.HTTPException) as exc:
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
         raise EndpointError(f"cannot talk to {where}: {one_line(str(exc), 200) or type(exc).__name__}") from None
     finally:
-        conn.close()
+        if response is not None:
+            response.release_conn()
 
 
 def _raise_for_status(answer: _Answer, url: str) -> None:
@@ -213,64 +231,46 @@ _XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 _BOOLEAN_CANONICAL = {"1": "true", "0": "false"}
 
 
-def _json_term(value: object) -> Term:
-    if not isinstance(value, dict) or not isinstance(value.get("value"), str):
-        raise ValueError("a binding is not a term")
-    kind = value.get("type")
-    if kind == "uri":
-        return Term.iri(value["value"])
-    if kind == "bnode":
-        return Term("bnode", value["value"])
-    if kind in ("literal", "typed-literal"):
-        lang = value.get("xml:lang")
-        if lang:
-            return Term.literal(value["value"], _RDF_LANGSTRING, str(lang))
-        # The embedded store reports a plain literal as xsd:string; so do we.
-        datatype = str(value.get("datatype") or _XSD_STRING)
-        if datatype == _XSD_BOOLEAN and value["value"] in _BOOLEAN_CANONICAL:
-            # Virtuoso writes booleans as 1 and 0: the same values, in their canonical form.
-            return Term.literal(_BOOLEAN_CANONICAL[value["value"]], datatype)
-        return Term.literal(value["value"], datatype)
-    if kind == "triple":
-        return Term.literal(json.dumps(value["value"]))
-    raise ValueError(f"unknown term type {kind!r}")
+def _canonical(term: Term | None) -> Term | None:
+    # Virtuoso writes booleans as 1 and 0: the same values, in their canonical form.
+    if term is not None and term.datatype == _XSD_BOOLEAN and term.value in _BOOLEAN_CANONICAL:
+        return Term.literal(_BOOLEAN_CANONICAL[term.value], _XSD_BOOLEAN)
+    return term
 
 
 def parse_results_json(body: bytes, max_rows: int | None = None) -> RemoteResult:
-    """A SPARQL 1.1 Query Results JSON document, strictly: a cut or malformed one is an error.
+    """A SPARQL 1.1 Query Results JSON document, parsed by pyoxigraph, strictly: a cut or malformed one is an error.
+
+    The whole document is read before any row is kept, so a document cut after some rows is an
+    error, never a shorter table. Plain literals come back as xsd:string, as on the embedded store.
 
     :raises QueryTimeout: if the document is cut and its tail mentions a timeout.
     :raises EndpointError: if it is cut or malformed otherwise.
     """
+    import pyoxigraph as ox
+
+    if not body.strip():
+        raise _cut(body, "no document")
     try:
-        doc = json.loads(body.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise _cut(body, f"invalid UTF-8 at byte {exc.start:,}") from None
-    except json.JSONDecodeError as exc:
-        raise _cut(body, f"invalid JSON at character {exc.pos:,}: {exc.msg}") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("head"), dict):
-        raise EndpointError("the server's answer is not SPARQL results JSON (no 'head')")
-    if "boolean" in doc:
-        if not isinstance(doc["boolean"], bool):
-            raise EndpointError("the server's ASK answer is not true or false")
-        return RemoteResult("ask", boolean=doc["boolean"])
-    variables = doc["head"].get("vars")
-    results = doc.get("results")
-    bindings = results.get("bindings") if isinstance(results, dict) else None
-    if not isinstance(variables, list) or not isinstance(bindings, list):
-        raise EndpointError("the server's answer is incomplete SPARQL results JSON (no 'vars' or 'bindings'); discarded")
-    result = RemoteResult("select", variables=[str(v) for v in variables], max_rows=max_rows)
-    try:
-        for binding in bindings:
-            if not isinstance(binding, dict):
-                raise ValueError("a row is not an object")
-            if max_rows is not None and len(result.rows) >= max_rows:
-                result.truncated = True
-                break
-            result.rows.append(tuple(_json_term(binding[v]) if v in binding else None for v in result.variables))
-    except ValueError as exc:
-        raise EndpointError(f"the server's answer has a malformed row: {exc}") from None
-    result.server_rows = len(bindings)
+        answer = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        if isinstance(answer, ox.QueryBoolean):
+            return RemoteResult("ask", boolean=bool(answer))
+        variables = [v.value for v in answer.variables]
+        solutions = list(answer)  # parses to the end: a cut document fails here
+    except SyntaxError as exc:
+        message = one_line(str(exc), 160)
+        if "unexpected end" in message.lower() or "eof" in message.lower() or _says_timeout(body[-300:]):
+            raise _cut(body, f"invalid JSON: {message}") from None
+        if "must contain" in message:  # a key of the document is missing: it stops early, or is not SPARQL results
+            raise EndpointError(f"the server's answer is incomplete SPARQL results JSON ({message}); discarded") from None
+        raise EndpointError(f"the server's answer is not valid SPARQL results JSON: {message}") from None
+    result = RemoteResult("select", variables=variables, max_rows=max_rows)
+    for solution in solutions:
+        if max_rows is not None and len(result.rows) >= max_rows:
+            result.truncated = True
+            break
+        result.rows.append(tuple(_canonical(from_ox(solution[v])) for v in variables))
+    result.server_rows = len(solutions)
     return result
 
 
