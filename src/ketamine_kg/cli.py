@@ -244,7 +244,7 @@ def diff_command(old: str, new: str, fmt: str, root: Path | None) -> None:
     \b
     Examples:
       ketamine-kg diff git:HEAD graph/ketamine-kg.nt
-      ketamine-kg diff git:v0.1.0 graph/ketamine-kg.nt --format markdown
+      ketamine-kg diff graph/releases/v0.1.0.nt graph/ketamine-kg.nt --format markdown
       ketamine-kg diff empty graph/ketamine-kg.nt --format markdown
       ketamine-kg diff old/ketamine-kg.ttl graph/ketamine-kg.jsonld --format json
     """
