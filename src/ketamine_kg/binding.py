@@ -15,11 +15,12 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from .errors import QueryError, UsageError, one_line
+from .prefixes import PREFIXES
 from .results import Term
 from .sparql_guard import _TOKEN  # the guard's lexer, so the guard and the binder read a query alike
-from .prefixes import PREFIXES
 
 __all__ = ["bind_values", "check_prebinding", "checked_iri", "prebind", "sparql_term", "where_brace", "with_prefixes"]
 
@@ -95,8 +96,11 @@ def with_prefixes(query: str) -> str:
     The embedded store supplies these prefixes itself; a server does not.
     """
     tokens = [t for t in _tokens(query) if t[0] not in ("comment",) and not t[1].isspace()]
-    declared = {tokens[i + 1][1].rstrip(":").lower() + ":" for i, t in enumerate(tokens[:-1])
-                if t[0] == "word" and t[1].upper() == "PREFIX"}
+    declared = {
+        tokens[i + 1][1].rstrip(":").lower() + ":"
+        for i, t in enumerate(tokens[:-1])
+        if t[0] == "word" and t[1].upper() == "PREFIX"
+    }
     missing = [p for p in PREFIXES if p.lower() + ":" not in declared]
     return "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in missing) + query
 
@@ -225,14 +229,16 @@ def _prove(query: str, names: tuple[str, ...]) -> None:
         pattern = pattern.p
     for name in names:
         var = Variable(name)
-        problem = _forbidden(pattern, var, CompValue, Variable) or _prebinding_problem(pattern, var, CompValue, Variable)
+        problem = _forbidden(pattern, var, CompValue, Variable) or _prebinding_problem(
+            pattern, var, CompValue, Variable
+        )
         if problem is None and not _mentions(pattern, var, CompValue, Variable):
             problem = "the WHERE clause does not use it"
         if problem:
             raise QueryError(f"cannot bind ?{name} on a server the way the embedded store does: {problem}")
 
 
-def _mentions(obj: object, var: object, comp: type, variable: type) -> bool:
+def _mentions(obj: Any, var: object, comp: Any, variable: Any) -> bool:
     if isinstance(obj, variable):
         return obj == var
     if isinstance(obj, comp):
@@ -244,7 +250,7 @@ def _mentions(obj: object, var: object, comp: type, variable: type) -> bool:
     return False
 
 
-def _bound(node: object, comp: type, variable: type) -> set:
+def _bound(node: Any, comp: Any, variable: Any) -> set[Any]:
     """Variables every solution of ``node`` binds."""
     if not isinstance(node, comp):
         return set()
@@ -267,7 +273,7 @@ def _bound(node: object, comp: type, variable: type) -> set:
     return set()
 
 
-def _may_be_empty(path: object) -> bool:
+def _may_be_empty(path: Any) -> bool:
     from rdflib.paths import AlternativePath, MulPath, SequencePath
 
     if isinstance(path, MulPath):
@@ -279,7 +285,7 @@ def _may_be_empty(path: object) -> bool:
     return False
 
 
-def _differs_here(node, var: object, comp: type, variable: type) -> str | None:
+def _differs_here(node: Any, var: object, comp: Any, variable: Any) -> str | None:
     """Why substitution and a join differ at ``node`` itself, whatever lies below it (or None)."""
     name = node.name
     if name == "ToMultiSet":
@@ -293,7 +299,7 @@ def _differs_here(node, var: object, comp: type, variable: type) -> str | None:
     return None
 
 
-def _forbidden(node: object, var: object, comp: type, variable: type) -> str | None:
+def _forbidden(node: Any, var: object, comp: Any, variable: Any) -> str | None:
     """The first construct anywhere under ``node`` where substitution and a join always differ."""
     if not isinstance(node, comp) or not _mentions(node, var, comp, variable):
         return None
@@ -308,7 +314,7 @@ def _forbidden(node: object, var: object, comp: type, variable: type) -> str | N
     return None
 
 
-def _prebinding_problem(node: object, var: object, comp: type, variable: type) -> str | None:
+def _prebinding_problem(node: Any, var: object, comp: Any, variable: Any) -> str | None:
     from rdflib.paths import Path as RdfPath
 
     if not isinstance(node, comp) or not _mentions(node, var, comp, variable):
@@ -318,18 +324,32 @@ def _prebinding_problem(node: object, var: object, comp: type, variable: type) -
     if problem:
         return problem
     if var not in _bound(node, comp, variable):
-        return f"a {name} pattern uses it without always binding it (e.g. only inside OPTIONAL, FILTER or one UNION branch)"
+        return f"a {name} pattern uses it without always binding it (only inside OPTIONAL, FILTER or one UNION branch?)"
     if name == "BGP":
         plain = {t for s, p, o in node.triples if not isinstance(p, RdfPath) for t in (s, o)}
         for s, p, o in node.triples:
             if isinstance(p, RdfPath) and _may_be_empty(p) and var in (s, o):
                 other = o if s == var else s
                 if not (isinstance(other, variable) and other != var and other in plain):
-                    return "it ends a path that may have length zero, and the other end is not in a plain triple pattern"
+                    return (
+                        "it ends a path that may have length zero, and the other end is not in a plain triple pattern"
+                    )
         return None
-    children = {"Minus": ("p1",), "Join": ("p1", "p2"), "Union": ("p1", "p2"), "LeftJoin": ("p1", "p2"), "Filter": ("p",),
-                "Extend": ("p",), "OrderBy": ("p",), "AggregateJoin": ("p",), "Group": ("p",),
-                "Graph": ("p",), "Distinct": ("p",), "Reduced": ("p",), "Slice": ("p",)}
+    children = {
+        "Minus": ("p1",),
+        "Join": ("p1", "p2"),
+        "Union": ("p1", "p2"),
+        "LeftJoin": ("p1", "p2"),
+        "Filter": ("p",),
+        "Extend": ("p",),
+        "OrderBy": ("p",),
+        "AggregateJoin": ("p",),
+        "Group": ("p",),
+        "Graph": ("p",),
+        "Distinct": ("p",),
+        "Reduced": ("p",),
+        "Slice": ("p",),
+    }
     if name not in children:
         return f"it appears in a {name} construct this check does not cover"
     for key in children[name]:

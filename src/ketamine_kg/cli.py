@@ -19,7 +19,8 @@ __all__ = ["cli", "main"]
 EXIT_CODES = {
     0: "success",
     1: "unexpected failure",
-    2: "usage: unknown query, bad parameter or option, a parameter value that names nothing in the graph, unreadable file",
+    2: "usage: unknown query, bad parameter or option, a parameter value that names nothing in the graph, "
+    "unreadable file",
     3: "curated data breaks a rule",
     4: "validation found violations (or build --check found stale files)",
     5: "malformed SPARQL or query failure",
@@ -31,11 +32,17 @@ EXIT_CODES = {
 }
 
 ROOT_OPTION = click.option(
-    "--root", type=click.Path(file_okay=False, path_type=Path), default=None,
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
     help="The ketamine-kg checkout (default: found from the working directory, or $KETAMINE_KG_ROOT).",
 )
-TIMEOUT_OPTION = click.option("--timeout", type=float, default=30.0, show_default=True, help="Stop the query after this many seconds.")
-MAX_ROWS_OPTION = click.option("--max-rows", type=int, default=10_000, show_default=True, help="Return at most this many rows; say so when cut.")
+TIMEOUT_OPTION = click.option(
+    "--timeout", type=float, default=30.0, show_default=True, help="Stop the query after this many seconds."
+)
+MAX_ROWS_OPTION = click.option(
+    "--max-rows", type=int, default=10_000, show_default=True, help="Return at most this many rows; say so when cut."
+)
 
 
 def _epilog() -> str:
@@ -91,8 +98,13 @@ def build(root: Path | None, check: bool) -> None:
 
 @cli.command()
 @ROOT_OPTION
-@click.option("--file", "graph_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Validate this RDF file instead of the project's graph.")
+@click.option(
+    "--file",
+    "graph_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Validate this RDF file instead of the project's graph.",
+)
 @click.option("--no-reasoner", is_flag=True, help="Skip the HermiT consistency check (no Java needed).")
 def validate(root: Path | None, graph_file: Path | None, no_reasoner: bool) -> None:
     """Run the SHACL shapes, HermiT and the SPARQL checks; print a report.
@@ -136,18 +148,48 @@ def list_queries(root: Path | None) -> None:
 @cli.command()
 @click.argument("name", required=False)
 @click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE", help="Bind a parameter (repeatable).")
-@click.option("--file", "query_file", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Run the SPARQL in this file.")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "markdown", "ntriples"]), default="table", show_default=True)
-@click.option("--graph", "graph_file", type=click.Path(dir_okay=False), default=None,
-              help="Query this N-Triples/Turtle file instead of graph/ketamine-kg.nt; with --endpoint, the named "
-                   "graph IRI (default: the one 'load' writes; 'default' for the server's default graph).")
-@click.option("--endpoint", default=None, metavar="URL",
-              help="Send the query to this SPARQL server (SPARQL 1.1 Protocol) instead of the embedded store.")
+@click.option(
+    "--file",
+    "query_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Run the SPARQL in this file.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json", "markdown", "ntriples"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--graph",
+    "graph_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Query this N-Triples/Turtle file instead of graph/ketamine-kg.nt; with --endpoint, the named "
+    "graph IRI (default: the one 'load' writes; 'default' for the server's default graph).",
+)
+@click.option(
+    "--endpoint",
+    default=None,
+    metavar="URL",
+    help="Send the query to this SPARQL server (SPARQL 1.1 Protocol) instead of the embedded store.",
+)
 @TIMEOUT_OPTION
 @MAX_ROWS_OPTION
 @ROOT_OPTION
-def query(name: str | None, params: tuple[str, ...], query_file: Path | None, fmt: str, graph_file: str | None,
-          endpoint: str | None, timeout: float, max_rows: int, root: Path | None) -> None:
+def query(
+    name: str | None,
+    params: tuple[str, ...],
+    query_file: Path | None,
+    fmt: str,
+    graph_file: str | None,
+    endpoint: str | None,
+    timeout: float,
+    max_rows: int,
+    root: Path | None,
+) -> None:
     """Run a named query, or any SPARQL file, on the embedded store (or a server with --endpoint).
 
     Parameters are bound as RDF terms, never pasted into the query. Queries are read-only
@@ -170,18 +212,52 @@ def query(name: str | None, params: tuple[str, ...], query_file: Path | None, fm
 
 
 @cli.command("load")
-@click.option("--endpoint", required=True, metavar="URL", help="The server's SPARQL query endpoint (or an Oxigraph root URL).")
-@click.option("--graph", "graph_iri", default=None, metavar="IRI", help="Named graph to replace (default: https://w3id.org/ketamine-kg/graph).")
-@click.option("--protocol", type=click.Choice(["gsp", "update"]), default="gsp", show_default=True,
-              help="Upload by Graph Store Protocol PUT, or by one SPARQL INSERT DATA.")
+@click.option(
+    "--endpoint", required=True, metavar="URL", help="The server's SPARQL query endpoint (or an Oxigraph root URL)."
+)
+@click.option(
+    "--graph",
+    "graph_iri",
+    default=None,
+    metavar="IRI",
+    help="Named graph to replace (default: https://w3id.org/ketamine-kg/graph).",
+)
+@click.option(
+    "--protocol",
+    type=click.Choice(["gsp", "update"]),
+    default="gsp",
+    show_default=True,
+    help="Upload by Graph Store Protocol PUT, or by one SPARQL INSERT DATA.",
+)
 @click.option("--gsp-url", default=None, metavar="URL", help="Graph Store endpoint, if not derived from --endpoint.")
-@click.option("--update-url", default=None, metavar="URL", help="SPARQL Update endpoint, if not derived from --endpoint.")
-@click.option("--file", "graph_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Load this N-Triples/Turtle file instead of graph/ketamine-kg.nt.")
-@click.option("--timeout", type=float, default=300.0, show_default=True, help="Give up on any one request after this many seconds.")
+@click.option(
+    "--update-url", default=None, metavar="URL", help="SPARQL Update endpoint, if not derived from --endpoint."
+)
+@click.option(
+    "--file",
+    "graph_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Load this N-Triples/Turtle file instead of graph/ketamine-kg.nt.",
+)
+@click.option(
+    "--timeout",
+    type=float,
+    default=300.0,
+    show_default=True,
+    help="Give up on any one request after this many seconds.",
+)
 @ROOT_OPTION
-def load_command(endpoint: str, graph_iri: str | None, protocol: str, gsp_url: str | None, update_url: str | None,
-                 graph_file: Path | None, timeout: float, root: Path | None) -> None:
+def load_command(
+    endpoint: str,
+    graph_iri: str | None,
+    protocol: str,
+    gsp_url: str | None,
+    update_url: str | None,
+    graph_file: Path | None,
+    timeout: float,
+    root: Path | None,
+) -> None:
     """Load the built graph into a named graph on a SPARQL server, replacing it; verify by count.
 
     The file goes into a staging graph first, is counted, then moved over the target in one
@@ -199,16 +275,24 @@ def load_command(endpoint: str, graph_iri: str | None, protocol: str, gsp_url: s
     from .remote import DEFAULT_GRAPH, Endpoint, load_graph
 
     urls = Endpoint.parse(endpoint, update=update_url, gsp=gsp_url)
-    report = load_graph(urls, graph_file or find_layout(root).graph_file("nt"), graph_iri or DEFAULT_GRAPH, protocol, timeout)
+    report = load_graph(
+        urls, graph_file or find_layout(root).graph_file("nt"), graph_iri or DEFAULT_GRAPH, protocol, timeout
+    )
     click.echo(report.text(urls.query))
 
 
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=7878, show_default=True)
-@click.option("--timeout-s", type=float, default=30.0, show_default=True, help="Stop each query after this many seconds.")
-@click.option("--location", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Keep the server's store in this folder (reused while the graph is unchanged); default: a temporary one.")
+@click.option(
+    "--timeout-s", type=float, default=30.0, show_default=True, help="Stop each query after this many seconds."
+)
+@click.option(
+    "--location",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Keep the server's store in this folder (reused while the graph is unchanged); default: a temporary one.",
+)
 @ROOT_OPTION
 def serve_command(host: str, port: int, timeout_s: float, location: Path | None, root: Path | None) -> None:
     """Serve the graph read-only over SPARQL (an Oxigraph server behind a guard) until Ctrl-C.
@@ -254,10 +338,20 @@ def diff_command(old: str, new: str, fmt: str, root: Path | None) -> None:
 
 
 @cli.command("export")
-@click.option("--format", "fmt", required=True, metavar="FORMAT",
-              help="turtle, ntriples, rdfxml, jsonld, trig, nquads, graphml, gexf, neo4j (folder) or kgx (folder).")
-@click.option("--output", "-o", type=click.Path(path_type=Path), default=None,
-              help="File to write (folder for neo4j and kgx); default: standard output.")
+@click.option(
+    "--format",
+    "fmt",
+    required=True,
+    metavar="FORMAT",
+    help="turtle, ntriples, rdfxml, jsonld, trig, nquads, graphml, gexf, neo4j (folder) or kgx (folder).",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="File to write (folder for neo4j and kgx); default: standard output.",
+)
 @ROOT_OPTION
 def export_command(fmt: str, output: Path | None, root: Path | None) -> None:
     """Export the graph for other tools: RDF, RDF with named graphs, or a property graph.

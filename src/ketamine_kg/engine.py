@@ -2,17 +2,17 @@
 
 pyoxigraph cannot cancel a running query, so anything a user supplies runs in a separate process
 (``python -m ketamine_kg.worker``, see :mod:`ketamine_kg.worker`) that holds its own copy of the
-store, limits its own memory and is killed at the time limit; the caller never blocks past it. Trusted queries (the build's rules, the checks) run in-process with :func:`execute`.
-A named query's parameters go in as a VALUES row where that is proven equivalent to substitution
-(far faster on pyoxigraph, see :func:`_bind`), and answers cross the pipe as a table of distinct
-terms plus rows of indexes into it (see :data:`_Packed`).
+store, limits its own memory and is killed at the time limit; the caller never blocks past it.
+Trusted queries (the build's rules, the checks) run in-process with :func:`execute`. A named
+query's parameters go in as a VALUES row where that is proven equivalent to substitution (far
+faster on pyoxigraph, see :func:`bind_parameters`), and answers cross the pipe as a table of
+distinct terms plus rows of indexes into it (see :data:`_Packed`).
 """
 
 from __future__ import annotations
 
 import atexit
 import os
-import re
 import subprocess
 import sys
 import threading
@@ -26,11 +26,22 @@ import pyoxigraph as ox
 
 from .binding import bind_values
 from .errors import KetamineKGError, QueryError, QueryTimeout, UsageError, one_line
-from .results import QueryResult, Term
-from .sparql_guard import check_read_only
 from .prefixes import PREFIXES
+from .results import QueryResult, ResultKind, Term
+from .sparql_guard import check_read_only
 
-__all__ = ["DEFAULT_MAX_ROWS", "DEFAULT_TIMEOUT", "Limits", "QueryWorker", "execute", "from_ox", "load_store", "to_ox"]
+__all__ = [
+    "DEFAULT_MAX_ROWS",
+    "DEFAULT_TIMEOUT",
+    "Limits",
+    "QueryWorker",
+    "bind_parameters",
+    "execute",
+    "execute_packed",
+    "from_ox",
+    "load_store",
+    "to_ox",
+]
 
 #: Defaults for queries users supply; the CLI and the viewer use the same ones.
 DEFAULT_TIMEOUT = 30.0
@@ -107,7 +118,7 @@ def execute(
 #: answer, each once, as plain str/tuple (index 0 is None, an unbound variable). Pickling
 #: thousands of ``Term`` dataclasses, one per cell, cost more than the query itself on large
 #: answers; ints and a few plain tuples cost next to nothing.
-_Packed = tuple[str, list[str], list[tuple[int, ...]], list[Any], "bool | None", bool, "int | None", float]
+_Packed = tuple[ResultKind, list[str], list[tuple[int, ...]], list[Any], "bool | None", bool, "int | None", float]
 
 
 def _encode(term: Any) -> Any:
@@ -134,9 +145,13 @@ def _decode(item: Any) -> Term | None:
 def execute_packed(
     store: ox.Store, query: str, bindings: dict[str, Term] | None = None, max_rows: int | None = None
 ) -> _Packed:
-    substitutions = {ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()}
+    substitutions: dict[ox.Variable, Any] = {ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()}
     started = time.perf_counter()
-    kind, variables, rows, boolean, truncated = "select", [], [], None, False
+    kind: ResultKind = "select"
+    boolean: bool | None = None
+    truncated = False
+    variables: list[str] = []
+    rows: list[tuple[int, ...]] = []
     ids: dict[Any, int] = {None: 0}
     terms: list[Any] = [None]
 
@@ -175,11 +190,18 @@ def _unpack(packed: _Packed) -> QueryResult:
     kind, variables, rows, items, boolean, truncated, max_rows, elapsed = packed
     terms = [_decode(item) for item in items]  # one Term per distinct term, shared by the rows
     get = terms.__getitem__
-    return QueryResult(kind, variables=variables, rows=[tuple(map(get, row)) for row in rows],  # type: ignore[arg-type]
-                       boolean=boolean, truncated=truncated, max_rows=max_rows, elapsed_ms=elapsed)
+    return QueryResult(
+        kind,
+        variables=variables,
+        rows=[tuple(map(get, row)) for row in rows],
+        boolean=boolean,
+        truncated=truncated,
+        max_rows=max_rows,
+        elapsed_ms=elapsed,
+    )
 
 
-def _bind(query: str, bindings: dict[str, Term] | None) -> tuple[str, dict[str, Term]]:
+def bind_parameters(query: str, bindings: dict[str, Term] | None) -> tuple[str, dict[str, Term]]:
     """The query text and the substitutions to send: parameters as a VALUES row where that is proven equal.
 
     pyoxigraph applies ``substitutions=`` (SEP-0007) after evaluating the whole pattern, like a
@@ -256,13 +278,25 @@ class QueryWorker:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
         # The limit is read here, not in the child, so a caller (or a test) that lowers it is obeyed.
-        command = [sys.executable, "-m", "ketamine_kg.worker", str(self.graph), str(WORKER_MEMORY_BYTES),
-                   *map(str, child_fds)]
+        command = [
+            sys.executable,
+            "-m",
+            "ketamine_kg.worker",
+            str(self.graph),
+            str(WORKER_MEMORY_BYTES),
+            *map(str, child_fds),
+        ]
         try:
             # stderr goes nowhere: a Rust abort message ("memory allocation of N bytes failed") must
             # not reach the user's terminal beside the one-line error that reports it.
-            proc = subprocess.Popen(command, pass_fds=child_fds, stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+            proc = subprocess.Popen(
+                command,
+                pass_fds=child_fds,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=env,
+            )
         except OSError as exc:
             os.close(from_parent)
             os.close(to_parent)
@@ -302,6 +336,11 @@ class QueryWorker:
             child, self._child = self._child, None
             child.kill()
 
+    @property
+    def pid(self) -> int | None:
+        """The worker process's id while it runs (for benchmarks that read its memory)."""
+        return self._child.proc.pid if self._child is not None else None
+
     def close(self) -> None:
         with self._lock:
             self._stop()
@@ -327,8 +366,8 @@ class QueryWorker:
                 self._stop()
                 self._spawn()
             try:
-                # On a cold start the proof behind _bind runs while the worker loads the graph.
-                text, substitutions = _bind(query, bindings)
+                # On a cold start the proof behind bind_parameters runs while the worker loads the graph.
+                text, substitutions = bind_parameters(query, bindings)
                 if starting:
                     self._await_ready()
             except BaseException:

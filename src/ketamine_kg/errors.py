@@ -58,7 +58,7 @@ class CurationError(KetamineKGError):
     exit_code = 3
 
     @classmethod
-    def from_problems(cls, problems: Iterable[object]) -> "CurationError":
+    def from_problems(cls, problems: Iterable[object]) -> CurationError:
         problems = list(problems)
         head = f"{len(problems)} problem(s) in the curated data"
         error = cls(head + ": " + str(problems[0]) + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))

@@ -44,8 +44,9 @@ def named_query(layout: Layout, name: str) -> NamedQuery:
     return catalogue[name]
 
 
-def run_named(worker: Worker, query: NamedQuery, params: dict[str, str] | None = None,
-              limits: Limits | None = None) -> QueryResult:
+def run_named(
+    worker: Worker, query: NamedQuery, params: dict[str, str] | None = None, limits: Limits | None = None
+) -> QueryResult:
     """Answer a named query: its parameters bound as RDF terms, defaults for the rest."""
     return worker.run(query.text, query.bindings(params), limits)
 
@@ -88,7 +89,9 @@ def check_values_exist(worker: Worker, query: NamedQuery, given: dict[str, str],
                 by_key.setdefault(label.value.lower(), short)
                 by_key.setdefault(short.split(":", 1)[-1].lower(), short)
         typed = given[param.name].strip().lower().split(":", 1)[-1]
-        close = list(dict.fromkeys(by_key[k] for k in difflib.get_close_matches(typed, list(by_key), n=6, cutoff=0.4)))[:3]
+        close = list(dict.fromkeys(by_key[k] for k in difflib.get_close_matches(typed, list(by_key), n=6, cutoff=0.4)))[
+            :3
+        ]
         what = f"no {param.choices_class}" if cls else "nothing"
         hint = f"; closest: {', '.join(close)}" if close else ""
         raise UsageError(f"--param {param.name}={given[param.name]}: names {what} in the graph{hint}")
@@ -103,9 +106,17 @@ def _read_query_file(path: Path) -> str:
         raise UsageError(f"cannot read query file {path}: {one_line(str(exc))}") from None
 
 
-def run_query_cli(name: str | None, params: tuple[str, ...], query_file: Path | None, fmt: str,
-                  graph: str | None, timeout: float, max_rows: int, root: Path | None,
-                  endpoint: str | None = None) -> tuple[str, str | None]:
+def run_query_cli(
+    name: str | None,
+    params: tuple[str, ...],
+    query_file: Path | None,
+    fmt: str,
+    graph: str | None,
+    timeout: float,
+    max_rows: int,
+    root: Path | None,
+    endpoint: str | None = None,
+) -> tuple[str, str | None]:
     """What ``ketamine-kg query`` prints: the rendered result, and a note for stderr if cut.
 
     ``graph`` is the graph file to load, or with ``endpoint`` (a SPARQL server) the named graph's IRI.
@@ -140,5 +151,8 @@ def run_query_cli(name: str | None, params: tuple[str, ...], query_file: Path | 
     if warning:
         return output, f"warning: {warning}"
     if result.truncated:
-        return output, f"note: results cut at {limits.max_rows:,} rows (--max-rows); narrow the query or raise the limit"
+        return (
+            output,
+            f"note: results cut at {limits.max_rows:,} rows (--max-rows); narrow the query or raise the limit",
+        )
     return output, None

@@ -16,7 +16,6 @@ an error, never a shorter table); the second is flagged as a warning on the resu
 
 from __future__ import annotations
 
-import socket
 import time
 import urllib.parse
 import uuid
@@ -25,10 +24,10 @@ from pathlib import Path
 
 import urllib3
 
+from .binding import check_prebinding, checked_iri, prebind, sparql_term
 from .engine import Limits, from_ox, load_store
 from .errors import EndpointError, QueryError, QueryRefused, QueryTimeout, UsageError, one_line
 from .results import QueryResult, Term
-from .binding import check_prebinding, checked_iri, prebind, sparql_term
 from .sparql_guard import check_read_only, keywords
 
 __all__ = [
@@ -75,7 +74,7 @@ class Endpoint:
     gsp: str
 
     @classmethod
-    def parse(cls, url: str, update: str | None = None, gsp: str | None = None) -> "Endpoint":
+    def parse(cls, url: str, update: str | None = None, gsp: str | None = None) -> Endpoint:
         """:raises UsageError: for anything but an absolute http(s) URL with a host."""
         for u in (url, update, gsp):
             if u is not None:
@@ -95,7 +94,7 @@ def _check_url(url: str) -> None:
     if any(c in url for c in " \t\r\n\x00"):
         raise UsageError(f"endpoint URL contains whitespace: {url!r}")
     try:
-        parts.port
+        _ = parts.port  # raises for a port that is not a number in range
     except ValueError:
         raise UsageError(f"endpoint URL has a bad port: {url!r}") from None
 
@@ -119,8 +118,9 @@ def _pool() -> urllib3.PoolManager:
     return _POOL
 
 
-def _http(method: str, url: str, body: bytes | None, headers: dict[str, str], timeout: float,
-          what: str = "the query") -> _Answer:
+def _http(
+    method: str, url: str, body: bytes | None, headers: dict[str, str], timeout: float, what: str = "the query"
+) -> _Answer:
     """One HTTP exchange (urllib3), read whole within ``timeout`` seconds in total.
 
     No proxies, no retries and no redirects (a redirect, to this host or another, is reported by
@@ -136,14 +136,23 @@ def _http(method: str, url: str, body: bytes | None, headers: dict[str, str], ti
     response = None
     try:
         response = _pool().request(
-            method, url, body=body, headers={"User-Agent": "ketamine-kg", **headers},
-            timeout=urllib3.Timeout(connect=timeout, read=timeout), redirect=False, retries=False,
-            preload_content=False, decode_content=True, enforce_content_length=True,
+            method,
+            url,
+            body=body,
+            headers={"User-Agent": "ketamine-kg", **headers},
+            timeout=urllib3.Timeout(connect=timeout, read=timeout),
+            redirect=False,
+            retries=False,
+            preload_content=False,
+            decode_content=True,
+            enforce_content_length=True,
         )
         promised = response.headers.get("Content-Length", "")
         if promised.isdigit() and int(promised) > MAX_ANSWER_BYTES:
-            raise EndpointError(f"{where} announced {int(promised):,} bytes, more than {MAX_ANSWER_BYTES // 1024**2} MiB; "
-                                "add a LIMIT to the query")
+            raise EndpointError(
+                f"{where} announced {int(promised):,} bytes, more than {MAX_ANSWER_BYTES // 1024**2} MiB; "
+                "add a LIMIT to the query"
+            )
         size = 0
         while True:
             remaining = deadline - time.monotonic()
@@ -157,11 +166,17 @@ def _http(method: str, url: str, body: bytes | None, headers: dict[str, str], ti
                 break
             size += len(chunk)
             if size > MAX_ANSWER_BYTES:
-                raise EndpointError(f"{where} sent more than {MAX_ANSWER_BYTES // 1024**2} MiB; add a LIMIT to the query")
+                raise EndpointError(
+                    f"{where} sent more than {MAX_ANSWER_BYTES // 1024**2} MiB; add a LIMIT to the query"
+                )
             chunks.append(chunk)
-        return _Answer(response.status, response.headers.get("Content-Type", ""), response.headers.get("Server", ""),
-                       b"".join(chunks))
-    except (TimeoutError, socket.timeout, urllib3.exceptions.ReadTimeoutError):
+        return _Answer(
+            response.status,
+            response.headers.get("Content-Type", ""),
+            response.headers.get("Server", ""),
+            b"".join(chunks),
+        )
+    except (TimeoutError, urllib3.exceptions.ReadTimeoutError):
         raise QueryTimeout(f"{where} did not finish {what} within {timeout:g} s; it was abandoned") from None
     except urllib3.exceptions.NameResolutionError:
         raise EndpointError(f"cannot reach {where}: unknown host {parts.hostname!r}") from None
@@ -175,11 +190,13 @@ def _http(method: str, url: str, body: bytes | None, headers: dict[str, str], ti
         raise EndpointError(f"TLS failure talking to {where}: {one_line(str(exc), 200)}") from None
     except urllib3.exceptions.ProtocolError as exc:
         if response is None:  # nothing came back: the server closed the connection on the request
-            raise EndpointError(f"{where} closed the connection during {what} (server killed or restarted?): "
-                                f"{one_line(str(exc), 200)}") from None
+            raise EndpointError(
+                f"{where} closed the connection during {what} (server killed or restarted?): {one_line(str(exc), 200)}"
+            ) from None
         if _says_timeout(b"".join(chunks[-3:])[-300:]):  # ketamine-kg serve says why it cut
-            raise QueryTimeout(f"{where} stopped {what} at its time limit part-way through the answer; "
-                               "nothing was kept") from None
+            raise QueryTimeout(
+                f"{where} stopped {what} at its time limit part-way through the answer; nothing was kept"
+            ) from None
         raise EndpointError(
             f"{where} closed the connection part-way through the answer ({sum(map(len, chunks)):,} bytes received; "
             "server killed or restarted?); nothing was kept"
@@ -218,13 +235,17 @@ def _says_timeout(text: bytes) -> bool:
     return any(word in lower for word in ("timeout", "timed out", "time limit", "cancelled", "canceled"))
 
 
-def _cut(body: bytes, detail: str) -> QueryError:
+def _cut(body: bytes, detail: str) -> QueryTimeout | EndpointError:
     if _says_timeout(body[-300:]):
         # Oxigraph's --timeout-s: HTTP 200, then "The SPARQL operation has been cancelled" mid-document.
-        return QueryTimeout(f"the server stopped the query at its own time limit; its answer stops part-way "
-                            f"({detail}; {len(body):,} bytes) and was discarded")
-    return EndpointError(f"the server's answer stops part-way ({detail}; {len(body):,} bytes): it most likely "
-                         "hit its own time limit or failed while sending; the partial result was discarded")
+        return QueryTimeout(
+            f"the server stopped the query at its own time limit; its answer stops part-way "
+            f"({detail}; {len(body):,} bytes) and was discarded"
+        )
+    return EndpointError(
+        f"the server's answer stops part-way ({detail}; {len(body):,} bytes): it most likely "
+        "hit its own time limit or failed while sending; the partial result was discarded"
+    )
 
 
 _XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
@@ -262,7 +283,9 @@ def parse_results_json(body: bytes, max_rows: int | None = None) -> RemoteResult
         if "unexpected end" in message.lower() or "eof" in message.lower() or _says_timeout(body[-300:]):
             raise _cut(body, f"invalid JSON: {message}") from None
         if "must contain" in message:  # a key of the document is missing: it stops early, or is not SPARQL results
-            raise EndpointError(f"the server's answer is incomplete SPARQL results JSON ({message}); discarded") from None
+            raise EndpointError(
+                f"the server's answer is incomplete SPARQL results JSON ({message}); discarded"
+            ) from None
         raise EndpointError(f"the server's answer is not valid SPARQL results JSON: {message}") from None
     result = RemoteResult("select", variables=variables, max_rows=max_rows)
     for solution in solutions:
@@ -302,11 +325,15 @@ def _server_cap_warning(query: str, server: str, rows: int) -> str | None:
     for name, cap in SERVER_ROW_CAPS.items():
         if name in server.lower() and rows == cap:
             product = next((token for token in server.split() if name in token.lower()), server)
-            return (f"the server ({product}) returned exactly {cap:,} rows, its default cap "
-                    "(ResultSetMaxRows): the result may be cut; add LIMIT/OFFSET to page through it")
+            return (
+                f"the server ({product}) returned exactly {cap:,} rows, its default cap "
+                "(ResultSetMaxRows): the result may be cut; add LIMIT/OFFSET to page through it"
+            )
     if rows == 10_000 and "LIMIT" not in keywords(query):
-        return ("the server returned exactly 10,000 rows with no LIMIT asked: many servers (Virtuoso) stop "
-                "there silently, so the result may be cut")
+        return (
+            "the server returned exactly 10,000 rows with no LIMIT asked: many servers (Virtuoso) stop "
+            "there silently, so the result may be cut"
+        )
     return None
 
 
@@ -320,14 +347,20 @@ def _dataset(graph: str | None) -> list[tuple[str, str]]:
     return [("default-graph-uri", checked_iri(graph))]
 
 
-def remote_query(endpoint: Endpoint, query: str, timeout: float, max_rows: int | None = None,
-                 graph: str | None = None) -> RemoteResult:
+def remote_query(
+    endpoint: Endpoint, query: str, timeout: float, max_rows: int | None = None, graph: str | None = None
+) -> RemoteResult:
     """Send ``query`` (already checked and bound) over the SPARQL 1.1 Protocol and read the answer."""
     form = _query_form(query)
     accept = "application/sparql-results+json" if form in ("SELECT", "ASK") else "application/n-triples"
     started = time.perf_counter()
-    answer = _http("POST", endpoint.query, _form([("query", query), *_dataset(graph)]),
-                   {"Content-Type": "application/x-www-form-urlencoded", "Accept": accept}, timeout)
+    answer = _http(
+        "POST",
+        endpoint.query,
+        _form([("query", query), *_dataset(graph)]),
+        {"Content-Type": "application/x-www-form-urlencoded", "Accept": accept},
+        timeout,
+    )
     if answer.status == 400:  # the protocol's answer to a query the server will not run
         detail = one_line(answer.body[:2000].decode("utf-8", "replace"), 240)
         if detail.startswith(("query refused", "this server is read-only")):  # ketamine-kg serve's guard
@@ -337,13 +370,16 @@ def remote_query(endpoint: Endpoint, query: str, timeout: float, max_rows: int |
     ctype = answer.content_type.split(";")[0].strip().lower()
     if form in ("SELECT", "ASK"):
         if ctype not in _JSON_TYPES:
-            raise EndpointError(f"{endpoint.query} answered {ctype or 'no content type'}, not SPARQL results JSON; "
-                                "is it a SPARQL query endpoint?")
+            raise EndpointError(
+                f"{endpoint.query} answered {ctype or 'no content type'}, not SPARQL results JSON; "
+                "is it a SPARQL query endpoint?"
+            )
         result = parse_results_json(answer.body, max_rows)
     else:
         if ctype not in _NT_TYPES:
-            raise EndpointError(f"{endpoint.query} answered {ctype or 'no content type'}, not N-Triples; "
-                                "is it a SPARQL query endpoint?")
+            raise EndpointError(
+                f"{endpoint.query} answered {ctype or 'no content type'}, not N-Triples; is it a SPARQL query endpoint?"
+            )
         result = _parse_ntriples(answer.body, max_rows)
     if result.kind != "ask":
         result.warning = _server_cap_warning(query, answer.server, result.server_rows or 0)
@@ -369,7 +405,7 @@ class RemoteWorker:
         self.triples: int | None = None
 
     def run(self, query: str, bindings: dict[str, Term] | None = None, limits: Limits | None = None) -> RemoteResult:
-        """:raises QueryRefused, QueryTimeout, QueryError, EndpointError: as the embedded worker, plus server failures."""
+        """:raises QueryRefused, QueryTimeout, QueryError, EndpointError: as the embedded worker, or server failures."""
         limits = limits or Limits()
         check_read_only(query)
         text = prebind(query, bindings)
@@ -378,7 +414,7 @@ class RemoteWorker:
     def close(self) -> None:
         pass
 
-    def __enter__(self) -> "RemoteWorker":
+    def __enter__(self) -> RemoteWorker:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -406,13 +442,21 @@ class LoadReport:
     elapsed_s: float
 
     def text(self, endpoint: str) -> str:
-        return (f"loaded {self.triples:,} triples into <{self.graph}> at {endpoint} "
-                f"({self.protocol}, verified by count, {self.elapsed_s:.1f} s)")
+        return (
+            f"loaded {self.triples:,} triples into <{self.graph}> at {endpoint} "
+            f"({self.protocol}, verified by count, {self.elapsed_s:.1f} s)"
+        )
 
 
 def _update(endpoint: Endpoint, text: str, timeout: float, what: str) -> None:
-    answer = _http("POST", endpoint.update, _form([("update", text)]),
-                   {"Content-Type": "application/x-www-form-urlencoded"}, timeout, what)
+    answer = _http(
+        "POST",
+        endpoint.update,
+        _form([("update", text)]),
+        {"Content-Type": "application/x-www-form-urlencoded"},
+        timeout,
+        what,
+    )
     _raise_for_status(answer, endpoint.update)
 
 
@@ -434,8 +478,9 @@ def _drop(endpoint: Endpoint, graph: str, protocol: str, timeout: float) -> None
         pass
 
 
-def load_graph(endpoint: Endpoint, graph_file: Path, graph: str = DEFAULT_GRAPH, protocol: str = "gsp",
-               timeout: float = 300.0) -> LoadReport:
+def load_graph(
+    endpoint: Endpoint, graph_file: Path, graph: str = DEFAULT_GRAPH, protocol: str = "gsp", timeout: float = 300.0
+) -> LoadReport:
     """Replace named graph ``graph`` on a server with the triples of ``graph_file``; verify by count.
 
     Never leaves a partial graph that looks complete:
@@ -462,23 +507,31 @@ def load_graph(endpoint: Endpoint, graph_file: Path, graph: str = DEFAULT_GRAPH,
 
     store = load_store(Path(graph_file))
     expected = len(store)
-    data = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+    data = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()) or b""
     staging = f"urn:uuid:{uuid.uuid4()}"
     stage_done = False
     try:
         if protocol == "gsp":
-            answer = _http("PUT", _gsp_url(endpoint, staging), data, {"Content-Type": "application/n-triples"},
-                           timeout, "the upload")
+            answer = _http(
+                "PUT",
+                _gsp_url(endpoint, staging),
+                data,
+                {"Content-Type": "application/n-triples"},
+                timeout,
+                "the upload",
+            )
             _raise_for_status(answer, endpoint.gsp)
         else:
             body = b"INSERT DATA { GRAPH <" + staging.encode() + b"> {\n" + data + b"} }"
-            answer = _http("POST", endpoint.update, body, {"Content-Type": "application/sparql-update"},
-                           timeout, "the upload")
+            answer = _http(
+                "POST", endpoint.update, body, {"Content-Type": "application/sparql-update"}, timeout, "the upload"
+            )
             _raise_for_status(answer, endpoint.update)
         staged = count_triples(endpoint, staging, timeout)
         if staged != expected:
-            raise EndpointError(f"the server holds {staged:,} of the {expected:,} triples sent; "
-                                f"<{graph}> was left as it was")
+            raise EndpointError(
+                f"the server holds {staged:,} of the {expected:,} triples sent; <{graph}> was left as it was"
+            )
         _update(endpoint, f"MOVE GRAPH <{staging}> TO <{graph}>", timeout, "the move into place")
         stage_done = True
         loaded = count_triples(endpoint, graph, timeout)
@@ -490,4 +543,3 @@ def load_graph(endpoint: Endpoint, graph_file: Path, graph: str = DEFAULT_GRAPH,
     if loaded != expected:
         raise EndpointError(f"<{graph}> holds {loaded:,} triples after the load, expected {expected:,}; run load again")
     return LoadReport(graph, expected, protocol, time.perf_counter() - started)
-

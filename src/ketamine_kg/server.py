@@ -56,7 +56,9 @@ def _check_port(host: str, port: int) -> None:
         try:
             sock.bind(address)
         except OSError as exc:
-            raise EndpointError(f"cannot listen on {host}:{port}: {exc.strerror or exc} (port busy? try --port)") from None
+            raise EndpointError(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc} (port busy? try --port)"
+            ) from None
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
@@ -81,12 +83,15 @@ def _prepare_store(binary: str, graph_file: Path, location: Path) -> None:
         return
     if location.exists() and any(location.iterdir()):
         if not stamp.is_file():
-            raise UsageError(f"{location} is not empty and is not a ketamine-kg server store; give an empty or new folder")
+            raise UsageError(
+                f"{location} is not empty and is not a ketamine-kg server store; give an empty or new folder"
+            )
         shutil.rmtree(location)
     location.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(
         [binary, "load", "--location", str(location), "--file", str(graph_file), "--graph", DEFAULT_GRAPH],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no message"])[-1]
@@ -99,11 +104,25 @@ def start_oxigraph(binary: str, location: Path, port: int, timeout_s: float) -> 
 
     The union default graph is on, so queries without ``default-graph-uri`` see the graph too.
     """
-    command = [binary, "serve-read-only", "--location", str(location), "--bind", f"127.0.0.1:{port}",
-               "--timeout-s", f"{max(1, round(timeout_s))}", "--union-default-graph"]
+    command = [
+        binary,
+        "serve-read-only",
+        "--location",
+        str(location),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--timeout-s",
+        f"{max(1, round(timeout_s))}",
+        "--union-default-graph",
+    ]
     log = tempfile.TemporaryFile()  # not a pipe: a pipe nobody reads would block the server once full
-    proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
-                            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+    proc = subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+        preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -120,7 +139,7 @@ def start_oxigraph(binary: str, location: Path, port: int, timeout_s: float) -> 
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    server: "GuardProxy"
+    server: GuardProxy
     protocol_version = "HTTP/1.1"
     server_version = "ketamine-kg"
 
@@ -209,15 +228,21 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         upstream = http.client.HTTPConnection("127.0.0.1", self.server.upstream_port, timeout=limit)
         sent_head = False
         try:
-            upstream.request("POST", "/query", body=body, headers={
-                "Content-Type": "application/x-www-form-urlencoded",
-                "Accept": self.headers.get("Accept") or "application/sparql-results+json",
-            })
+            upstream.request(
+                "POST",
+                "/query",
+                body=body,
+                headers={
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Accept": self.headers.get("Accept") or "application/sparql-results+json",
+                },
+            )
             response = upstream.getresponse()
             self.send_response(response.status)
             for header in ("Content-Type", "Content-Disposition"):
-                if response.getheader(header):
-                    self.send_header(header, response.getheader(header))
+                value = response.getheader(header)
+                if value:
+                    self.send_header(header, value)
             self.send_header("Transfer-Encoding", "chunked")
             self.send_header("Connection", "close")
             self.end_headers()
@@ -226,7 +251,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             while True:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise socket.timeout()
+                    raise TimeoutError()
                 if upstream.sock is not None:
                     upstream.sock.settimeout(remaining)
                 chunk = response.read1(1 << 16)
@@ -234,7 +259,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                     break
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
             self.wfile.write(b"0\r\n\r\n")
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             message = f"the query ran past this server's {limit:g} s time limit and was stopped"
             upstream.close()
             self.server.stop_running_queries()  # before answering, so the caller's next query finds it ready
@@ -248,7 +273,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             pass  # the client went away
         except (OSError, http.client.HTTPException) as exc:
             if not sent_head:
-                self._quietly(lambda: self._plain(502, f"the SPARQL server behind this proxy did not answer: {exc}"))
+                failure = f"the SPARQL server behind this proxy did not answer: {exc}"
+                self._quietly(lambda: self._plain(502, failure))
             # else: leave the chunked answer unterminated, so it reads as cut
         finally:
             upstream.close()
@@ -269,8 +295,14 @@ class GuardProxy(http.server.ThreadingHTTPServer):
     # connections (67 of 4,635 in benchmarks/load.py) and SYN retries gave 5 s p99 latencies.
     request_queue_size = 256
 
-    def __init__(self, address: tuple[str, int], upstream_port: int, timeout_s: float, verbose: bool = False,
-                 restart: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        upstream_port: int,
+        timeout_s: float,
+        verbose: bool = False,
+        restart: Callable[[], None] | None = None,
+    ) -> None:
         self.upstream_port = upstream_port
         self.timeout_s = timeout_s
         self.verbose = verbose
@@ -307,8 +339,15 @@ def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
 
-def serve(root: Path | None = None, host: str = "127.0.0.1", port: int = 7878, timeout_s: float = 30.0,
-          location: Path | None = None, graph_file: Path | None = None, verbose: bool = False) -> int:
+def serve(
+    root: Path | None = None,
+    host: str = "127.0.0.1",
+    port: int = 7878,
+    timeout_s: float = 30.0,
+    location: Path | None = None,
+    graph_file: Path | None = None,
+    verbose: bool = False,
+) -> int:
     """Serve the graph read-only over SPARQL until interrupted (Ctrl-C or SIGTERM); return 0.
 
     :raises UsageError: if the oxigraph binary is missing or ``location`` holds other data.
@@ -371,12 +410,17 @@ def serve(root: Path | None = None, host: str = "127.0.0.1", port: int = 7878, t
         try:
             proxy = GuardProxy((host, port), upstream_port, timeout_s, verbose, restart_and_wait)
         except OSError as exc:
-            raise EndpointError(f"cannot listen on {host}:{port}: {exc.strerror or exc} (port busy? try --port)") from None
+            raise EndpointError(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc} (port busy? try --port)"
+            ) from None
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop is a Ctrl-C
         shown = f"[{host}]" if ":" in host else host
-        print(f"SPARQL endpoint: http://{shown}:{port}/query (read-only; graph <{DEFAULT_GRAPH}>, "
-              f"also the default graph; queries stop at {timeout_s:g} s). Ctrl-C stops it.", flush=True)
+        print(
+            f"SPARQL endpoint: http://{shown}:{port}/query (read-only; graph <{DEFAULT_GRAPH}>, "
+            f"also the default graph; queries stop at {timeout_s:g} s). Ctrl-C stops it.",
+            flush=True,
+        )
         proxy.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
         pass
@@ -392,4 +436,3 @@ def serve(root: Path | None = None, host: str = "127.0.0.1", port: int = 7878, t
             shutil.rmtree(scratch, ignore_errors=True)
     print("stopped", flush=True)
     return 0
-
