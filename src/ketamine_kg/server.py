@@ -36,7 +36,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from .errors import EndpointError, KetamineKGError, UsageError, one_line
+from .errors import EndpointError, KetamineKGError, UsageError, error_line, one_line
 from .layout import find_layout
 from .remote import DEFAULT_GRAPH
 from .sparql_guard import check_read_only
@@ -54,22 +54,6 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _check_port(host: str, port: int) -> None:
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror:
-        raise UsageError(f"cannot listen on {host!r}: unknown host") from None
-    family, _, _, _, address = infos[0]
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(address)
-        except OSError as exc:
-            raise EndpointError(
-                f"cannot listen on {host}:{port}: {exc.strerror or exc} (port busy? try --port)"
-            ) from None
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
@@ -289,7 +273,10 @@ async def _forward(upstream: Upstream, body: bytes, accept: str | None) -> Respo
 
 def _listen(host: str, port: int) -> socket.socket:
     """The public socket, bound and listening, so a busy port is our one-line error, not the server's exit."""
-    family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    try:
+        family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror:
+        raise UsageError(f"cannot listen on {host!r}: unknown host") from None
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -354,14 +341,13 @@ def serve(
             build(layout)
     if not graph_file.is_file():
         raise UsageError(f"graph file not found: {graph_file}")
-    _check_port(host, port)
+    listening = _listen(host, port)  # first: a busy port fails before any loading
     scratch = None
     if location is None:
         scratch = Path(tempfile.mkdtemp(prefix="ketamine-kg-serve-"))
         location = scratch / "store"
     running: list[subprocess.Popen] = []
     restarts: queue.Queue[threading.Event | None] = queue.Queue()
-    listening: socket.socket | None = None
     previous = signal.getsignal(signal.SIGTERM)
     try:
         _prepare_store(binary, graph_file, Path(location))
@@ -376,7 +362,7 @@ def serve(
                 running[0] = start_oxigraph(binary, Path(location), port_now, timeout_s)
                 upstream.port = port_now
             except KetamineKGError as exc:
-                print(f"ketamine-kg serve: could not restart the SPARQL server: {exc}", file=sys.stderr, flush=True)
+                print(error_line(f"serve could not restart the SPARQL server: {exc}"), file=sys.stderr, flush=True)
 
         # Linux ties a child's death signal to the thread that started it, so restarts happen in
         # one thread that lives as long as the server, not in a request's short-lived thread.
@@ -394,7 +380,6 @@ def serve(
 
         threading.Thread(target=supervise, daemon=True, name="ketamine-kg-supervisor").start()
         upstream = Upstream(upstream_port, timeout_s, restart_and_wait)
-        listening = _listen(host, port)
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop is a Ctrl-C
         shown = f"[{host}]" if ":" in host else host
@@ -414,8 +399,7 @@ def serve(
         restarts.put(None)
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, previous)
-        if listening is not None:
-            listening.close()
+        listening.close()
         for proc in running:
             _stop(proc)
         if scratch is not None:
