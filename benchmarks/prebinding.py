@@ -51,7 +51,7 @@ def _median_ms(fn, repeat: int) -> tuple[float, object]:
 
 
 def _digest(rows) -> str:
-    lines = sorted(" ".join("UNDEF" if t is None else t.n3() for t in row) for row in rows)
+    lines = sorted(" ".join("UNDEF" if t is None else repr(t) for t in row) for row in rows)
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:12]
 
 

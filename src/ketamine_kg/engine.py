@@ -27,7 +27,7 @@ import pyoxigraph as ox
 from .binding import bind_values
 from .errors import KetamineKGError, QueryError, QueryTimeout, UsageError, one_line
 from .prefixes import PREFIXES
-from .results import QueryResult, ResultKind, Term
+from .results import QueryResult, ResultKind, Term, from_ox, to_ox
 from .sparql_guard import check_read_only
 
 __all__ = [
@@ -63,28 +63,6 @@ class Limits:
             raise UsageError(f"timeout must be between 0 and 3600 seconds, got {self.timeout}")
         if not (0 < self.max_rows <= 10_000_000):
             raise UsageError(f"max rows must be between 1 and 10,000,000, got {self.max_rows}")
-
-
-def to_ox(term: Term) -> ox.NamedNode | ox.Literal | ox.BlankNode:
-    if term.kind == "iri":
-        return ox.NamedNode(term.value)
-    if term.kind == "bnode":
-        return ox.BlankNode(term.value)
-    if term.language:
-        return ox.Literal(term.value, language=term.language)
-    return ox.Literal(term.value, datatype=ox.NamedNode(term.datatype) if term.datatype else None)
-
-
-def from_ox(term: Any) -> Term | None:
-    if term is None:
-        return None
-    if isinstance(term, ox.NamedNode):
-        return Term.iri(term.value)
-    if isinstance(term, ox.BlankNode):
-        return Term("bnode", term.value)
-    if isinstance(term, ox.Literal):
-        return Term.literal(term.value, term.datatype.value if term.datatype else None, term.language)
-    return Term.literal(str(term))  # RDF-star triple terms, shown as text
 
 
 def load_store(path: Path) -> ox.Store:

@@ -6,11 +6,13 @@ import csv
 import io
 import json
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
+
+import pyoxigraph as ox
 
 from .prefixes import PREFIXES
 
-__all__ = ["FORMATS", "QueryResult", "ResultKind", "Term", "compact", "render"]
+__all__ = ["FORMATS", "QueryResult", "ResultKind", "Term", "compact", "from_ox", "render", "to_ox"]
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
@@ -39,23 +41,6 @@ class Term:
     def literal(cls, value: str, datatype: str | None = None, language: str | None = None) -> Term:
         return cls("literal", value, datatype, language)
 
-    def n3(self) -> str:
-        """N-Triples syntax.
-
-        >>> Term.literal('say "hi"').n3()
-        '"say \\\\"hi\\\\""'
-        """
-        if self.kind == "iri":
-            return f"<{self.value}>"
-        if self.kind == "bnode":
-            return f"_:{self.value}"
-        escaped = self.value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
-        if self.language:
-            return f'"{escaped}"@{self.language}'
-        if self.datatype and self.datatype != _XSD_STRING:
-            return f'"{escaped}"^^<{self.datatype}>'
-        return f'"{escaped}"'
-
     def to_json(self) -> dict[str, str]:
         """The SPARQL 1.1 Query Results JSON form of the term."""
         if self.kind == "iri":
@@ -68,6 +53,28 @@ class Term:
         elif self.datatype and self.datatype not in (_XSD_STRING, _RDF_LANGSTRING):
             out["datatype"] = self.datatype
         return out
+
+
+def to_ox(term: Term) -> ox.NamedNode | ox.Literal | ox.BlankNode:
+    if term.kind == "iri":
+        return ox.NamedNode(term.value)
+    if term.kind == "bnode":
+        return ox.BlankNode(term.value)
+    if term.language:
+        return ox.Literal(term.value, language=term.language)
+    return ox.Literal(term.value, datatype=ox.NamedNode(term.datatype) if term.datatype else None)
+
+
+def from_ox(term: Any) -> Term | None:
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return Term.iri(term.value)
+    if isinstance(term, ox.BlankNode):
+        return Term("bnode", term.value)
+    if isinstance(term, ox.Literal):
+        return Term.literal(term.value, term.datatype.value if term.datatype else None, term.language)
+    return Term.literal(str(term))  # RDF-star triple terms, shown as text
 
 
 def compact(term: Term | None) -> str:
@@ -174,7 +181,9 @@ def _json(result: QueryResult) -> str:
 
 def _ntriples(result: QueryResult) -> str:
     if result.kind == "graph":
-        return "\n".join(sorted(f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in result.triples))
+        triples = [ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in result.triples]  # type: ignore[arg-type]
+        text = (ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"").decode("utf-8")
+        return "\n".join(sorted(line for line in text.splitlines() if line))
     raise ValueError("ntriples is for CONSTRUCT and DESCRIBE results; use table, csv, json or markdown")
 
 
