@@ -254,7 +254,10 @@ class QueryWorker:
         to_parent, from_child = os.pipe()
         child_fds = (to_child, from_child)
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
+        if Path(_PACKAGE_ROOT).name not in ("site-packages", "dist-packages"):
+            # A source checkout (or an editable install of another one): the worker imports this copy.
+            # An installed package is found as usual; its folder must not go before the standard library.
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
         # The limit is read here, not in the child, so a caller (or a test) that lowers it is obeyed.
         command = [
             sys.executable,
