@@ -60,3 +60,28 @@ def test_unprovable_binding_falls_back_to_substitution(worker: QueryWorker) -> N
     assert text == query and substitutions == bindings
     result = worker.run(query, bindings, Limits(max_rows=3))
     assert result.rows and all(row[0] == bindings["x"] for row in result.rows)
+
+
+def test_the_proofs_verdict_is_kept_on_disk(tmp_path, monkeypatch) -> None:
+    # The proof needs rdflib (hundreds of ms to import); a second command must not pay for it again.
+    import json
+
+    import pytest as _pytest
+
+    from ketamine_kg import binding
+    from ketamine_kg.errors import QueryError
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    binding._verdict.cache_clear()
+    proven, refused = "SELECT ?s WHERE { ?s ?p ?o }", "SELECT ?s WHERE { ?s ?p ?o FILTER(?o = ?x) }"
+    binding.check_prebinding(proven, ("s",))
+    with _pytest.raises(QueryError, match="without always binding"):
+        binding.check_prebinding(refused, ("x",))
+    kept = json.loads((tmp_path / "ketamine-kg" / "prebinding-verdicts.json").read_text())
+    assert sorted(kept.values())[0] == "" and "without always binding" in sorted(kept.values())[1]
+    binding._verdict.cache_clear()
+    monkeypatch.setattr(binding, "_prove", lambda *args: _pytest.fail("the proof ran again"))
+    binding.check_prebinding(proven, ("s",))
+    with _pytest.raises(QueryError, match="without always binding"):
+        binding.check_prebinding(refused, ("x",))
+    binding._verdict.cache_clear()

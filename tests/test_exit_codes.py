@@ -66,8 +66,14 @@ def test_1_unexpected_failure_asks_for_a_report(monkeypatch, capsys) -> None:
     [
         (["query", "no-such-query"], "no named query"),
         (["query", "risks-of-drug", "-p", "drug=aspirin"], "names no kk:Drug in the graph; closest: kkr:arketamine"),
-        (["query", "alternatives-for-condition", "-p", "condition=ptsd"], "closest: kkr:post-traumatic-stress-disorder"),
-        (["query", "entity-neighbourhood", "-p", "entity=kkr:no-such-thing", "--format", "ntriples"], "names nothing in the graph"),
+        (
+            ["query", "alternatives-for-condition", "-p", "condition=ptsd"],
+            "closest: kkr:post-traumatic-stress-disorder",
+        ),
+        (
+            ["query", "entity-neighbourhood", "-p", "entity=kkr:no-such-thing", "--format", "ntriples"],
+            "names nothing in the graph",
+        ),
         (["validate", "--file", "missing.ttl"], "file not found: missing.ttl"),
         (["query", "approved-uses", "--bogus"], "No such option"),
     ],
@@ -116,8 +122,10 @@ def test_7_time_limit(tmp_path: Path, capsys) -> None:
     n = 30_000
     graph.write_text("".join(f"<urn:n{i}> <urn:p> <urn:n{(i + 1) % n}> .\n" for i in range(n)), encoding="utf-8")
     text = "SELECT (COUNT(*) AS ?n) WHERE { ?a <urn:p>* ?b }"
-    code, _, err = run(["query", "--file", _query_file(tmp_path, text), "--graph", str(graph), "--timeout", "1",
-                        "--root", str(ROOT)], capsys)
+    code, _, err = run(
+        ["query", "--file", _query_file(tmp_path, text), "--graph", str(graph), "--timeout", "1", "--root", str(ROOT)],
+        capsys,
+    )
     assert code == 7 and "1 s limit" in err
     assert_one_line(err, 7)
 
@@ -152,4 +160,6 @@ def test_every_code_in_the_table_is_tested_and_documented() -> None:
     table = dict(re.findall(r"^\| (\d+) \| (.+?) \|$", readme, re.MULTILINE))
     assert {int(code) for code in table} == set(EXIT_CODES)
     for code, text in EXIT_CODES.items():
-        assert table[str(code)].replace("`", "") == text, f"exit code {code}: README says {table[str(code)]!r}, the CLI {text!r}"
+        assert table[str(code)].replace("`", "") == text, (
+            f"exit code {code}: README says {table[str(code)]!r}, the CLI {text!r}"
+        )

@@ -19,15 +19,15 @@ from .conftest import ROOT
 
 #: Commands the README shows that are not run here, and why.
 SKIPPED = {
-    'python -m pip install -e ".[viewer]" && ketamine-kg viewer': "set-up: installs packages, then starts the explorer (a server)",
+    'python -m pip install -e ".[viewer]" && ketamine-kg viewer': "set-up: installs, then starts the explorer",
     'python -m pip install -e ".[test]" && python -m pytest': "set-up: installs packages, then runs this very suite",
     "ketamine-kg viewer --port 8501": "starts a server (the explorer)",
     "ketamine-kg serve": "starts a server (tests/test_server.py runs it)",
-    "ketamine-kg query approved-uses --endpoint http://127.0.0.1:7878/query": "needs the server 'ketamine-kg serve' starts",
+    "ketamine-kg query approved-uses --endpoint http://127.0.0.1:7878/query": "needs 'ketamine-kg serve' running",
     "ketamine-kg viewer --endpoint http://127.0.0.1:7878/query": "starts a server (the explorer)",
     "oxigraph serve --location /tmp/my-store --bind 127.0.0.1:7879": "starts a server",
     "ketamine-kg load --endpoint http://127.0.0.1:7879": "needs the writable server started just before it",
-    "ketamine-kg query approved-uses --endpoint http://127.0.0.1:7879/query": "needs the writable server started before it",
+    "ketamine-kg query approved-uses --endpoint http://127.0.0.1:7879/query": "needs the writable server above",
 }
 #: Commands that need Java (HermiT); skipped, with the reason, where Java is missing.
 NEEDS_JAVA = {"ketamine-kg build --check", "ketamine-kg validate --file graph/ketamine-kg.ttl"}
@@ -36,7 +36,7 @@ _COMMAND_START = ("ketamine-kg", "python ", "oxigraph ", "streamlit ")
 
 
 def readme_commands(text: str) -> list[str]:
-    """The shell commands in the README's fenced blocks: every line of a bash block, the command lines of a text block."""
+    """The shell commands in the README's fenced blocks: each line of a bash block, command lines of a text block."""
     commands: list[str] = []
     for lang, body in re.findall(r"^```(\w*)\n(.*?)^```", text, flags=re.M | re.S):
         if lang not in _SHELL_BLOCKS:
@@ -66,7 +66,9 @@ def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         pytest.skip("not a git checkout")
     dest = tmp_path_factory.mktemp("readme") / "ketamine-kg"
-    done = subprocess.run(["git", "clone", "--quiet", "--no-tags", str(ROOT), str(dest)], capture_output=True, text=True)
+    done = subprocess.run(
+        ["git", "clone", "--quiet", "--no-tags", str(ROOT), str(dest)], capture_output=True, text=True
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot clone this checkout: {done.stderr.strip()}")
     return dest
