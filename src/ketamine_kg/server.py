@@ -255,9 +255,11 @@ async def _forward(upstream: Upstream, body: bytes, accept: str | None) -> Respo
         return answer.read1(1 << 16)
 
     async def stream() -> AsyncIterator[bytes]:
+        finished = False
         try:
             while chunk := await anyio.to_thread.run_sync(read):
                 yield chunk
+            finished = True
         except (urllib3.exceptions.TimeoutError, TimeoutError):
             await anyio.to_thread.run_sync(upstream.stop_running_queries)
             yield f"\n{message}\n".encode()  # say why, then end without the last chunk: it reads as cut
@@ -265,6 +267,8 @@ async def _forward(upstream: Upstream, body: bytes, accept: str | None) -> Respo
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise _Overran(str(exc)) from None  # the server behind died: leave the answer visibly cut
         finally:
+            if not finished:  # cut, failed or the client left: the connection holds unread data
+                answer.close()
             answer.release_conn()
 
     headers = {h: answer.headers[h] for h in ("Content-Type", "Content-Disposition") if answer.headers.get(h)}
