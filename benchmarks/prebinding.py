@@ -13,7 +13,7 @@ For each named query with its default parameters, prints the median latency of
 ``--baseline F.json`` prints that earlier run's guarded figures next to this one's and says whether
 every answer is the same multiset of rows as then (so a rewritten query can be compared before/after).
 
-The output is kept in benchmarks/results/prebinding.txt.
+The output is kept in benchmarks/results/prebinding-GRAPH.txt (GRAPH: the file's stem).
 
 Run: python benchmarks/prebinding.py [GRAPH.nt] [--repeat 5] [--rdflib] [--save F] [--baseline F]
      (GRAPH defaults to the shipped graph; a 10^6-triple one: python benchmarks/generate.py --factor 187 --output /tmp/kk-1e6.nt)
@@ -76,6 +76,12 @@ def main() -> None:
     parser.add_argument("--save", type=Path)
     parser.add_argument("--baseline", type=Path)
     args = parser.parse_args()
+    # One record per graph, so a quick run on the shipped graph does not replace the 10^6 one.
+    with recorded(f"prebinding-{args.graph.stem}"):
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
 
     catalogue = load_catalogue(find_layout().queries)
     names = [n for n in catalogue if not args.only or n in args.only.split(",")]
@@ -187,5 +193,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    with recorded("prebinding"):
-        main()
+    main()
