@@ -1,7 +1,7 @@
 """The embedded store (pyoxigraph, in memory) and a worker process that runs user queries.
 
 pyoxigraph cannot cancel a running query, so anything a user supplies runs in a separate process
-(``python -m ketamine_kg.worker``, see :mod:`ketamine_kg.worker`) that holds its own copy of the
+(a fresh ``python -S`` running :mod:`ketamine_kg.worker`) that holds its own copy of the
 store, limits its own memory and is killed at the time limit; the caller never blocks past it.
 Trusted queries (the build's rules, the checks) run in-process with :func:`execute`. A named
 query's parameters go in as a VALUES row where that is proven equivalent to substitution (far
@@ -46,8 +46,15 @@ __all__ = [
 #: Defaults for queries users supply; the CLI and the viewer use the same ones.
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_ROWS = 10_000
-#: The folder that holds the ketamine_kg package, put on the worker's PYTHONPATH so it imports this copy.
+#: How the worker starts: ``python -S`` (no site processing: its .pth files cost more than the rest
+#: of the start), with the folder of this copy of ketamine_kg first on its path and pyoxigraph's
+#: folder last (after the standard library), then :func:`ketamine_kg.worker.main`.
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+_PYOXIGRAPH_ROOT = str(Path(ox.__file__).resolve().parent.parent)
+_BOOTSTRAP = (
+    f"import sys; sys.path.insert(0, {_PACKAGE_ROOT!r}); sys.path.append({_PYOXIGRAPH_ROOT!r}); "
+    "from ketamine_kg.worker import main; sys.exit(main(sys.argv[1:]))"
+)
 #: A worker may not grow past this much memory (a cartesian product is stopped, not the machine).
 WORKER_MEMORY_BYTES = 8 * 1024**3
 _STARTUP_TIMEOUT = 300.0
@@ -246,23 +253,19 @@ class QueryWorker:
     def _spawn(self) -> None:
         """Start the worker process; it loads the graph while the caller goes on (see _await_ready).
 
-        A fresh interpreter (``python -m ketamine_kg.worker``), not a fork (unsafe in threaded
+        A fresh interpreter (``python -S``, running :func:`ketamine_kg.worker.main`), not a fork (unsafe in threaded
         hosts such as Streamlit) nor multiprocessing's spawn (which re-runs the parent's
         ``__main__``, a Streamlit page script). Requests and answers cross two pipes.
         """
         to_child, from_parent = os.pipe()
         to_parent, from_child = os.pipe()
         child_fds = (to_child, from_child)
-        env = dict(os.environ)
-        if Path(_PACKAGE_ROOT).name not in ("site-packages", "dist-packages"):
-            # A source checkout (or an editable install of another one): the worker imports this copy.
-            # An installed package is found as usual; its folder must not go before the standard library.
-            env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
         # The limit is read here, not in the child, so a caller (or a test) that lowers it is obeyed.
         command = [
             sys.executable,
-            "-m",
-            "ketamine_kg.worker",
+            "-S",
+            "-c",
+            _BOOTSTRAP,
             str(self.graph),
             str(WORKER_MEMORY_BYTES),
             *map(str, child_fds),
@@ -276,7 +279,6 @@ class QueryWorker:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
-                env=env,
             )
         except OSError as exc:
             os.close(from_parent)

@@ -4,14 +4,14 @@
 :class:`~ketamine_kg.engine.QueryWorker` and the SPARQL-server
 :class:`~ketamine_kg.remote.RemoteWorker` implement it.
 
-Run as ``python -m ketamine_kg.worker GRAPH MEMORY_BYTES READ_FD WRITE_FD`` (by
-:class:`~ketamine_kg.engine.QueryWorker`, never by hand), this module is the worker process: it
-limits its own address space, loads the graph into an in-memory pyoxigraph store, says
-``("ready", triples)`` and then answers ``(query, substitutions, max_rows)`` requests on the two
-pipe descriptors it was given, until the parent closes them. It is a fresh interpreter started
-with :mod:`subprocess`, so nothing of the parent (a Streamlit page script, its threads, its
-``__main__``) runs again in it, and it imports no more than the query path needs (pyoxigraph,
-not rdflib).
+Started by :class:`~ketamine_kg.engine.QueryWorker` as a fresh ``python -S`` interpreter that
+calls :func:`main` (``python -m ketamine_kg.worker GRAPH MEMORY_BYTES READ_FD WRITE_FD`` does the
+same, slower: without ``-S`` the interpreter first runs every ``.pth`` file of site-packages),
+this module is the worker process: it limits its own address space, loads the graph into an
+in-memory pyoxigraph store, says ``("ready", triples)`` and then answers ``(query,
+substitutions, max_rows)`` requests on the two pipe descriptors it was given, until the parent
+closes them. Nothing of the parent (a Streamlit page script, its threads, its ``__main__``)
+runs again in it, and it imports no more than the query path needs (pyoxigraph, not rdflib).
 """
 
 from __future__ import annotations
