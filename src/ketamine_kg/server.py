@@ -230,6 +230,11 @@ def guard_app(upstream: Upstream) -> Starlette:
     return Starlette(routes=[Route("/{path:path}", endpoint, methods=methods)])
 
 
+#: Answers up to this size are read whole in one thread call and sent with a Content-Length;
+#: larger ones are streamed. Most named questions' answers are far smaller: one hop to a thread each.
+_BUFFERED_BYTES = 1 << 20
+
+
 async def _forward(upstream: Upstream, body: bytes, accept: str | None) -> Response:
     # Oxigraph's own --timeout-s does not stop every query (a COUNT over a cartesian product, or a
     # long streamed SELECT, runs on), so the guard keeps the time limit itself and restarts Oxigraph
@@ -237,15 +242,10 @@ async def _forward(upstream: Upstream, body: bytes, accept: str | None) -> Respo
     limit = upstream.timeout_s
     deadline = time.monotonic() + limit
     message = f"the query ran past this server's {limit:g} s time limit and was stopped"
-    try:
-        answer = await anyio.to_thread.run_sync(upstream.open, body, accept or "application/sparql-results+json")
-    except (urllib3.exceptions.TimeoutError, TimeoutError):
-        await anyio.to_thread.run_sync(upstream.stop_running_queries)  # before answering: the next query finds it ready
-        return _plain(503, message)
-    except (urllib3.exceptions.HTTPError, OSError) as exc:
-        return _plain(502, one_line(f"the SPARQL server behind this guard did not answer: {exc}", 300))
+    answer: urllib3.BaseHTTPResponse | None = None
 
     def read() -> bytes:
+        assert answer is not None
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise TimeoutError
@@ -254,9 +254,43 @@ async def _forward(upstream: Upstream, body: bytes, accept: str | None) -> Respo
             sock.settimeout(remaining)
         return answer.read1(1 << 16)
 
+    def start() -> tuple[list[bytes], bool]:
+        """Send the query and read up to _BUFFERED_BYTES of the answer; whether that was all of it."""
+        nonlocal answer
+        answer = upstream.open(body, accept or "application/sparql-results+json")
+        chunks: list[bytes] = []
+        size = 0
+        while size < _BUFFERED_BYTES:
+            chunk = read()
+            if not chunk:
+                return chunks, True
+            chunks.append(chunk)
+            size += len(chunk)
+        return chunks, False
+
+    try:
+        first, complete = await anyio.to_thread.run_sync(start)
+    except (urllib3.exceptions.TimeoutError, TimeoutError):
+        if answer is not None:
+            answer.close()
+        await anyio.to_thread.run_sync(upstream.stop_running_queries)  # before answering: the next query finds it ready
+        return _plain(503, message)
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        if answer is not None:
+            answer.close()
+        return _plain(502, one_line(f"the SPARQL server behind this guard did not answer: {exc}", 300))
+    assert answer is not None
+    upstream_answer = answer
+    headers = {h: answer.headers[h] for h in ("Content-Type", "Content-Disposition") if answer.headers.get(h)}
+    if complete:
+        upstream_answer.release_conn()
+        return Response(b"".join(first), status_code=upstream_answer.status, headers=headers)
+
     async def stream() -> AsyncIterator[bytes]:
         finished = False
         try:
+            for chunk in first:
+                yield chunk
             while chunk := await anyio.to_thread.run_sync(read):
                 yield chunk
             finished = True
@@ -268,11 +302,10 @@ async def _forward(upstream: Upstream, body: bytes, accept: str | None) -> Respo
             raise _Overran(str(exc)) from None  # the server behind died: leave the answer visibly cut
         finally:
             if not finished:  # cut, failed or the client left: the connection holds unread data
-                answer.close()
-            answer.release_conn()
+                upstream_answer.close()
+            upstream_answer.release_conn()
 
-    headers = {h: answer.headers[h] for h in ("Content-Type", "Content-Disposition") if answer.headers.get(h)}
-    return StreamingResponse(stream(), status_code=answer.status, headers=headers)
+    return StreamingResponse(stream(), status_code=upstream_answer.status, headers=headers)
 
 
 def _listen(host: str, port: int) -> socket.socket:
