@@ -334,4 +334,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from _record import recorded
+
+    with recorded("load"):
+        code = main()
+    sys.exit(code)

@@ -4,7 +4,7 @@ For each named query with its default parameters, prints the median latency of
 
 - *raw subs*: ``Store.query`` with SEP-0007 ``substitutions=`` (how the worker used to bind);
 - *raw VALUES*: the same store, the parameters as a one-row ``VALUES`` block at the head of the
-  WHERE clause (``remote.prebind``; "-" where ``check_prebinding`` cannot prove it equivalent);
+  WHERE clause (``binding.bind_values``, the one binding path; "-" where it cannot be proven equivalent);
 - *guarded*: ``engine.QueryWorker.run``, the path the CLI and viewer use (worker process, read-only
   check, limits, results back through the pipe), with ``max_rows`` high enough for every row;
 - *rdflib* (``--rdflib``): rdflib's default engine with ``initBindings``.
@@ -13,7 +13,10 @@ For each named query with its default parameters, prints the median latency of
 ``--baseline F.json`` prints that earlier run's guarded figures next to this one's and says whether
 every answer is the same multiset of rows as then (so a rewritten query can be compared before/after).
 
-Run: python benchmarks/prebinding.py /tmp/kk-1e6.nt [--repeat 5] [--rdflib] [--save F] [--baseline F]
+The output is kept in benchmarks/results/prebinding-GRAPH.txt (GRAPH: the file's stem).
+
+Run: python benchmarks/prebinding.py [GRAPH.nt] [--repeat 5] [--rdflib] [--save F] [--baseline F]
+     (GRAPH defaults to the shipped graph; a 10^6-triple one: python benchmarks/generate.py --factor 187 --output /tmp/kk-1e6.nt)
 """
 
 from __future__ import annotations
@@ -32,8 +35,9 @@ from ketamine_kg.catalogue import load_catalogue
 from ketamine_kg.engine import Limits, QueryWorker, from_ox, to_ox
 from ketamine_kg.errors import KetamineKGError
 from ketamine_kg.layout import find_layout
-from ketamine_kg.binding import check_prebinding, prebind
-from ketamine_kg.vocabulary import PREFIXES
+from _record import recorded
+from ketamine_kg.binding import bind_values
+from ketamine_kg.prefixes import PREFIXES
 
 
 def _median_ms(fn, repeat: int) -> tuple[float, object]:
@@ -47,7 +51,7 @@ def _median_ms(fn, repeat: int) -> tuple[float, object]:
 
 
 def _digest(rows) -> str:
-    lines = sorted(" ".join("UNDEF" if t is None else t.n3() for t in row) for row in rows)
+    lines = sorted(" ".join("UNDEF" if t is None else repr(t) for t in row) for row in rows)
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:12]
 
 
@@ -61,7 +65,9 @@ def _raw_rows(answer) -> list[tuple]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("graph", type=Path)
+    parser.add_argument("graph", type=Path, nargs="?", default=find_layout().graph_file("nt"),
+                        help="an N-Triples file (default: the shipped graph)")
+    parser.add_argument("--no-record", action="store_true", help="print only; keep no results file")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--rdflib", action="store_true")
     parser.add_argument("--rdflib-cap", type=float, default=20.0, help="seconds one rdflib run may take")
@@ -70,6 +76,12 @@ def main() -> None:
     parser.add_argument("--save", type=Path)
     parser.add_argument("--baseline", type=Path)
     args = parser.parse_args()
+    # One record per graph, so a quick run on the shipped graph does not replace the 10^6 one.
+    with recorded(f"prebinding-{args.graph.stem}"):
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
 
     catalogue = load_catalogue(find_layout().queries)
     names = [n for n in catalogue if not args.only or n in args.only.split(",")]
@@ -96,8 +108,7 @@ def main() -> None:
                                      for r in answer_rows])
             if bindings:
                 try:
-                    check_prebinding(q.text, tuple(sorted(bindings)))
-                    text = prebind(q.text, bindings)
+                    text = bind_values(q.text, bindings)
                     row["raw_values"], _ = _median_ms(lambda: _raw_rows(store.query(text, prefixes=PREFIXES)),
                                                       args.repeat)
                 except KetamineKGError as exc:

@@ -2,7 +2,11 @@
 
 Both engines answer the same query text with the same parameter bindings over the same graph, in
 one run, side by side, so the ratio means something on a shared, noisy machine. Also times the
-guarded path the CLI uses (a worker process, with read-only checks and limits).
+guarded path the CLI uses (a worker process, with read-only checks and limits) and its start.
+
+pyoxigraph and the guarded worker bind parameters the same way (``engine.bind_parameters``: a
+VALUES row where proven equal to substitution, else substitution); rdflib gets ``initBindings``.
+The output is kept in benchmarks/results/query_engines.txt.
 
 Run: python benchmarks/query_engines.py [--repeat 15]
 """
@@ -18,10 +22,11 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 
+from _record import recorded
 from ketamine_kg.catalogue import load_catalogue
-from ketamine_kg.engine import QueryWorker, execute
+from ketamine_kg.engine import QueryWorker, bind_parameters, execute
 from ketamine_kg.layout import find_layout
-from ketamine_kg.vocabulary import PREFIXES
+from ketamine_kg.prefixes import PREFIXES
 
 
 def _median_ms(fn, repeat: int) -> float:
@@ -37,6 +42,7 @@ def _median_ms(fn, repeat: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--no-record", action="store_true", help="print only; keep no results file")
     args = parser.parse_args()
     layout = find_layout()
     path = layout.graph_file("nt")
@@ -50,10 +56,18 @@ def main() -> None:
     print(f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}, pyoxigraph {ox.__version__}")
     print(f"{'query':40} {'pyoxigraph ms':>14} {'rdflib ms':>10} {'ratio':>7} {'guarded ms':>11}")
     ratios = []
+    starts = []
+    for _ in range(5):
+        with QueryWorker(path) as cold:
+            started = time.perf_counter()
+            cold.run("ASK { ?s ?p ?o }")
+            starts.append((time.perf_counter() - started) * 1000)
     with QueryWorker(path) as worker:
+        worker.run("ASK { ?s ?p ?o }")
         for name, q in catalogue.items():
             bindings = q.bindings()
-            ox_ms = _median_ms(lambda: execute(store, q.text, bindings), args.repeat)
+            text, substitutions = bind_parameters(q.text, bindings)  # as the worker binds them
+            ox_ms = _median_ms(lambda: execute(store, text, substitutions), args.repeat)
             init = {k: (URIRef(v.value) if v.kind == "iri" else Literal(v.value, datatype=URIRef(v.datatype) if v.datatype else None)) for k, v in bindings.items()}
             try:
                 rdflib_ms = _median_ms(lambda: list(graph.query(q.text, initBindings=init)), args.repeat)
@@ -67,7 +81,9 @@ def main() -> None:
             print(f"{name:40} {ox_ms:14.2f} {rdflib_text} {ratio_text} {guarded_ms:11.2f}")
     if ratios:
         print(f"rdflib / pyoxigraph: median {statistics.median(ratios):.0f}x, min {min(ratios):.0f}x, max {max(ratios):.0f}x")
+    print(f"guarded worker start (process, imports, graph load, first ASK): median of 5 {statistics.median(starts):.0f} ms")
 
 
 if __name__ == "__main__":
-    main()
+    with recorded("query_engines"):
+        main()

@@ -99,4 +99,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from _record import recorded
+
+    with recorded("remote_endpoint"):
+        main()

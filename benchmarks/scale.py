@@ -24,7 +24,6 @@ import datetime as dt
 import json
 import os
 import platform
-import re
 import resource
 import shutil
 import socket
@@ -45,7 +44,7 @@ from generate import _RESOURCE, generate  # noqa: E402  (the lead's generator, n
 
 from ketamine_kg.catalogue import NamedQuery, load_catalogue  # noqa: E402
 from ketamine_kg.layout import find_layout  # noqa: E402
-from ketamine_kg.results import Term  # noqa: E402
+from ketamine_kg.binding import prebind  # noqa: E402  (the one binding path, as the client sends it)
 
 ENGINES = ("pyoxigraph", "guarded", "rdflib", "server")
 LABELS = {
@@ -180,23 +179,11 @@ def _measure_forked(fn: Callable[[], int], repeat: int, single_above: float, cap
 # --- the engines, each in a process of its own ------------------------------------------------
 
 
-def _bind_as_values(text: str, bindings: dict[str, Term]) -> str:
-    """The query with each parameter as a VALUES row at the head of its WHERE clause (HTTP has no
-    pre-binding). Named queries' parameters are IRIs; the row counts check it stays equivalent."""
-    if not bindings:
-        return text
-    match = re.search(r"\bWHERE\s*\{", text, re.IGNORECASE)
-    if match is None:
-        raise ValueError("a query with parameters needs an explicit WHERE")
-    values = " ".join(f"VALUES ?{name} {{ {term.n3()} }}" for name, term in bindings.items())
-    return text[: match.end()] + " " + values + " " + text[match.end():]
-
-
 def _engine_pyoxigraph(graph: Path, queries: dict[str, NamedQuery], skip: dict, opts: argparse.Namespace) -> dict:
     import pyoxigraph as ox
 
-    from ketamine_kg.engine import execute, to_ox
-    from ketamine_kg.vocabulary import PREFIXES
+    from ketamine_kg.engine import bind_parameters, execute, to_ox
+    from ketamine_kg.prefixes import PREFIXES
 
     started = time.perf_counter()
     store = ox.Store()
@@ -208,10 +195,13 @@ def _engine_pyoxigraph(graph: Path, queries: dict[str, NamedQuery], skip: dict, 
         if name in skip:
             out["queries"][name] = {"skipped": skip[name]}
             continue
-        subs = {ox.Variable(k): to_ox(v) for k, v in q.bindings({}).items()} or None
+        # Bound exactly as the guarded worker binds them (a VALUES row where proven, else substitution),
+        # so raw and guarded differ by the guard, the process and the pipe, not by the binding.
+        text, bound = bind_parameters(q.text, q.bindings({}))
+        subs = {ox.Variable(k): to_ox(v) for k, v in bound.items()} or None
 
-        def raw(q: NamedQuery = q, subs: Any = subs) -> int:
-            answer = store.query(q.text, prefixes=PREFIXES, substitutions=subs)
+        def raw(text: str = text, subs: Any = subs) -> int:
+            answer = store.query(text, prefixes=PREFIXES, substitutions=subs)
             if isinstance(answer, ox.QueryBoolean):
                 return 1
             if isinstance(answer, ox.QuerySolutions):
@@ -242,8 +232,8 @@ def _paired(store: Any, graph: Path, queries: dict[str, NamedQuery], skip: dict,
     """
     import pyoxigraph as ox
 
-    from ketamine_kg.engine import Limits, QueryWorker, to_ox
-    from ketamine_kg.vocabulary import PREFIXES
+    from ketamine_kg.engine import Limits, QueryWorker, bind_parameters, to_ox
+    from ketamine_kg.prefixes import PREFIXES
 
     limits = Limits(timeout=opts.oxigraph_cap, max_rows=ALL_ROWS)
     out: dict[str, Any] = {}
@@ -252,13 +242,14 @@ def _paired(store: Any, graph: Path, queries: dict[str, NamedQuery], skip: dict,
         for name, q in queries.items():
             if name in skip:
                 continue
-            subs = {ox.Variable(k): to_ox(v) for k, v in q.bindings({}).items()} or None
             bindings = q.bindings({})
+            text, bound = bind_parameters(q.text, bindings)  # as the worker binds them: like for like
+            subs = {ox.Variable(k): to_ox(v) for k, v in bound.items()} or None
             raw_ms, guarded_ms = [], []
             try:
                 for i in range(opts.repeat + 1):  # the first pair is the warm-up
                     started = time.perf_counter()
-                    answer = store.query(q.text, prefixes=PREFIXES, substitutions=subs)
+                    answer = store.query(text, prefixes=PREFIXES, substitutions=subs)
                     if isinstance(answer, ox.QuerySolutions):
                         [tuple(solution) for solution in answer]
                     elif not isinstance(answer, ox.QueryBoolean):
@@ -292,7 +283,7 @@ def _engine_guarded(graph: Path, queries: dict[str, NamedQuery], skip: dict, opt
             return out
         out["load_s"] = time.perf_counter() - started
         out["triples"] = worker.triples
-        out["rss_mb"] = _rss_mb(worker._proc.pid)  # type: ignore[union-attr]
+        out["rss_mb"] = _rss_mb(worker.pid) if worker.pid is not None else None
         for name, q in queries.items():
             if name in skip:
                 out["queries"][name] = {"skipped": skip[name]}
@@ -305,8 +296,7 @@ def _engine_guarded(graph: Path, queries: dict[str, NamedQuery], skip: dict, opt
                 return len(set(result.rows)) if result.kind == "graph" else (1 if result.kind == "ask" else len(result.rows))
 
             out["queries"][name] = _measure_inline(guarded, opts.repeat, opts.single_above, (QueryTimeout,))
-        proc = worker._proc
-        out["peak_rss_mb"] = _rss_mb(proc.pid) if proc is not None else None
+        out["peak_rss_mb"] = _rss_mb(worker.pid) if worker.pid is not None else None
     return out
 
 
@@ -315,7 +305,7 @@ def _engine_rdflib(graph: Path, queries: dict[str, NamedQuery], skip: dict, opts
 
     from rdflib import Graph, Literal, URIRef
 
-    from ketamine_kg.vocabulary import PREFIXES
+    from ketamine_kg.prefixes import PREFIXES
 
     started = time.perf_counter()
     g = Graph()
@@ -404,7 +394,7 @@ def _engine_server(graph: Path, queries: dict[str, NamedQuery], skip: dict, opts
             if name in skip:
                 out["queries"][name] = {"skipped": skip[name]}
                 continue
-            text = _bind_as_values(q.text, q.bindings({}))
+            text = prebind(q.text, q.bindings({}))  # the client's binding path: HTTP has no pre-binding
             out["queries"][name] = _measure_inline(lambda text=text: post(text, opts.oxigraph_cap + 10), opts.repeat,
                                                    opts.single_above, (TimeoutError, socket.timeout))
         if opts.remote:

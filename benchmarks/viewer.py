@@ -495,4 +495,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from _record import recorded
+
+    with recorded("viewer"):
+        main()

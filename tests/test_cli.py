@@ -62,7 +62,7 @@ def test_queries_lists_every_question(capsys: pytest.CaptureFixture[str]) -> Non
         (["query", "approved-uses", "--format", "ntriples"], 2, "ntriples is for CONSTRUCT"),
         (["query", "approved-uses", "--timeout", "-1"], 2, "timeout must be between"),
         (["query", "approved-uses", "--bogus"], 2, "No such option"),
-        (["validate", "--file", "/no/such/graph.ttl"], 1, "file not found"),
+        (["validate", "--file", "/no/such/graph.ttl"], 2, "file not found"),
     ],
 )
 def test_errors_are_one_line(args: list[str], code: int, fragment: str, capsys: pytest.CaptureFixture[str]) -> None:

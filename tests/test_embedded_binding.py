@@ -7,7 +7,7 @@ import collections
 import pytest
 
 from ketamine_kg.catalogue import load_catalogue
-from ketamine_kg.engine import Limits, QueryWorker, _bind, execute, load_store
+from ketamine_kg.engine import Limits, QueryWorker, bind_parameters, execute, load_store
 from ketamine_kg.layout import find_layout
 from ketamine_kg.results import Term
 
@@ -27,7 +27,7 @@ def store(worker: QueryWorker):
 def test_named_query_parameters_go_as_values_and_answer_as_substitution(name: str, store) -> None:
     q = CATALOGUE[name]
     bindings = q.bindings()
-    text, substitutions = _bind(q.text, bindings)
+    text, substitutions = bind_parameters(q.text, bindings)
     assert substitutions == {} and "VALUES" in text, f"{name}: parameters were not bound by VALUES"
     by_values = execute(store, text)
     by_substitution = execute(store, q.text, bindings)
@@ -38,7 +38,7 @@ def test_named_query_parameters_go_as_values_and_answer_as_substitution(name: st
 
 @pytest.mark.parametrize("value", HOSTILE)
 def test_hostile_literal_is_one_term(value: str, worker: QueryWorker) -> None:
-    text, substitutions = _bind(LABEL_QUERY, {"label": Term.literal(value)})
+    text, substitutions = bind_parameters(LABEL_QUERY, {"label": Term.literal(value)})
     assert substitutions == {}  # it went into the query text, escaped
     result = worker.run(LABEL_QUERY, {"label": Term.literal(value)})
     assert result.rows == []  # no label is that text; nothing was read as SPARQL
@@ -56,7 +56,32 @@ def test_unprovable_binding_falls_back_to_substitution(worker: QueryWorker) -> N
     # ?x only in a FILTER: a VALUES join and substitution differ there, so substitution is kept.
     query = "SELECT ?x ?s WHERE { ?s ?p ?o FILTER(?o = ?x) } LIMIT 3"
     bindings = {"x": Term.iri("https://w3id.org/ketamine-kg/ontology#Drug")}
-    text, substitutions = _bind(query, bindings)
+    text, substitutions = bind_parameters(query, bindings)
     assert text == query and substitutions == bindings
     result = worker.run(query, bindings, Limits(max_rows=3))
     assert result.rows and all(row[0] == bindings["x"] for row in result.rows)
+
+
+def test_the_proofs_verdict_is_kept_on_disk(tmp_path, monkeypatch) -> None:
+    # The proof needs rdflib (hundreds of ms to import); a second command must not pay for it again.
+    import json
+
+    import pytest as _pytest
+
+    from ketamine_kg import binding
+    from ketamine_kg.errors import QueryError
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    binding._verdict.cache_clear()
+    proven, refused = "SELECT ?s WHERE { ?s ?p ?o }", "SELECT ?s WHERE { ?s ?p ?o FILTER(?o = ?x) }"
+    binding.check_prebinding(proven, ("s",))
+    with _pytest.raises(QueryError, match="without always binding"):
+        binding.check_prebinding(refused, ("x",))
+    kept = json.loads((tmp_path / "ketamine-kg" / "prebinding-verdicts.json").read_text())
+    assert sorted(kept.values())[0] == "" and "without always binding" in sorted(kept.values())[1]
+    binding._verdict.cache_clear()
+    monkeypatch.setattr(binding, "_prove", lambda *args: _pytest.fail("the proof ran again"))
+    binding.check_prebinding(proven, ("s",))
+    with _pytest.raises(QueryError, match="without always binding"):
+        binding.check_prebinding(refused, ("x",))
+    binding._verdict.cache_clear()

@@ -59,3 +59,44 @@ def test_runaway_query_is_stopped_and_the_worker_recovers(worker: QueryWorker) -
 def test_row_cap(worker: QueryWorker) -> None:
     result = worker.run("SELECT * WHERE { ?s ?p ?o }", None, Limits(max_rows=7))
     assert len(result.rows) == 7 and result.truncated
+
+
+def test_prefixes_agree_with_the_vocabulary() -> None:
+    from ketamine_kg import vocabulary
+    from ketamine_kg.prefixes import PREFIXES
+
+    assert vocabulary.PREFIXES is PREFIXES
+    for name, namespace in {"kk": vocabulary.KK, "kkr": vocabulary.KKR, "owl": vocabulary.OWL, "rdf": vocabulary.RDF,
+                            "rdfs": vocabulary.RDFS, "xsd": vocabulary.XSD, "skos": vocabulary.SKOS,
+                            "dcterms": vocabulary.DCTERMS, "schema": vocabulary.SCHEMA, "biolink": vocabulary.BIOLINK,
+                            "prov": vocabulary.PROV, "oboInOwl": vocabulary.OBOINOWL}.items():
+        assert PREFIXES[name] == str(namespace)
+
+
+def test_both_workers_implement_the_worker_protocol(worker: QueryWorker) -> None:
+    from ketamine_kg.remote import RemoteWorker
+    from ketamine_kg.worker import Worker
+
+    assert isinstance(worker, Worker)
+    assert isinstance(RemoteWorker("http://127.0.0.1:7878/query"), Worker)
+
+
+def test_the_query_path_imports_no_rdflib_and_leaves_main_alone(tmp_path) -> None:
+    # The worker is a fresh interpreter (python -m ketamine_kg.worker), not a spawn that swaps sys.modules;
+    # and answering a named query needs neither rdflib, owlready2 nor pydantic in the command's process.
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    script = (
+        "import sys; main = sys.modules['__main__']\n"
+        "from ketamine_kg.cli import main as cli\n"
+        f"code = cli(['query', 'approved-uses', '--root', {str(ROOT)!r}])\n"
+        "heavy = sorted(m for m in ('rdflib', 'owlready2', 'pydantic', 'multiprocessing.spawn') if m in sys.modules)\n"
+        "assert sys.modules['__main__'] is main\n"
+        "print(code, heavy)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          env={**__import__("os").environ, "PYTHONPATH": str(ROOT / "src")})
+    assert done.stdout.strip().splitlines()[-1] == "0 []", done.stdout + done.stderr

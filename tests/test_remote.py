@@ -430,3 +430,53 @@ def test_a_server_dying_during_the_upload_is_reported(stub: Stub, layout, capsys
     assert "load failed, nothing replaced" in err and "closed the connection" in err and err.count("\n") == 1
     assert [m for m, *_ in stub.requests] == ["PUT", "DELETE"]  # the staging graph is cleaned up, the target untouched
     assert all("example.org" not in urllib.parse.unquote(path) for _m, path, _p, _b in stub.requests)
+
+
+# --- the HTTP client's refusals (urllib3 underneath) ----------------------------------------------
+
+def test_a_redirect_to_another_host_is_reported_not_followed(stub: Stub) -> None:
+    from .support import Listener
+
+    elsewhere = Listener()
+    try:
+        def reply(handler, *args):
+            handler.send_response(307)
+            handler.send_header("Location", f"http://127.0.0.1:{elsewhere.port}/query")
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+
+        stub.reply = reply
+        with pytest.raises(EndpointError, match="HTTP 307 \\(a redirect\\)"):
+            RemoteWorker(stub.url).run("SELECT ?s WHERE { ?s ?p ?o }")
+        assert elsewhere.settle() == 0  # nothing went to the other host
+    finally:
+        elsewhere.close()
+
+
+def test_an_oversize_answer_is_refused(stub: Stub, monkeypatch) -> None:
+    import ketamine_kg.remote as remote
+
+    monkeypatch.setattr(remote, "MAX_ANSWER_BYTES", 1000)
+    rows = [{"s": {"type": "uri", "value": f"http://e/{i}"}} for i in range(100)]
+    stub.reply = lambda h, *a: send(h, 200, select_json(["s"], rows))
+    with pytest.raises(EndpointError, match="more than"):
+        RemoteWorker(stub.url).run("SELECT ?s WHERE { ?s ?p ?o }")
+
+    def chunked(handler, *args):  # no Content-Length: the client counts as it reads
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/sparql-results+json")
+        handler.send_header("Connection", "close")
+        handler.end_headers()
+        handler.wfile.write(select_json(["s"], rows))
+        handler.close_connection = True
+
+    stub.reply = chunked
+    with pytest.raises(EndpointError, match="sent more than"):
+        RemoteWorker(stub.url).run("SELECT ?s WHERE { ?s ?p ?o }")
+
+
+def test_proxy_settings_are_not_used_for_an_endpoint(stub: Stub, monkeypatch) -> None:
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    stub.reply = lambda h, *a: send(h, 200, select_json(["s"], []))
+    assert RemoteWorker(stub.url).run("SELECT ?s WHERE { ?s ?p ?o }").rows == []

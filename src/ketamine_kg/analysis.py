@@ -12,7 +12,7 @@ from typing import Any
 
 import networkx as nx
 
-from .engine import QueryWorker
+from .worker import Worker
 from .results import QueryResult, compact
 
 __all__ = [
@@ -122,7 +122,7 @@ def _rows(result: QueryResult) -> list[dict[str, Any]]:
     return [{v: t for v, t in zip(result.variables, row) if t is not None} for row in result.rows]
 
 
-def project(worker: QueryWorker, max_rows: int = 2_000_000) -> Projection:
+def project(worker: Worker, max_rows: int = 2_000_000) -> Projection:
     """Run the two projection queries and build the networkx graph."""
     from .engine import Limits
 

@@ -9,24 +9,25 @@ block at the head of the WHERE clause, written here; nothing a user typed is pas
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
+import os
 import re
+import tempfile
+from pathlib import Path
+from typing import Any
 
-from .errors import QueryError, UsageError
+from .errors import QueryError, UsageError, one_line
+from .prefixes import PREFIXES
 from .results import Term
 from .sparql_guard import _TOKEN  # the guard's lexer, so the guard and the binder read a query alike
-from .vocabulary import PREFIXES
 
-__all__ = ["check_prebinding", "checked_iri", "prebind", "sparql_term", "where_brace", "with_prefixes"]
+__all__ = ["bind_values", "check_prebinding", "checked_iri", "prebind", "sparql_term", "where_brace", "with_prefixes"]
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 _IRI_OK = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\x00-\x20<>\"{}|^`\\\x7f]*$")
 _LANG_OK = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
-
-
-def _clip(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def sparql_term(term: Term) -> str:
@@ -95,8 +96,11 @@ def with_prefixes(query: str) -> str:
     The embedded store supplies these prefixes itself; a server does not.
     """
     tokens = [t for t in _tokens(query) if t[0] not in ("comment",) and not t[1].isspace()]
-    declared = {tokens[i + 1][1].rstrip(":").lower() + ":" for i, t in enumerate(tokens[:-1])
-                if t[0] == "word" and t[1].upper() == "PREFIX"}
+    declared = {
+        tokens[i + 1][1].rstrip(":").lower() + ":"
+        for i, t in enumerate(tokens[:-1])
+        if t[0] == "word" and t[1].upper() == "PREFIX"
+    }
     missing = [p for p in PREFIXES if p.lower() + ":" not in declared]
     return "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in missing) + query
 
@@ -123,8 +127,72 @@ def where_brace(query: str) -> int:
     raise QueryError("cannot send parameters to a server: the query needs an explicit 'WHERE { ... }' clause")
 
 
-@functools.lru_cache(maxsize=256)
 def check_prebinding(query: str, names: tuple[str, ...]) -> None:
+    """Raise unless binding ``names`` by a leading ``VALUES`` provably gives the embedded store's answers.
+
+    The proof (:func:`_prove`) needs rdflib, whose import and parser cost far more than answering a
+    named query; its verdict depends on nothing but the query text, the names and the proof's own
+    code, so it is kept in memory and in a small file under the user's cache folder
+    (``$XDG_CACHE_HOME/ketamine-kg``), keyed by all three.
+
+    :raises QueryError: naming the construct when the equivalence cannot be shown.
+    """
+    problem = _verdict(query, names)
+    if problem:
+        raise QueryError(problem)
+
+
+@functools.lru_cache(maxsize=512)
+def _verdict(query: str, names: tuple[str, ...]) -> str:
+    """The reason binding by VALUES is not proven ("" when it is), from the cache file or the proof."""
+    key = hashlib.sha256("\0".join((_PROOF_ID, query, *names)).encode("utf-8", "surrogatepass")).hexdigest()
+    cache = _read_cache()
+    if key in cache:
+        return cache[key]
+    try:
+        _prove(query, names)
+        problem = ""
+    except QueryError as exc:
+        problem = str(exc)
+    cache[key] = problem
+    _write_cache(cache)
+    return problem
+
+
+#: What the cached verdicts depend on besides the query and the names: this file's code (the proof).
+_PROOF_ID = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+_CACHE_ENTRIES = 2_000
+
+
+def _cache_file() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "ketamine-kg" / "prebinding-verdicts.json"
+
+
+def _read_cache() -> dict[str, str]:
+    try:
+        data = json.loads(_cache_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        return {}
+    return data
+
+
+def _write_cache(cache: dict[str, str]) -> None:
+    """Best effort, atomic: a cache that cannot be written only costs the next run the proof."""
+    path = _cache_file()
+    entries = list(cache.items())[-_CACHE_ENTRIES:]
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False, suffix=".tmp") as out:
+            json.dump(dict(entries), out)
+        os.replace(out.name, path)
+    except OSError:
+        pass
+
+
+def _prove(query: str, names: tuple[str, ...]) -> None:
     """Prove that binding ``names`` by a leading ``VALUES`` gives the embedded store's answers.
 
     The embedded store substitutes a bound term for its variable (pre-binding). Joining the
@@ -154,21 +222,23 @@ def check_prebinding(query: str, names: tuple[str, ...]) -> None:
     try:
         prepared = prepareQuery(query, initNs=PREFIXES)
     except Exception as exc:  # rdflib raises assorted parser exceptions
-        raise QueryError(f"cannot check the query for remote parameters: {_clip(str(exc), 160)}") from None
+        raise QueryError(f"cannot check the query for remote parameters: {one_line(str(exc), 160)}") from None
     root = prepared.algebra
     pattern = root.p
     while isinstance(pattern, CompValue) and pattern.name in ("Project", "Distinct", "Reduced", "Slice", "OrderBy"):
         pattern = pattern.p
     for name in names:
         var = Variable(name)
-        problem = _forbidden(pattern, var, CompValue, Variable) or _prebinding_problem(pattern, var, CompValue, Variable)
+        problem = _forbidden(pattern, var, CompValue, Variable) or _prebinding_problem(
+            pattern, var, CompValue, Variable
+        )
         if problem is None and not _mentions(pattern, var, CompValue, Variable):
             problem = "the WHERE clause does not use it"
         if problem:
             raise QueryError(f"cannot bind ?{name} on a server the way the embedded store does: {problem}")
 
 
-def _mentions(obj: object, var: object, comp: type, variable: type) -> bool:
+def _mentions(obj: Any, var: object, comp: Any, variable: Any) -> bool:
     if isinstance(obj, variable):
         return obj == var
     if isinstance(obj, comp):
@@ -180,7 +250,7 @@ def _mentions(obj: object, var: object, comp: type, variable: type) -> bool:
     return False
 
 
-def _bound(node: object, comp: type, variable: type) -> set:
+def _bound(node: Any, comp: Any, variable: Any) -> set[Any]:
     """Variables every solution of ``node`` binds."""
     if not isinstance(node, comp):
         return set()
@@ -203,7 +273,7 @@ def _bound(node: object, comp: type, variable: type) -> set:
     return set()
 
 
-def _may_be_empty(path: object) -> bool:
+def _may_be_empty(path: Any) -> bool:
     from rdflib.paths import AlternativePath, MulPath, SequencePath
 
     if isinstance(path, MulPath):
@@ -215,7 +285,7 @@ def _may_be_empty(path: object) -> bool:
     return False
 
 
-def _differs_here(node, var: object, comp: type, variable: type) -> str | None:
+def _differs_here(node: Any, var: object, comp: Any, variable: Any) -> str | None:
     """Why substitution and a join differ at ``node`` itself, whatever lies below it (or None)."""
     name = node.name
     if name == "ToMultiSet":
@@ -229,7 +299,7 @@ def _differs_here(node, var: object, comp: type, variable: type) -> str | None:
     return None
 
 
-def _forbidden(node: object, var: object, comp: type, variable: type) -> str | None:
+def _forbidden(node: Any, var: object, comp: Any, variable: Any) -> str | None:
     """The first construct anywhere under ``node`` where substitution and a join always differ."""
     if not isinstance(node, comp) or not _mentions(node, var, comp, variable):
         return None
@@ -244,7 +314,7 @@ def _forbidden(node: object, var: object, comp: type, variable: type) -> str | N
     return None
 
 
-def _prebinding_problem(node: object, var: object, comp: type, variable: type) -> str | None:
+def _prebinding_problem(node: Any, var: object, comp: Any, variable: Any) -> str | None:
     from rdflib.paths import Path as RdfPath
 
     if not isinstance(node, comp) or not _mentions(node, var, comp, variable):
@@ -254,18 +324,32 @@ def _prebinding_problem(node: object, var: object, comp: type, variable: type) -
     if problem:
         return problem
     if var not in _bound(node, comp, variable):
-        return f"a {name} pattern uses it without always binding it (e.g. only inside OPTIONAL, FILTER or one UNION branch)"
+        return f"a {name} pattern uses it without always binding it (only inside OPTIONAL, FILTER or one UNION branch?)"
     if name == "BGP":
         plain = {t for s, p, o in node.triples if not isinstance(p, RdfPath) for t in (s, o)}
         for s, p, o in node.triples:
             if isinstance(p, RdfPath) and _may_be_empty(p) and var in (s, o):
                 other = o if s == var else s
                 if not (isinstance(other, variable) and other != var and other in plain):
-                    return "it ends a path that may have length zero, and the other end is not in a plain triple pattern"
+                    return (
+                        "it ends a path that may have length zero, and the other end is not in a plain triple pattern"
+                    )
         return None
-    children = {"Minus": ("p1",), "Join": ("p1", "p2"), "Union": ("p1", "p2"), "LeftJoin": ("p1", "p2"), "Filter": ("p",),
-                "Extend": ("p",), "OrderBy": ("p",), "AggregateJoin": ("p",), "Group": ("p",),
-                "Graph": ("p",), "Distinct": ("p",), "Reduced": ("p",), "Slice": ("p",)}
+    children = {
+        "Minus": ("p1",),
+        "Join": ("p1", "p2"),
+        "Union": ("p1", "p2"),
+        "LeftJoin": ("p1", "p2"),
+        "Filter": ("p",),
+        "Extend": ("p",),
+        "OrderBy": ("p",),
+        "AggregateJoin": ("p",),
+        "Group": ("p",),
+        "Graph": ("p",),
+        "Distinct": ("p",),
+        "Reduced": ("p",),
+        "Slice": ("p",),
+    }
     if name not in children:
         return f"it appears in a {name} construct this check does not cover"
     for key in children[name]:
@@ -275,15 +359,16 @@ def _prebinding_problem(node: object, var: object, comp: type, variable: type) -
     return None
 
 
-def prebind(query: str, bindings: dict[str, Term] | None) -> str:
-    """``query`` as sent to a server: undeclared project prefixes declared, ``bindings`` as VALUES.
+def bind_values(query: str, bindings: dict[str, Term]) -> str:
+    """``query`` with ``bindings`` as a one-row ``VALUES`` block at the head of its WHERE clause.
 
-    :raises QueryError: if a binding cannot be shown equivalent to the embedded store's.
-    :raises UsageError: if a bound term cannot be written safely.
+    The one way parameters become query text, for the embedded store, SPARQL servers and the
+    benchmarks alike. Each term is written by :func:`sparql_term`; the row goes in only where
+    :func:`check_prebinding` proves it gives substitution's answers.
+
+    :raises UsageError: for a name that is not a SPARQL variable or a term that cannot be written safely.
+    :raises QueryError: if the binding cannot be shown equivalent to substitution, or there is no WHERE.
     """
-    query = with_prefixes(query)
-    if not bindings:
-        return query
     names = tuple(sorted(bindings))
     for name in names:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
@@ -293,3 +378,13 @@ def prebind(query: str, bindings: dict[str, Term] | None) -> str:
     at = where_brace(query)
     values = f"\n  VALUES ({' '.join('?' + n for n in names)}) {{ ({row}) }}\n"
     return query[:at] + values + query[at:]
+
+
+def prebind(query: str, bindings: dict[str, Term] | None) -> str:
+    """``query`` as sent to a server: undeclared project prefixes declared, ``bindings`` as VALUES.
+
+    :raises QueryError: if a binding cannot be shown equivalent to the embedded store's.
+    :raises UsageError: if a bound term cannot be written safely.
+    """
+    query = with_prefixes(query)
+    return bind_values(query, bindings) if bindings else query

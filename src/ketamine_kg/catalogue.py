@@ -10,7 +10,7 @@ A header looks like::
 ``param`` fields: name | kind (iri, string, integer, decimal, date) | default | description |
 optional class whose members are the sensible choices. Values are bound as RDF terms, never
 pasted as typed: as a one-row ``VALUES`` block at the head of the WHERE clause where that is proven
-to give the same answers (see ``engine._bind``), else by SPARQL substitution (SEP-0007), which
+to give the same answers (see ``engine.bind_parameters``), else by SPARQL substitution (SEP-0007), which
 needs the parameter to be a variable the query projects.
 """
 
@@ -25,7 +25,7 @@ from typing import Literal as TypingLiteral
 
 from .errors import UsageError
 from .results import Term
-from .vocabulary import PREFIXES
+from .prefixes import PREFIXES
 
 __all__ = ["NamedQuery", "Parameter", "expand", "load_catalogue", "parse_header"]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import KetamineKGError, UsageError
+from .errors import KetamineKGError, UsageError, error_line, one_line
 
 __all__ = ["cli", "main"]
 
@@ -19,9 +19,10 @@ __all__ = ["cli", "main"]
 EXIT_CODES = {
     0: "success",
     1: "unexpected failure",
-    2: "usage: unknown query, bad parameter or option, unreadable file",
+    2: "usage: unknown query, bad parameter or option, a parameter value that names nothing in the graph, "
+    "unreadable file",
     3: "curated data breaks a rule",
-    4: "validation found violations",
+    4: "validation found violations (or build --check found stale files)",
     5: "malformed SPARQL or query failure",
     6: "query refused (update, LOAD or SERVICE)",
     7: "query stopped at its time limit",
@@ -31,11 +32,17 @@ EXIT_CODES = {
 }
 
 ROOT_OPTION = click.option(
-    "--root", type=click.Path(file_okay=False, path_type=Path), default=None,
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
     help="The ketamine-kg checkout (default: found from the working directory, or $KETAMINE_KG_ROOT).",
 )
-TIMEOUT_OPTION = click.option("--timeout", type=float, default=30.0, show_default=True, help="Stop the query after this many seconds.")
-MAX_ROWS_OPTION = click.option("--max-rows", type=int, default=10_000, show_default=True, help="Return at most this many rows; say so when cut.")
+TIMEOUT_OPTION = click.option(
+    "--timeout", type=float, default=30.0, show_default=True, help="Stop the query after this many seconds."
+)
+MAX_ROWS_OPTION = click.option(
+    "--max-rows", type=int, default=10_000, show_default=True, help="Return at most this many rows; say so when cut."
+)
 
 
 def _epilog() -> str:
@@ -54,7 +61,7 @@ def cli() -> None:
       ketamine-kg queries
       ketamine-kg query approved-uses
       ketamine-kg query risks-of-drug --param drug=ketamine --format markdown
-      ketamine-kg pool --measure risk-ratio --outcome response --condition treatment-resistant-depression
+      ketamine-kg pool --measure odds-ratio --outcome abstinence --method dl
       ketamine-kg validate
     """
 
@@ -119,8 +126,13 @@ def schema(root: Path | None, write: bool) -> None:
 
 @cli.command()
 @ROOT_OPTION
-@click.option("--file", "graph_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Validate this RDF file instead of the project's graph.")
+@click.option(
+    "--file",
+    "graph_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Validate this RDF file instead of the project's graph.",
+)
 @click.option("--no-reasoner", is_flag=True, help="Skip the HermiT consistency check (no Java needed).")
 def validate(root: Path | None, graph_file: Path | None, no_reasoner: bool) -> None:
     """Run the SHACL shapes, HermiT and the SPARQL checks; print a report.
@@ -135,6 +147,8 @@ def validate(root: Path | None, graph_file: Path | None, no_reasoner: bool) -> N
     from .layout import find_layout
     from .validate import validate as run_validate
 
+    if graph_file is not None and not graph_file.is_file():
+        raise UsageError(f"file not found: {graph_file}")
     report = run_validate(find_layout(root), graph_file, reasoner=not no_reasoner)
     click.echo(report.text())
     if not report.ok:
@@ -162,18 +176,48 @@ def list_queries(root: Path | None) -> None:
 @cli.command()
 @click.argument("name", required=False)
 @click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE", help="Bind a parameter (repeatable).")
-@click.option("--file", "query_file", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Run the SPARQL in this file.")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "markdown", "ntriples"]), default="table", show_default=True)
-@click.option("--graph", "graph_file", type=click.Path(dir_okay=False), default=None,
-              help="Query this N-Triples/Turtle file instead of graph/ketamine-kg.nt; with --endpoint, the named "
-                   "graph IRI (default: the one 'load' writes; 'default' for the server's default graph).")
-@click.option("--endpoint", default=None, metavar="URL",
-              help="Send the query to this SPARQL server (SPARQL 1.1 Protocol) instead of the embedded store.")
+@click.option(
+    "--file",
+    "query_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Run the SPARQL in this file.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json", "markdown", "ntriples"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--graph",
+    "graph_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Query this N-Triples/Turtle file instead of graph/ketamine-kg.nt; with --endpoint, the named "
+    "graph IRI (default: the one 'load' writes; 'default' for the server's default graph).",
+)
+@click.option(
+    "--endpoint",
+    default=None,
+    metavar="URL",
+    help="Send the query to this SPARQL server (SPARQL 1.1 Protocol) instead of the embedded store.",
+)
 @TIMEOUT_OPTION
 @MAX_ROWS_OPTION
 @ROOT_OPTION
-def query(name: str | None, params: tuple[str, ...], query_file: Path | None, fmt: str, graph_file: str | None,
-          endpoint: str | None, timeout: float, max_rows: int, root: Path | None) -> None:
+def query(
+    name: str | None,
+    params: tuple[str, ...],
+    query_file: Path | None,
+    fmt: str,
+    graph_file: str | None,
+    endpoint: str | None,
+    timeout: float,
+    max_rows: int,
+    root: Path | None,
+) -> None:
     """Run a named query, or any SPARQL file, on the embedded store (or a server with --endpoint).
 
     Parameters are bound as RDF terms, never pasted into the query. Queries are read-only
@@ -196,18 +240,52 @@ def query(name: str | None, params: tuple[str, ...], query_file: Path | None, fm
 
 
 @cli.command("load")
-@click.option("--endpoint", required=True, metavar="URL", help="The server's SPARQL query endpoint (or an Oxigraph root URL).")
-@click.option("--graph", "graph_iri", default=None, metavar="IRI", help="Named graph to replace (default: https://w3id.org/ketamine-kg/graph).")
-@click.option("--protocol", type=click.Choice(["gsp", "update"]), default="gsp", show_default=True,
-              help="Upload by Graph Store Protocol PUT, or by one SPARQL INSERT DATA.")
+@click.option(
+    "--endpoint", required=True, metavar="URL", help="The server's SPARQL query endpoint (or an Oxigraph root URL)."
+)
+@click.option(
+    "--graph",
+    "graph_iri",
+    default=None,
+    metavar="IRI",
+    help="Named graph to replace (default: https://w3id.org/ketamine-kg/graph).",
+)
+@click.option(
+    "--protocol",
+    type=click.Choice(["gsp", "update"]),
+    default="gsp",
+    show_default=True,
+    help="Upload by Graph Store Protocol PUT, or by one SPARQL INSERT DATA.",
+)
 @click.option("--gsp-url", default=None, metavar="URL", help="Graph Store endpoint, if not derived from --endpoint.")
-@click.option("--update-url", default=None, metavar="URL", help="SPARQL Update endpoint, if not derived from --endpoint.")
-@click.option("--file", "graph_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Load this N-Triples/Turtle file instead of graph/ketamine-kg.nt.")
-@click.option("--timeout", type=float, default=300.0, show_default=True, help="Give up on any one request after this many seconds.")
+@click.option(
+    "--update-url", default=None, metavar="URL", help="SPARQL Update endpoint, if not derived from --endpoint."
+)
+@click.option(
+    "--file",
+    "graph_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Load this N-Triples/Turtle file instead of graph/ketamine-kg.nt.",
+)
+@click.option(
+    "--timeout",
+    type=float,
+    default=300.0,
+    show_default=True,
+    help="Give up on any one request after this many seconds.",
+)
 @ROOT_OPTION
-def load_command(endpoint: str, graph_iri: str | None, protocol: str, gsp_url: str | None, update_url: str | None,
-                 graph_file: Path | None, timeout: float, root: Path | None) -> None:
+def load_command(
+    endpoint: str,
+    graph_iri: str | None,
+    protocol: str,
+    gsp_url: str | None,
+    update_url: str | None,
+    graph_file: Path | None,
+    timeout: float,
+    root: Path | None,
+) -> None:
     """Load the built graph into a named graph on a SPARQL server, replacing it; verify by count.
 
     The file goes into a staging graph first, is counted, then moved over the target in one
@@ -225,16 +303,24 @@ def load_command(endpoint: str, graph_iri: str | None, protocol: str, gsp_url: s
     from .remote import DEFAULT_GRAPH, Endpoint, load_graph
 
     urls = Endpoint.parse(endpoint, update=update_url, gsp=gsp_url)
-    report = load_graph(urls, graph_file or find_layout(root).graph_file("nt"), graph_iri or DEFAULT_GRAPH, protocol, timeout)
+    report = load_graph(
+        urls, graph_file or find_layout(root).graph_file("nt"), graph_iri or DEFAULT_GRAPH, protocol, timeout
+    )
     click.echo(report.text(urls.query))
 
 
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=7878, show_default=True)
-@click.option("--timeout-s", type=float, default=30.0, show_default=True, help="Stop each query after this many seconds.")
-@click.option("--location", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Keep the server's store in this folder (reused while the graph is unchanged); default: a temporary one.")
+@click.option(
+    "--timeout-s", type=float, default=30.0, show_default=True, help="Stop each query after this many seconds."
+)
+@click.option(
+    "--location",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Keep the server's store in this folder (reused while the graph is unchanged); default: a temporary one.",
+)
 @ROOT_OPTION
 def serve_command(host: str, port: int, timeout_s: float, location: Path | None, root: Path | None) -> None:
     """Serve the graph read-only over SPARQL (an Oxigraph server behind a guard) until Ctrl-C.
@@ -270,7 +356,7 @@ def diff_command(old: str, new: str, fmt: str, root: Path | None) -> None:
     \b
     Examples:
       ketamine-kg diff git:HEAD graph/ketamine-kg.nt
-      ketamine-kg diff git:v0.1.0 graph/ketamine-kg.nt --format markdown
+      ketamine-kg diff graph/releases/v0.1.0.nt graph/ketamine-kg.nt --format markdown
       ketamine-kg diff empty graph/ketamine-kg.nt --format markdown
       ketamine-kg diff old/ketamine-kg.ttl graph/ketamine-kg.jsonld --format json
     """
@@ -280,10 +366,20 @@ def diff_command(old: str, new: str, fmt: str, root: Path | None) -> None:
 
 
 @cli.command("export")
-@click.option("--format", "fmt", required=True, metavar="FORMAT",
-              help="turtle, ntriples, rdfxml, jsonld, trig, nquads, graphml, gexf, neo4j (folder) or kgx (folder).")
-@click.option("--output", "-o", type=click.Path(path_type=Path), default=None,
-              help="File to write (folder for neo4j and kgx); default: standard output.")
+@click.option(
+    "--format",
+    "fmt",
+    required=True,
+    metavar="FORMAT",
+    help="turtle, ntriples, rdfxml, jsonld, trig, nquads, graphml, gexf, neo4j (folder) or kgx (folder).",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="File to write (folder for neo4j and kgx); default: standard output.",
+)
 @ROOT_OPTION
 def export_command(fmt: str, output: Path | None, root: Path | None) -> None:
     """Export the graph for other tools: RDF, RDF with named graphs, or a property graph.
@@ -342,6 +438,10 @@ class _Exit(KetamineKGError):
         self.exit_code = code
 
 
+def _fail(message: object, code: int) -> int:
+    click.echo(error_line(message), err=True)
+    return code
+
 
 def _register_pool() -> None:
     # Imported here, not at the top: the command's module loads numpy/statsmodels only when it runs,
@@ -353,33 +453,25 @@ def _register_pool() -> None:
 
 _register_pool()
 
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; failures print one line on stderr and return their documented exit code."""
+    """Run the CLI; failures print one line on stderr and return their documented exit code (see EXIT_CODES)."""
     try:
         cli.main(args=argv, prog_name="ketamine-kg", standalone_mode=False)
         return 0
-    except _Exit as exc:
-        if exc.exit_code:
-            click.echo(f"ketamine-kg: error: {exc}", err=True)
-        return exc.exit_code
-    except KetamineKGError as exc:
-        click.echo(f"ketamine-kg: error: {' '.join(str(exc).split())}", err=True)
-        return exc.exit_code
+    except KetamineKGError as exc:  # _Exit included: a command that ran and found problems (or ended well: 0)
+        return _fail(exc, exc.exit_code) if exc.exit_code else 0
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:  # bad options, missing arguments
-        click.echo(f"ketamine-kg: error: {' '.join(exc.format_message().split())}", err=True)
-        return UsageError.exit_code
-    except click.exceptions.Abort:
-        return 130
-    except KeyboardInterrupt:
+        return _fail(exc.format_message(), UsageError.exit_code)
+    except (click.exceptions.Abort, KeyboardInterrupt):
         return 130
     except BrokenPipeError:
         return 0
     except Exception as exc:  # a bug, not the user's mistake: still one line, and a way to report it
-        where = f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:300]
-        click.echo(f"ketamine-kg: error: unexpected failure ({where}); please report it with the command you ran", err=True)
-        return 1
+        where = one_line(f"{type(exc).__name__}: {exc}", 300)
+        return _fail(f"unexpected failure ({where}); please report it with the command you ran", 1)
 
 
 if __name__ == "__main__":  # pragma: no cover

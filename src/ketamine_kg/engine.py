@@ -1,21 +1,21 @@
 """The embedded store (pyoxigraph, in memory) and a worker process that runs user queries.
 
 pyoxigraph cannot cancel a running query, so anything a user supplies runs in a separate process
-that holds its own copy of the store and is killed at the time limit; the caller never blocks
-past it. Trusted queries (the build's rules, the checks) run in-process with :func:`execute`.
-A named query's parameters go in as a VALUES row where that is proven equivalent to substitution
-(far faster on pyoxigraph, see :func:`_bind`), and answers cross the pipe as a table of distinct
-terms plus rows of indexes into it (see :data:`_Packed`).
+(a fresh ``python -S`` running :mod:`ketamine_kg.worker`) that holds its own copy of the
+store, limits its own memory and is killed at the time limit; the caller never blocks past it.
+Trusted queries (the build's rules, the checks) run in-process with :func:`execute`. A named
+query's parameters go in as a VALUES row where that is proven equivalent to substitution (far
+faster on pyoxigraph, see :func:`bind_parameters`), and answers cross the pipe as a table of
+distinct terms plus rows of indexes into it (see :data:`_Packed`).
 """
 
 from __future__ import annotations
 
-import functools
-import multiprocessing as mp
-import re
+import atexit
+import os
+import subprocess
 import sys
 import threading
-import types
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -24,17 +24,37 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from .binding import check_prebinding, sparql_term, where_brace
-from .errors import KetamineKGError, QueryError, QueryTimeout, UsageError
-from .results import QueryResult, Term
+from .binding import bind_values
+from .errors import KetamineKGError, QueryError, QueryTimeout, UsageError, one_line
+from .prefixes import PREFIXES
+from .results import QueryResult, ResultKind, Term, from_ox, to_ox
 from .sparql_guard import check_read_only
-from .vocabulary import PREFIXES
 
-__all__ = ["DEFAULT_MAX_ROWS", "DEFAULT_TIMEOUT", "Limits", "QueryWorker", "execute", "from_ox", "load_store", "to_ox"]
+__all__ = [
+    "DEFAULT_MAX_ROWS",
+    "DEFAULT_TIMEOUT",
+    "Limits",
+    "QueryWorker",
+    "bind_parameters",
+    "execute",
+    "execute_packed",
+    "from_ox",
+    "load_store",
+    "to_ox",
+]
 
 #: Defaults for queries users supply; the CLI and the viewer use the same ones.
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_ROWS = 10_000
+#: How the worker starts: ``python -S`` (no site processing: its .pth files cost more than the rest
+#: of the start), with the folder of this copy of ketamine_kg first on its path and pyoxigraph's
+#: folder last (after the standard library), then :func:`ketamine_kg.worker.main`.
+_PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+_PYOXIGRAPH_ROOT = str(Path(ox.__file__).resolve().parent.parent)
+_BOOTSTRAP = (
+    f"import sys; sys.path.insert(0, {_PACKAGE_ROOT!r}); sys.path.append({_PYOXIGRAPH_ROOT!r}); "
+    "from ketamine_kg.worker import main; sys.exit(main(sys.argv[1:]))"
+)
 #: A worker may not grow past this much memory (a cartesian product is stopped, not the machine).
 WORKER_MEMORY_BYTES = 8 * 1024**3
 _STARTUP_TIMEOUT = 300.0
@@ -52,33 +72,6 @@ class Limits:
             raise UsageError(f"max rows must be between 1 and 10,000,000, got {self.max_rows}")
 
 
-def to_ox(term: Term) -> ox.NamedNode | ox.Literal | ox.BlankNode:
-    if term.kind == "iri":
-        return ox.NamedNode(term.value)
-    if term.kind == "bnode":
-        return ox.BlankNode(term.value)
-    if term.language:
-        return ox.Literal(term.value, language=term.language)
-    return ox.Literal(term.value, datatype=ox.NamedNode(term.datatype) if term.datatype else None)
-
-
-def from_ox(term: Any) -> Term | None:
-    if term is None:
-        return None
-    if isinstance(term, ox.NamedNode):
-        return Term.iri(term.value)
-    if isinstance(term, ox.BlankNode):
-        return Term("bnode", term.value)
-    if isinstance(term, ox.Literal):
-        return Term.literal(term.value, term.datatype.value if term.datatype else None, term.language)
-    return Term.literal(str(term))  # RDF-star triple terms, shown as text
-
-
-def _clip(text: str, limit: int = 240) -> str:
-    # The parser lists every token it expected; the first few say enough on one line.
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def load_store(path: Path) -> ox.Store:
     """An in-memory store with the N-Triples (or Turtle) file at ``path``.
 
@@ -91,7 +84,7 @@ def load_store(path: Path) -> ox.Store:
     try:
         store.bulk_load(path=str(path), format=fmt)
     except (SyntaxError, ValueError, OSError) as exc:
-        raise UsageError(f"cannot load {path.name}: {' '.join(str(exc).split())}") from exc
+        raise UsageError(f"cannot load {path.name}: {one_line(str(exc))}") from exc
     return store
 
 
@@ -102,7 +95,7 @@ def execute(
 
     :raises QueryError: for malformed SPARQL or a failure while evaluating.
     """
-    return _unpack(_execute_packed(store, query, bindings, max_rows))
+    return _unpack(execute_packed(store, query, bindings, max_rows))
 
 
 #: A result as it crosses the worker's pipe: (kind, variables, rows, terms, boolean, truncated,
@@ -110,7 +103,7 @@ def execute(
 #: answer, each once, as plain str/tuple (index 0 is None, an unbound variable). Pickling
 #: thousands of ``Term`` dataclasses, one per cell, cost more than the query itself on large
 #: answers; ints and a few plain tuples cost next to nothing.
-_Packed = tuple[str, list[str], list[tuple[int, ...]], list[Any], "bool | None", bool, "int | None", float]
+_Packed = tuple[ResultKind, list[str], list[tuple[int, ...]], list[Any], "bool | None", bool, "int | None", float]
 
 
 def _encode(term: Any) -> Any:
@@ -134,12 +127,16 @@ def _decode(item: Any) -> Term | None:
     return Term("bnode", item[0])
 
 
-def _execute_packed(
+def execute_packed(
     store: ox.Store, query: str, bindings: dict[str, Term] | None = None, max_rows: int | None = None
 ) -> _Packed:
-    substitutions = {ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()}
+    substitutions: dict[ox.Variable, Any] = {ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()}
     started = time.perf_counter()
-    kind, variables, rows, boolean, truncated = "select", [], [], None, False
+    kind: ResultKind = "select"
+    boolean: bool | None = None
+    truncated = False
+    variables: list[str] = []
+    rows: list[tuple[int, ...]] = []
     ids: dict[Any, int] = {None: 0}
     terms: list[Any] = [None]
 
@@ -167,9 +164,9 @@ def _execute_packed(
                     break
                 rows.append(tuple(index(t) for t in record))
     except SyntaxError as exc:
-        raise QueryError(f"malformed SPARQL: {_clip(' '.join(str(exc).split()))}") from None
+        raise QueryError(f"malformed SPARQL: {one_line(str(exc), 240)}") from None
     except (OSError, RuntimeError, ValueError, TypeError) as exc:
-        raise QueryError(f"query failed: {' '.join(str(exc).split())}") from None
+        raise QueryError(f"query failed: {one_line(str(exc))}") from None
     elapsed = (time.perf_counter() - started) * 1000
     return kind, variables, rows, terms, boolean, truncated, (None if kind == "ask" else max_rows), elapsed
 
@@ -178,30 +175,18 @@ def _unpack(packed: _Packed) -> QueryResult:
     kind, variables, rows, items, boolean, truncated, max_rows, elapsed = packed
     terms = [_decode(item) for item in items]  # one Term per distinct term, shared by the rows
     get = terms.__getitem__
-    return QueryResult(kind, variables=variables, rows=[tuple(map(get, row)) for row in rows],  # type: ignore[arg-type]
-                       boolean=boolean, truncated=truncated, max_rows=max_rows, elapsed_ms=elapsed)
+    return QueryResult(
+        kind,
+        variables=variables,
+        rows=[tuple(map(get, row)) for row in rows],
+        boolean=boolean,
+        truncated=truncated,
+        max_rows=max_rows,
+        elapsed_ms=elapsed,
+    )
 
 
-@functools.lru_cache(maxsize=512)
-def _values_equivalent(query: str, names: tuple[str, ...]) -> bool:
-    """Whether binding ``names`` by a head-of-WHERE VALUES row is proven to give substitution's answers.
-
-    The proof (:func:`ketamine_kg.binding.check_prebinding`) reads the query with rdflib, whose
-    import and parser cost tens to hundreds of milliseconds, so its verdict is kept per query text.
-    Any failure to prove it, including a query rdflib cannot read, means "no": the caller then
-    binds by substitution, which is always correct.
-    """
-    if not all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) for name in names):
-        return False
-    try:
-        check_prebinding(query, names)
-        where_brace(query)
-    except Exception:  # noqa: BLE001 - whatever the reason, substitution stays the answer
-        return False
-    return True
-
-
-def _bind(query: str, bindings: dict[str, Term] | None) -> tuple[str, dict[str, Term]]:
+def bind_parameters(query: str, bindings: dict[str, Term] | None) -> tuple[str, dict[str, Term]]:
     """The query text and the substitutions to send: parameters as a VALUES row where that is proven equal.
 
     pyoxigraph applies ``substitutions=`` (SEP-0007) after evaluating the whole pattern, like a
@@ -214,134 +199,136 @@ def _bind(query: str, bindings: dict[str, Term] | None) -> tuple[str, dict[str, 
     """
     if not bindings:
         return query, {}
-    names = tuple(sorted(bindings))
-    if not _values_equivalent(query, names):
+    try:
+        return bind_values(query, bindings), {}
+    except KetamineKGError:  # not proven equal, no WHERE, a term not writable as text: substitution is always right
         return query, dict(bindings)
 
-    try:
-        row = " ".join(sparql_term(bindings[name]) for name in names)
-    except KetamineKGError:
-        return query, dict(bindings)
-    at = where_brace(query)
-    values = f"\n  VALUES ({' '.join('?' + name for name in names)}) {{ ({row}) }}\n"
-    return query[:at] + values + query[at:], {}
 
+@dataclass
+class _Child:
+    """A worker process and the two ends of its pipes."""
 
-def _serve(conn: Connection, graph: str, memory: int = WORKER_MEMORY_BYTES) -> None:  # pragma: no cover - runs in the worker process
-    try:
-        import resource
+    proc: subprocess.Popen[bytes]
+    requests: Connection
+    answers: Connection
 
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    except (ImportError, ValueError, OSError):
-        pass
-    try:
-        # Failures come back over the pipe as one line; a Rust abort message ("memory allocation
-        # of N bytes failed", a backtrace) must not reach the user's terminal as well.
-        import os
-
-        os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
-    except OSError:
-        pass
-    try:
-        store = load_store(Path(graph))
-    except Exception as exc:
-        conn.send(("error", type(exc).__name__, str(exc)))
-        return
-    conn.send(("ready", len(store)))
-    while True:
+    def kill(self) -> None:
+        _LIVE.discard(self.proc)
+        if self.proc.poll() is None:
+            self.proc.kill()
         try:
-            request = conn.recv()
-        except (EOFError, OSError):
-            return
-        query, bindings, max_rows = request
-        try:
-            conn.send(("ok", _execute_packed(store, query, bindings, max_rows)))
-        except QueryError as exc:
-            conn.send(("error", "QueryError", str(exc)))
-        except MemoryError:
-            conn.send(("error", "QueryError", "the query needed more memory than a query may use"))
-        except Exception as exc:
-            conn.send(("error", "QueryError", f"query failed: {' '.join(str(exc).split())}"))
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+        self.requests.close()
+        self.answers.close()
+
+
+#: Worker processes still running, killed when this interpreter exits (as multiprocessing's daemons were).
+_LIVE: set[subprocess.Popen[bytes]] = set()
+
+
+@atexit.register
+def _kill_live_workers() -> None:  # pragma: no cover - runs at interpreter exit
+    for proc in list(_LIVE):
+        if proc.poll() is None:
+            proc.kill()
 
 
 class QueryWorker:
     """A process holding the graph; each query is checked, run there and stopped at its limit.
 
-    Thread-safe: one query at a time per worker. A worker killed at a time limit is restarted on
-    the next query.
+    Implements :class:`ketamine_kg.worker.Worker`. Thread-safe: one query at a time per worker. A
+    worker killed at a time limit is restarted on the next query.
     """
 
     def __init__(self, graph: Path) -> None:
         self.graph = Path(graph)
         self._lock = threading.Lock()
-        self._proc: mp.process.BaseProcess | None = None
-        self._conn: Connection | None = None
-        self._pending: tuple[mp.process.BaseProcess, Connection] | None = None
+        self._child: _Child | None = None
+        self._pending: _Child | None = None
         self.triples: int | None = None
 
-    def _start(self) -> None:
-        self._spawn()
-        self._await_ready()
-
     def _spawn(self) -> None:
-        """Start the worker process; it loads the graph while the caller goes on (see _await_ready)."""
-        ctx = mp.get_context("spawn")  # fork is unsafe in threaded hosts such as Streamlit
-        parent, child = ctx.Pipe()
+        """Start the worker process; it loads the graph while the caller goes on (see _await_ready).
+
+        A fresh interpreter (``python -S``, running :func:`ketamine_kg.worker.main`), not a fork (unsafe in threaded
+        hosts such as Streamlit) nor multiprocessing's spawn (which re-runs the parent's
+        ``__main__``, a Streamlit page script). Requests and answers cross two pipes.
+        """
+        to_child, from_parent = os.pipe()
+        to_parent, from_child = os.pipe()
+        child_fds = (to_child, from_child)
         # The limit is read here, not in the child, so a caller (or a test) that lowers it is obeyed.
-        proc = ctx.Process(target=_serve, args=(child, str(self.graph), WORKER_MEMORY_BYTES), daemon=True, name="ketamine-kg-query")
-        # A spawned child re-runs the parent's __main__ file. Under Streamlit that file is the page
-        # script, which must not run again in the worker; the worker needs nothing from __main__.
-        main = sys.modules.get("__main__")
-        sys.modules["__main__"] = types.ModuleType("__main__")
+        command = [
+            sys.executable,
+            "-S",
+            "-c",
+            _BOOTSTRAP,
+            str(self.graph),
+            str(WORKER_MEMORY_BYTES),
+            *map(str, child_fds),
+        ]
         try:
-            proc.start()
+            # stderr goes nowhere: a Rust abort message ("memory allocation of N bytes failed") must
+            # not reach the user's terminal beside the one-line error that reports it.
+            proc = subprocess.Popen(
+                command,
+                pass_fds=child_fds,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        except OSError as exc:
+            os.close(from_parent)
+            os.close(to_parent)
+            raise QueryError(f"cannot start the query worker: {one_line(str(exc))}") from None
         finally:
-            if main is not None:
-                sys.modules["__main__"] = main
-        child.close()
-        self._pending = (proc, parent)
+            os.close(to_child)
+            os.close(from_child)
+        _LIVE.add(proc)
+        self._pending = _Child(proc, Connection(from_parent, readable=False), Connection(to_parent, writable=False))
 
     def _await_ready(self) -> None:
-        assert self._pending is not None
-        proc, parent = self._pending
-        if not parent.poll(_STARTUP_TIMEOUT):
+        child = self._pending
+        assert child is not None
+        if not child.answers.poll(_STARTUP_TIMEOUT):
             self._kill_pending()
             raise QueryError("the query worker did not start in time")
         try:
-            message = parent.recv()
-        except EOFError:
+            message = child.answers.recv()
+        except (EOFError, OSError):
             self._kill_pending()
             raise QueryError("the query worker exited while loading the graph") from None
         if message[0] != "ready":
-            proc.join(5)
             self._kill_pending()
             raise UsageError(message[2])
         self._pending = None
         self.triples = message[1]
-        self._proc, self._conn = proc, parent
+        self._child = child
 
     def _kill_pending(self) -> None:
         if self._pending is not None:
-            proc, parent = self._pending
-            self._pending = None
-            proc.kill()
-            proc.join(5)
-            parent.close()
+            child, self._pending = self._pending, None
+            child.kill()
 
     def _stop(self) -> None:
         self._kill_pending()
-        if self._proc is not None:
-            self._proc.kill()
-            self._proc.join(5)
-        if self._conn is not None:
-            self._conn.close()
-        self._proc = self._conn = None
+        if self._child is not None:
+            child, self._child = self._child, None
+            child.kill()
+
+    @property
+    def pid(self) -> int | None:
+        """The worker process's id while it runs (for benchmarks that read its memory)."""
+        return self._child.proc.pid if self._child is not None else None
 
     def close(self) -> None:
         with self._lock:
             self._stop()
 
-    def __enter__(self) -> "QueryWorker":
+    def __enter__(self) -> QueryWorker:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -357,25 +344,30 @@ class QueryWorker:
         limits = limits or Limits()
         check_read_only(query)
         with self._lock:
-            starting = self._proc is None or not self._proc.is_alive()
+            starting = self._child is None or self._child.proc.poll() is not None
             if starting:
                 self._stop()
                 self._spawn()
             try:
-                # On a cold start the proof behind _bind (rdflib) runs while the worker loads the graph.
-                text, substitutions = _bind(query, bindings)
+                # On a cold start the proof behind bind_parameters runs while the worker loads the graph.
+                text, substitutions = bind_parameters(query, bindings)
                 if starting:
                     self._await_ready()
             except BaseException:
                 self._kill_pending()  # a half-started worker is not left behind
                 raise
-            assert self._conn is not None
-            self._conn.send((text, substitutions, limits.max_rows))
-            if not self._conn.poll(limits.timeout):
+            child = self._child
+            assert child is not None
+            try:
+                child.requests.send((text, substitutions, limits.max_rows))
+            except OSError:
+                self._stop()
+                raise QueryError("the query worker died before the query was sent; run it again") from None
+            if not child.answers.poll(limits.timeout):
                 self._stop()
                 raise QueryTimeout(f"the query ran past its {limits.timeout:g} s limit and was stopped")
             try:
-                message = self._conn.recv()
+                message = child.answers.recv()
             except (EOFError, OSError):
                 self._stop()
                 raise QueryError("the query worker died while running the query (out of memory?)") from None

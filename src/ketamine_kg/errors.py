@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 __all__ = [
+    "PROGRAM",
     "CurationError",
     "EndpointError",
     "KetamineKGError",
@@ -13,7 +14,30 @@ __all__ = [
     "QueryTimeout",
     "UsageError",
     "ValidationFailed",
+    "error_line",
+    "one_line",
 ]
+
+#: The name every error line starts with.
+PROGRAM = "ketamine-kg"
+
+
+def one_line(text: str, limit: int | None = None) -> str:
+    """``text`` with every run of whitespace (line breaks included) as one space, cut to ``limit`` characters.
+
+    >>> one_line("expected one of\n  'SELECT',\t'ASK'", 20)
+    "expected one of 'SE…"
+    """
+    text = " ".join(str(text).split())
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
+
+
+def error_line(message: object) -> str:
+    """The one line the command line prints for a failure: ``ketamine-kg: error: MESSAGE``.
+
+    Every error the command line reports goes through here, so each is one line with one prefix.
+    """
+    return f"{PROGRAM}: error: {one_line(str(message))}"
 
 
 class KetamineKGError(Exception):
@@ -34,7 +58,7 @@ class CurationError(KetamineKGError):
     exit_code = 3
 
     @classmethod
-    def from_problems(cls, problems: Iterable[object]) -> "CurationError":
+    def from_problems(cls, problems: Iterable[object]) -> CurationError:
         problems = list(problems)
         head = f"{len(problems)} problem(s) in the curated data"
         error = cls(head + ": " + str(problems[0]) + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))

@@ -11,7 +11,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, XSD
 
 from . import RELEASE_DATE, __version__
-from .errors import KetamineKGError, ValidationFailed
+from .errors import KetamineKGError, ValidationFailed, one_line
 from .vocabulary import KK, KKR, ONTOLOGY_IRI
 
 __all__ = [
@@ -52,7 +52,7 @@ def load_tbox(path: Path) -> Graph:
     try:
         graph.parse(path, format="turtle")
     except Exception as exc:  # rdflib raises many parser-specific types
-        raise ValidationFailed(f"{path.name}: cannot parse the ontology: {' '.join(str(exc).split())}") from exc
+        raise ValidationFailed(f"{path.name}: cannot parse the ontology: {one_line(str(exc))}") from exc
     onto = URIRef(ONTOLOGY_IRI)
     graph.add((onto, OWL.versionIRI, version_iri()))
     graph.add((onto, OWL.versionInfo, Literal(__version__)))
@@ -107,7 +107,7 @@ def reason(graph: Graph) -> Graph:
         except owlready2.OwlReadyInconsistentOntologyError as exc:
             raise ValidationFailed("HermiT: the ontology plus graph is inconsistent") from exc
         except Exception as exc:  # owlready2 wraps Java failures in CalledProcessError and others
-            raise ValidationFailed(f"HermiT failed: {' '.join(str(exc).split())[:300]}") from exc
+            raise ValidationFailed(f"HermiT failed: {one_line(str(exc), 300)}") from exc
         unsatisfiable = sorted(str(c.iri) for c in world.inconsistent_classes() if c is not owlready2.Nothing)
         if unsatisfiable:
             raise ValidationFailed("HermiT: unsatisfiable classes: " + ", ".join(unsatisfiable))

@@ -142,8 +142,8 @@ def pool_command(files: tuple[Path, ...], fmt: str, time_unit: str, **options: A
 
     \b
     Example:
-      ketamine-kg pool --measure risk-ratio --outcome response \\
-          --condition treatment-resistant-depression --drug esketamine-nasal-spray --method dl
+      ketamine-kg pool --measure odds-ratio --outcome abstinence --method dl
+      ketamine-kg pool --measure mean-difference --outcome madrs --time-min 28 --time-max 28
     """
     per_day = DAYS_PER_UNIT[time_unit]
     for end in ("time_min", "time_max"):

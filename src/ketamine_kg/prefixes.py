@@ -1,4 +1,9 @@
-"""One CURIE converter for the whole project, built from the Bioregistry.
+"""Prefixes: the project's own (plain strings), and one CURIE converter for cross-references,
+built from the Bioregistry.
+
+The project's prefixes are plain strings so that the query path (the command line, the worker,
+the results) never imports rdflib or curies: importing either costs more than answering a named
+query; :func:`converter` imports curies when it is first called.
 
 The Bioregistry (https://bioregistry.io) is the community's prefix map: for each identifier
 space it gives the canonical prefix, the IRI an identifier expands to and the pattern a local
@@ -17,11 +22,28 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import curies
+from typing import TYPE_CHECKING
 
-from .vocabulary import PREFIXES
+if TYPE_CHECKING:
+    import curies
 
-__all__ = ["XrefPrefix", "check_curie", "converter", "expand_xref", "xref_prefixes"]
+__all__ = ["PREFIXES", "XrefPrefix", "check_curie", "converter", "expand_xref", "xref_prefixes"]
+
+#: Prefixes bound in every serialisation and offered to every query.
+PREFIXES: dict[str, str] = {
+    "kk": "https://w3id.org/ketamine-kg/ontology#",
+    "kkr": "https://w3id.org/ketamine-kg/resource/",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "schema": "http://schema.org/",
+    "biolink": "https://w3id.org/biolink/vocab/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "oboInOwl": "http://www.geneontology.org/formats/oboInOwl#",
+}
 
 _DATA = Path(__file__).with_name("prefixes.json")
 
@@ -86,6 +108,8 @@ def converter() -> curies.Converter:
     >>> converter().compress("https://w3id.org/ketamine-kg/resource/ketamine")
     'kkr:ketamine'
     """
+    import curies
+
     records = [curies.Record(prefix=p, uri_prefix=ns) for p, ns in PREFIXES.items()]
     for x in xref_prefixes().values():
         synonyms = sorted({x.bioregistry, x.prefix.lower(), x.prefix.upper()} - {x.prefix})

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .catalogue import NamedQuery, load_catalogue
+from .binding import sparql_term
+from .catalogue import NamedQuery, expand, load_catalogue
 from .engine import Limits, QueryWorker
-from .errors import UsageError
+from .errors import UsageError, one_line
 from .layout import Layout, find_layout
 from .results import QueryResult, render
+from .worker import Worker
 
 __all__ = ["parse_params", "run_named", "run_query_cli", "run_text"]
 
@@ -42,15 +44,57 @@ def named_query(layout: Layout, name: str) -> NamedQuery:
     return catalogue[name]
 
 
-def run_named(worker: QueryWorker, query: NamedQuery, params: dict[str, str] | None = None,
-              limits: Limits | None = None) -> QueryResult:
+def run_named(
+    worker: Worker, query: NamedQuery, params: dict[str, str] | None = None, limits: Limits | None = None
+) -> QueryResult:
     """Answer a named query: its parameters bound as RDF terms, defaults for the rest."""
     return worker.run(query.text, query.bindings(params), limits)
 
 
-def run_text(worker: QueryWorker, text: str, limits: Limits | None = None) -> QueryResult:
+def run_text(worker: Worker, text: str, limits: Limits | None = None) -> QueryResult:
     """Answer SPARQL a user wrote, with the same checks and limits as the named queries."""
     return worker.run(text, None, limits)
+
+
+#: What a value is matched against when it names nothing: labels and synonyms.
+_NAMES = "<http://www.w3.org/2000/01/rdf-schema#label>|<http://www.w3.org/2004/02/skos/core#altLabel>"
+
+
+def check_values_exist(worker: Worker, query: NamedQuery, given: dict[str, str], limits: Limits | None = None) -> None:
+    """Raise if a value the user gave for an IRI parameter names nothing (of the parameter's class) in the graph.
+
+    Called when a named query answered nothing, so a typo (``drug=aspirin``) is told apart from a
+    true empty answer; the error names the closest labels and ids (difflib).
+
+    :raises UsageError: naming the parameter, the value and the closest candidates.
+    """
+    import difflib
+
+    from .results import compact
+
+    for param in query.parameters:
+        if param.kind != "iri" or param.name not in given:
+            continue
+        iri = sparql_term(param.to_term(given[param.name]))
+        cls = f"<{expand(param.choices_class)}>" if param.choices_class else None
+        where = f"{iri} a {cls}" if cls else f"{{ {iri} ?p ?o }} UNION {{ ?s ?p {iri} }}"
+        if worker.run(f"ASK {{ {where} }}", None, limits).boolean:
+            continue
+        members = f"?x a {cls} ; {_NAMES} ?label" if cls else f"?x {_NAMES} ?label"
+        rows = worker.run(f"SELECT DISTINCT ?x ?label WHERE {{ {members} }}", None, limits).rows
+        by_key: dict[str, str] = {}
+        for x, label in rows:
+            if x is not None and label is not None:
+                short = compact(x)
+                by_key.setdefault(label.value.lower(), short)
+                by_key.setdefault(short.split(":", 1)[-1].lower(), short)
+        typed = given[param.name].strip().lower().split(":", 1)[-1]
+        close = list(dict.fromkeys(by_key[k] for k in difflib.get_close_matches(typed, list(by_key), n=6, cutoff=0.4)))[
+            :3
+        ]
+        what = f"no {param.choices_class}" if cls else "nothing"
+        hint = f"; closest: {', '.join(close)}" if close else ""
+        raise UsageError(f"--param {param.name}={given[param.name]}: names {what} in the graph{hint}")
 
 
 def _read_query_file(path: Path) -> str:
@@ -59,12 +103,20 @@ def _read_query_file(path: Path) -> str:
     except FileNotFoundError:
         raise UsageError(f"query file not found: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read query file {path}: {' '.join(str(exc).split())}") from None
+        raise UsageError(f"cannot read query file {path}: {one_line(str(exc))}") from None
 
 
-def run_query_cli(name: str | None, params: tuple[str, ...], query_file: Path | None, fmt: str,
-                  graph: str | None, timeout: float, max_rows: int, root: Path | None,
-                  endpoint: str | None = None) -> tuple[str, str | None]:
+def run_query_cli(
+    name: str | None,
+    params: tuple[str, ...],
+    query_file: Path | None,
+    fmt: str,
+    graph: str | None,
+    timeout: float,
+    max_rows: int,
+    root: Path | None,
+    endpoint: str | None = None,
+) -> tuple[str, str | None]:
     """What ``ketamine-kg query`` prints: the rendered result, and a note for stderr if cut.
 
     ``graph`` is the graph file to load, or with ``endpoint`` (a SPARQL server) the named graph's IRI.
@@ -80,13 +132,17 @@ def run_query_cli(name: str | None, params: tuple[str, ...], query_file: Path | 
         if given:
             raise UsageError("--param goes with a named query; a --file query has no declared parameters")
         text, bindings = _read_query_file(query_file), None  # type: ignore[arg-type]
+    worker: Worker
     if endpoint is not None:
         from .remote import RemoteWorker
 
-        result = RemoteWorker(endpoint, graph).run(text, bindings, limits)
+        worker = RemoteWorker(endpoint, graph)
     else:
-        with QueryWorker(Path(graph) if graph else find_layout(root).graph_file("nt")) as worker:
-            result = worker.run(text, bindings, limits)
+        worker = QueryWorker(Path(graph) if graph else find_layout(root).graph_file("nt"))
+    with worker:
+        result = worker.run(text, bindings, limits)
+        if name is not None and not result.rows and result.kind != "ask":
+            check_values_exist(worker, nq, given, limits)
     try:
         output = render(result, fmt)
     except ValueError as exc:
@@ -95,5 +151,8 @@ def run_query_cli(name: str | None, params: tuple[str, ...], query_file: Path | 
     if warning:
         return output, f"warning: {warning}"
     if result.truncated:
-        return output, f"note: results cut at {limits.max_rows:,} rows (--max-rows); narrow the query or raise the limit"
+        return (
+            output,
+            f"note: results cut at {limits.max_rows:,} rows (--max-rows); narrow the query or raise the limit",
+        )
     return output, None

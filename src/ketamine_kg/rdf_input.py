@@ -15,7 +15,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph
 
-from .errors import UsageError
+from .errors import UsageError, one_line
 
 __all__ = ["FORMATS", "UnsafeInput", "format_of", "parse_user_file"]
 
@@ -82,14 +82,14 @@ def parse_user_file(path: Path) -> Graph:
     except FileNotFoundError:
         raise
     except OSError as exc:
-        raise UsageError(f"cannot read {path}: {' '.join(str(exc).split())}") from None
+        raise UsageError(f"cannot read {path}: {one_line(str(exc))}") from None
     fmt = format_of(path)
     if fmt == ox.RdfFormat.RDF_XML:
         _check_xml(data)
     try:
         triples = [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(data, format=fmt, base_iri=path.resolve().as_uri())]
     except (ValueError, OSError) as exc:
-        raise SyntaxError(" ".join(str(exc).split())) from None
+        raise SyntaxError(one_line(str(exc))) from None
     graph = Graph()
     if triples:
         graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")

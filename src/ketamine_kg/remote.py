@@ -16,20 +16,18 @@ an error, never a shorter table); the second is flagged as a warning on the resu
 
 from __future__ import annotations
 
-import http.client
-import json
-import socket
-import ssl
 import time
 import urllib.parse
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import urllib3
+
+from .binding import check_prebinding, checked_iri, prebind, sparql_term
 from .engine import Limits, from_ox, load_store
-from .errors import EndpointError, QueryError, QueryRefused, QueryTimeout, UsageError
+from .errors import EndpointError, QueryError, QueryRefused, QueryTimeout, UsageError, one_line
 from .results import QueryResult, Term
-from .binding import _RDF_LANGSTRING, _XSD_STRING, check_prebinding, checked_iri, prebind, sparql_term
 from .sparql_guard import check_read_only, keywords
 
 __all__ = [
@@ -59,11 +57,6 @@ _JSON_TYPES = ("application/sparql-results+json", "application/json")
 _NT_TYPES = ("application/n-triples", "text/plain")
 
 
-def _one_line(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 # --- endpoints and HTTP ---------------------------------------------------------------------
 
 
@@ -81,7 +74,7 @@ class Endpoint:
     gsp: str
 
     @classmethod
-    def parse(cls, url: str, update: str | None = None, gsp: str | None = None) -> "Endpoint":
+    def parse(cls, url: str, update: str | None = None, gsp: str | None = None) -> Endpoint:
         """:raises UsageError: for anything but an absolute http(s) URL with a host."""
         for u in (url, update, gsp):
             if u is not None:
@@ -101,7 +94,7 @@ def _check_url(url: str) -> None:
     if any(c in url for c in " \t\r\n\x00"):
         raise UsageError(f"endpoint URL contains whitespace: {url!r}")
     try:
-        parts.port
+        _ = parts.port  # raises for a port that is not a number in range
     except ValueError:
         raise UsageError(f"endpoint URL has a bad port: {url!r}") from None
 
@@ -114,75 +107,112 @@ class _Answer:
     body: bytes
 
 
-def _http(method: str, url: str, body: bytes | None, headers: dict[str, str], timeout: float,
-          what: str = "the query") -> _Answer:
-    """One HTTP exchange, read whole within ``timeout`` seconds in total.
+_POOL: urllib3.PoolManager | None = None
 
-    No proxies (a localhost endpoint must not go through $http_proxy) and no redirects (a
-    redirect is reported, not followed). Transport failures become one-line errors.
+
+def _pool() -> urllib3.PoolManager:
+    global _POOL
+    if _POOL is None:
+        # A PoolManager reads no proxy settings: a localhost endpoint must not go through $http_proxy.
+        _POOL = urllib3.PoolManager(retries=False)
+    return _POOL
+
+
+def _http(
+    method: str, url: str, body: bytes | None, headers: dict[str, str], timeout: float, what: str = "the query"
+) -> _Answer:
+    """One HTTP exchange (urllib3), read whole within ``timeout`` seconds in total.
+
+    No proxies, no retries and no redirects (a redirect, to this host or another, is reported by
+    :func:`_raise_for_status`, never followed); an answer longer than :data:`MAX_ANSWER_BYTES`
+    (announced or sent) is refused; a body shorter than its Content-Length, or a chunked body
+    without its last chunk, is an error, never a short answer. Transport failures become
+    one-line errors.
     """
     parts = urllib.parse.urlsplit(url)
-    target = parts.path or "/"
-    if parts.query:
-        target += "?" + parts.query
-    deadline = time.monotonic() + timeout
-    conn_cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    conn = conn_cls(parts.hostname, parts.port, timeout=timeout)
     where = f"{parts.scheme}://{parts.netloc}"
+    deadline = time.monotonic() + timeout
     chunks: list[bytes] = []
+    response = None
     try:
-        conn.request(method, target, body=body, headers={"User-Agent": "ketamine-kg", **headers})
-        response = conn.getresponse()
+        response = _pool().request(
+            method,
+            url,
+            body=body,
+            headers={"User-Agent": "ketamine-kg", **headers},
+            timeout=urllib3.Timeout(connect=timeout, read=timeout),
+            redirect=False,
+            retries=False,
+            preload_content=False,
+            decode_content=True,
+            enforce_content_length=True,
+        )
+        promised = response.headers.get("Content-Length", "")
+        if promised.isdigit() and int(promised) > MAX_ANSWER_BYTES:
+            raise EndpointError(
+                f"{where} announced {int(promised):,} bytes, more than {MAX_ANSWER_BYTES // 1024**2} MiB; "
+                "add a LIMIT to the query"
+            )
         size = 0
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise socket.timeout()
-            if conn.sock is not None:
-                conn.sock.settimeout(remaining)
-            chunk = response.read1(1 << 16) if hasattr(response, "read1") else response.read(1 << 16)
+                raise TimeoutError
+            sock = getattr(response.connection, "sock", None)
+            if sock is not None:
+                sock.settimeout(remaining)  # the whole answer, not each read, must fit in the time limit
+            chunk = response.read1(1 << 16) if method != "HEAD" else b""
             if not chunk:
                 break
             size += len(chunk)
             if size > MAX_ANSWER_BYTES:
-                raise EndpointError(f"{where} sent more than {MAX_ANSWER_BYTES // 1024**2} MiB; add a LIMIT to the query")
+                raise EndpointError(
+                    f"{where} sent more than {MAX_ANSWER_BYTES // 1024**2} MiB; add a LIMIT to the query"
+                )
             chunks.append(chunk)
-        promised = response.getheader("Content-Length")
-        if promised and promised.isdigit() and int(promised) != size and method != "HEAD":
-            # http.client returns a short body quietly when the connection closes early.
-            raise http.client.IncompleteRead(b"".join(chunks), int(promised) - size)
-        return _Answer(response.status, response.getheader("Content-Type", "") or "",
-                       response.getheader("Server", "") or "", b"".join(chunks))
-    except (socket.timeout, TimeoutError):
+        return _Answer(
+            response.status,
+            response.headers.get("Content-Type", ""),
+            response.headers.get("Server", ""),
+            b"".join(chunks),
+        )
+    except (TimeoutError, urllib3.exceptions.ReadTimeoutError):
         raise QueryTimeout(f"{where} did not finish {what} within {timeout:g} s; it was abandoned") from None
-    except ConnectionRefusedError:
-        raise EndpointError(f"cannot reach {where}: connection refused (is the server running?)") from None
-    except socket.gaierror:
+    except urllib3.exceptions.NameResolutionError:
         raise EndpointError(f"cannot reach {where}: unknown host {parts.hostname!r}") from None
-    except http.client.IncompleteRead as exc:
-        if _says_timeout((b"".join(chunks[-3:]) + exc.partial)[-300:]):  # ketamine-kg serve says why it cut
-            raise QueryTimeout(f"{where} stopped {what} at its time limit part-way through the answer; "
-                               "nothing was kept") from None
+    except urllib3.exceptions.NewConnectionError as exc:
+        if "refused" in str(exc).lower():
+            raise EndpointError(f"cannot reach {where}: connection refused (is the server running?)") from None
+        raise EndpointError(f"cannot reach {where}: {one_line(str(exc), 200)}") from None
+    except urllib3.exceptions.ConnectTimeoutError:
+        raise QueryTimeout(f"{where} did not accept a connection within {timeout:g} s") from None
+    except urllib3.exceptions.SSLError as exc:
+        raise EndpointError(f"TLS failure talking to {where}: {one_line(str(exc), 200)}") from None
+    except urllib3.exceptions.ProtocolError as exc:
+        if response is None:  # nothing came back: the server closed the connection on the request
+            raise EndpointError(
+                f"{where} closed the connection during {what} (server killed or restarted?): {one_line(str(exc), 200)}"
+            ) from None
+        if _says_timeout(b"".join(chunks[-3:])[-300:]):  # ketamine-kg serve says why it cut
+            raise QueryTimeout(
+                f"{where} stopped {what} at its time limit part-way through the answer; nothing was kept"
+            ) from None
         raise EndpointError(
             f"{where} closed the connection part-way through the answer ({sum(map(len, chunks)):,} bytes received; "
             "server killed or restarted?); nothing was kept"
         ) from None
-    except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
-        raise EndpointError(f"{where} closed the connection during {what} (server killed or restarted?): "
-                            f"{_one_line(str(exc)) or type(exc).__name__}") from None
-    except ssl.SSLError as exc:
-        raise EndpointError(f"TLS failure talking to {where}: {_one_line(str(exc))}") from None
-    except (OSError, http.client.HTTPException) as exc:
-        raise EndpointError(f"cannot talk to {where}: {_one_line(str(exc)) or type(exc).__name__}") from None
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise EndpointError(f"cannot talk to {where}: {one_line(str(exc), 200) or type(exc).__name__}") from None
     finally:
-        conn.close()
+        if response is not None:
+            response.release_conn()
 
 
 def _raise_for_status(answer: _Answer, url: str) -> None:
     if 300 <= answer.status < 400:
         raise EndpointError(f"{url} answered HTTP {answer.status} (a redirect); give the URL it points to")
     if answer.status >= 400:
-        detail = _one_line(answer.body[:2000].decode("utf-8", "replace"))
+        detail = one_line(answer.body[:2000].decode("utf-8", "replace"), 200)
         if answer.status in (500, 503, 504) and _says_timeout(answer.body[:2000]):
             raise QueryTimeout(f"{url} stopped the query at its time limit: {detail}")
         raise EndpointError(f"{url} answered HTTP {answer.status}" + (f": {detail}" if detail else ""))
@@ -205,77 +235,65 @@ def _says_timeout(text: bytes) -> bool:
     return any(word in lower for word in ("timeout", "timed out", "time limit", "cancelled", "canceled"))
 
 
-def _cut(body: bytes, detail: str) -> QueryError:
+def _cut(body: bytes, detail: str) -> QueryTimeout | EndpointError:
     if _says_timeout(body[-300:]):
         # Oxigraph's --timeout-s: HTTP 200, then "The SPARQL operation has been cancelled" mid-document.
-        return QueryTimeout(f"the server stopped the query at its own time limit; its answer stops part-way "
-                            f"({detail}; {len(body):,} bytes) and was discarded")
-    return EndpointError(f"the server's answer stops part-way ({detail}; {len(body):,} bytes): it most likely "
-                         "hit its own time limit or failed while sending; the partial result was discarded")
+        return QueryTimeout(
+            f"the server stopped the query at its own time limit; its answer stops part-way "
+            f"({detail}; {len(body):,} bytes) and was discarded"
+        )
+    return EndpointError(
+        f"the server's answer stops part-way ({detail}; {len(body):,} bytes): it most likely "
+        "hit its own time limit or failed while sending; the partial result was discarded"
+    )
 
 
 _XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 _BOOLEAN_CANONICAL = {"1": "true", "0": "false"}
 
 
-def _json_term(value: object) -> Term:
-    if not isinstance(value, dict) or not isinstance(value.get("value"), str):
-        raise ValueError("a binding is not a term")
-    kind = value.get("type")
-    if kind == "uri":
-        return Term.iri(value["value"])
-    if kind == "bnode":
-        return Term("bnode", value["value"])
-    if kind in ("literal", "typed-literal"):
-        lang = value.get("xml:lang")
-        if lang:
-            return Term.literal(value["value"], _RDF_LANGSTRING, str(lang))
-        # The embedded store reports a plain literal as xsd:string; so do we.
-        datatype = str(value.get("datatype") or _XSD_STRING)
-        if datatype == _XSD_BOOLEAN and value["value"] in _BOOLEAN_CANONICAL:
-            # Virtuoso writes booleans as 1 and 0: the same values, in their canonical form.
-            return Term.literal(_BOOLEAN_CANONICAL[value["value"]], datatype)
-        return Term.literal(value["value"], datatype)
-    if kind == "triple":
-        return Term.literal(json.dumps(value["value"]))
-    raise ValueError(f"unknown term type {kind!r}")
+def _canonical(term: Term | None) -> Term | None:
+    # Virtuoso writes booleans as 1 and 0: the same values, in their canonical form.
+    if term is not None and term.datatype == _XSD_BOOLEAN and term.value in _BOOLEAN_CANONICAL:
+        return Term.literal(_BOOLEAN_CANONICAL[term.value], _XSD_BOOLEAN)
+    return term
 
 
 def parse_results_json(body: bytes, max_rows: int | None = None) -> RemoteResult:
-    """A SPARQL 1.1 Query Results JSON document, strictly: a cut or malformed one is an error.
+    """A SPARQL 1.1 Query Results JSON document, parsed by pyoxigraph, strictly: a cut or malformed one is an error.
+
+    The whole document is read before any row is kept, so a document cut after some rows is an
+    error, never a shorter table. Plain literals come back as xsd:string, as on the embedded store.
 
     :raises QueryTimeout: if the document is cut and its tail mentions a timeout.
     :raises EndpointError: if it is cut or malformed otherwise.
     """
+    import pyoxigraph as ox
+
+    if not body.strip():
+        raise _cut(body, "no document")
     try:
-        doc = json.loads(body.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise _cut(body, f"invalid UTF-8 at byte {exc.start:,}") from None
-    except json.JSONDecodeError as exc:
-        raise _cut(body, f"invalid JSON at character {exc.pos:,}: {exc.msg}") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("head"), dict):
-        raise EndpointError("the server's answer is not SPARQL results JSON (no 'head')")
-    if "boolean" in doc:
-        if not isinstance(doc["boolean"], bool):
-            raise EndpointError("the server's ASK answer is not true or false")
-        return RemoteResult("ask", boolean=doc["boolean"])
-    variables = doc["head"].get("vars")
-    results = doc.get("results")
-    bindings = results.get("bindings") if isinstance(results, dict) else None
-    if not isinstance(variables, list) or not isinstance(bindings, list):
-        raise EndpointError("the server's answer is incomplete SPARQL results JSON (no 'vars' or 'bindings'); discarded")
-    result = RemoteResult("select", variables=[str(v) for v in variables], max_rows=max_rows)
-    try:
-        for binding in bindings:
-            if not isinstance(binding, dict):
-                raise ValueError("a row is not an object")
-            if max_rows is not None and len(result.rows) >= max_rows:
-                result.truncated = True
-                break
-            result.rows.append(tuple(_json_term(binding[v]) if v in binding else None for v in result.variables))
-    except ValueError as exc:
-        raise EndpointError(f"the server's answer has a malformed row: {exc}") from None
-    result.server_rows = len(bindings)
+        answer = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        if isinstance(answer, ox.QueryBoolean):
+            return RemoteResult("ask", boolean=bool(answer))
+        variables = [v.value for v in answer.variables]
+        solutions = list(answer)  # parses to the end: a cut document fails here
+    except SyntaxError as exc:
+        message = one_line(str(exc), 160)
+        if "unexpected end" in message.lower() or "eof" in message.lower() or _says_timeout(body[-300:]):
+            raise _cut(body, f"invalid JSON: {message}") from None
+        if "must contain" in message:  # a key of the document is missing: it stops early, or is not SPARQL results
+            raise EndpointError(
+                f"the server's answer is incomplete SPARQL results JSON ({message}); discarded"
+            ) from None
+        raise EndpointError(f"the server's answer is not valid SPARQL results JSON: {message}") from None
+    result = RemoteResult("select", variables=variables, max_rows=max_rows)
+    for solution in solutions:
+        if max_rows is not None and len(result.rows) >= max_rows:
+            result.truncated = True
+            break
+        result.rows.append(tuple(_canonical(from_ox(solution[v])) for v in variables))
+    result.server_rows = len(solutions)
     return result
 
 
@@ -286,7 +304,7 @@ def _parse_ntriples(body: bytes, max_rows: int | None) -> RemoteResult:
     try:
         triples = list(ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
     except (SyntaxError, ValueError) as exc:
-        raise _cut(body, f"invalid N-Triples: {_one_line(str(exc), 120)}") from None
+        raise _cut(body, f"invalid N-Triples: {one_line(str(exc), 120)}") from None
     for triple in triples:
         if max_rows is not None and len(result.rows) >= max_rows:
             result.truncated = True
@@ -307,11 +325,15 @@ def _server_cap_warning(query: str, server: str, rows: int) -> str | None:
     for name, cap in SERVER_ROW_CAPS.items():
         if name in server.lower() and rows == cap:
             product = next((token for token in server.split() if name in token.lower()), server)
-            return (f"the server ({product}) returned exactly {cap:,} rows, its default cap "
-                    "(ResultSetMaxRows): the result may be cut; add LIMIT/OFFSET to page through it")
+            return (
+                f"the server ({product}) returned exactly {cap:,} rows, its default cap "
+                "(ResultSetMaxRows): the result may be cut; add LIMIT/OFFSET to page through it"
+            )
     if rows == 10_000 and "LIMIT" not in keywords(query):
-        return ("the server returned exactly 10,000 rows with no LIMIT asked: many servers (Virtuoso) stop "
-                "there silently, so the result may be cut")
+        return (
+            "the server returned exactly 10,000 rows with no LIMIT asked: many servers (Virtuoso) stop "
+            "there silently, so the result may be cut"
+        )
     return None
 
 
@@ -325,16 +347,22 @@ def _dataset(graph: str | None) -> list[tuple[str, str]]:
     return [("default-graph-uri", checked_iri(graph))]
 
 
-def remote_query(endpoint: Endpoint, query: str, timeout: float, max_rows: int | None = None,
-                 graph: str | None = None) -> RemoteResult:
+def remote_query(
+    endpoint: Endpoint, query: str, timeout: float, max_rows: int | None = None, graph: str | None = None
+) -> RemoteResult:
     """Send ``query`` (already checked and bound) over the SPARQL 1.1 Protocol and read the answer."""
     form = _query_form(query)
     accept = "application/sparql-results+json" if form in ("SELECT", "ASK") else "application/n-triples"
     started = time.perf_counter()
-    answer = _http("POST", endpoint.query, _form([("query", query), *_dataset(graph)]),
-                   {"Content-Type": "application/x-www-form-urlencoded", "Accept": accept}, timeout)
+    answer = _http(
+        "POST",
+        endpoint.query,
+        _form([("query", query), *_dataset(graph)]),
+        {"Content-Type": "application/x-www-form-urlencoded", "Accept": accept},
+        timeout,
+    )
     if answer.status == 400:  # the protocol's answer to a query the server will not run
-        detail = _one_line(answer.body[:2000].decode("utf-8", "replace"), 240)
+        detail = one_line(answer.body[:2000].decode("utf-8", "replace"), 240)
         if detail.startswith(("query refused", "this server is read-only")):  # ketamine-kg serve's guard
             raise QueryRefused(detail)
         raise QueryError(f"malformed SPARQL (the server says: {detail or 'HTTP 400'})")
@@ -342,13 +370,16 @@ def remote_query(endpoint: Endpoint, query: str, timeout: float, max_rows: int |
     ctype = answer.content_type.split(";")[0].strip().lower()
     if form in ("SELECT", "ASK"):
         if ctype not in _JSON_TYPES:
-            raise EndpointError(f"{endpoint.query} answered {ctype or 'no content type'}, not SPARQL results JSON; "
-                                "is it a SPARQL query endpoint?")
+            raise EndpointError(
+                f"{endpoint.query} answered {ctype or 'no content type'}, not SPARQL results JSON; "
+                "is it a SPARQL query endpoint?"
+            )
         result = parse_results_json(answer.body, max_rows)
     else:
         if ctype not in _NT_TYPES:
-            raise EndpointError(f"{endpoint.query} answered {ctype or 'no content type'}, not N-Triples; "
-                                "is it a SPARQL query endpoint?")
+            raise EndpointError(
+                f"{endpoint.query} answered {ctype or 'no content type'}, not N-Triples; is it a SPARQL query endpoint?"
+            )
         result = _parse_ntriples(answer.body, max_rows)
     if result.kind != "ask":
         result.warning = _server_cap_warning(query, answer.server, result.server_rows or 0)
@@ -359,7 +390,7 @@ def remote_query(endpoint: Endpoint, query: str, timeout: float, max_rows: int |
 
 
 class RemoteWorker:
-    """:class:`~ketamine_kg.engine.QueryWorker`'s interface over a SPARQL server.
+    """The :class:`~ketamine_kg.worker.Worker` interface over a SPARQL server.
 
     ``run`` checks the query (read-only guard), binds parameters as a proven-equivalent VALUES
     block, gives up at the time limit (client-side: the connection is dropped) and keeps at most
@@ -374,7 +405,7 @@ class RemoteWorker:
         self.triples: int | None = None
 
     def run(self, query: str, bindings: dict[str, Term] | None = None, limits: Limits | None = None) -> RemoteResult:
-        """:raises QueryRefused, QueryTimeout, QueryError, EndpointError: as the embedded worker, plus server failures."""
+        """:raises QueryRefused, QueryTimeout, QueryError, EndpointError: as the embedded worker, or server failures."""
         limits = limits or Limits()
         check_read_only(query)
         text = prebind(query, bindings)
@@ -383,7 +414,7 @@ class RemoteWorker:
     def close(self) -> None:
         pass
 
-    def __enter__(self) -> "RemoteWorker":
+    def __enter__(self) -> RemoteWorker:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -411,13 +442,21 @@ class LoadReport:
     elapsed_s: float
 
     def text(self, endpoint: str) -> str:
-        return (f"loaded {self.triples:,} triples into <{self.graph}> at {endpoint} "
-                f"({self.protocol}, verified by count, {self.elapsed_s:.1f} s)")
+        return (
+            f"loaded {self.triples:,} triples into <{self.graph}> at {endpoint} "
+            f"({self.protocol}, verified by count, {self.elapsed_s:.1f} s)"
+        )
 
 
 def _update(endpoint: Endpoint, text: str, timeout: float, what: str) -> None:
-    answer = _http("POST", endpoint.update, _form([("update", text)]),
-                   {"Content-Type": "application/x-www-form-urlencoded"}, timeout, what)
+    answer = _http(
+        "POST",
+        endpoint.update,
+        _form([("update", text)]),
+        {"Content-Type": "application/x-www-form-urlencoded"},
+        timeout,
+        what,
+    )
     _raise_for_status(answer, endpoint.update)
 
 
@@ -439,8 +478,9 @@ def _drop(endpoint: Endpoint, graph: str, protocol: str, timeout: float) -> None
         pass
 
 
-def load_graph(endpoint: Endpoint, graph_file: Path, graph: str = DEFAULT_GRAPH, protocol: str = "gsp",
-               timeout: float = 300.0) -> LoadReport:
+def load_graph(
+    endpoint: Endpoint, graph_file: Path, graph: str = DEFAULT_GRAPH, protocol: str = "gsp", timeout: float = 300.0
+) -> LoadReport:
     """Replace named graph ``graph`` on a server with the triples of ``graph_file``; verify by count.
 
     Never leaves a partial graph that looks complete:
@@ -467,23 +507,31 @@ def load_graph(endpoint: Endpoint, graph_file: Path, graph: str = DEFAULT_GRAPH,
 
     store = load_store(Path(graph_file))
     expected = len(store)
-    data = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+    data = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()) or b""
     staging = f"urn:uuid:{uuid.uuid4()}"
     stage_done = False
     try:
         if protocol == "gsp":
-            answer = _http("PUT", _gsp_url(endpoint, staging), data, {"Content-Type": "application/n-triples"},
-                           timeout, "the upload")
+            answer = _http(
+                "PUT",
+                _gsp_url(endpoint, staging),
+                data,
+                {"Content-Type": "application/n-triples"},
+                timeout,
+                "the upload",
+            )
             _raise_for_status(answer, endpoint.gsp)
         else:
             body = b"INSERT DATA { GRAPH <" + staging.encode() + b"> {\n" + data + b"} }"
-            answer = _http("POST", endpoint.update, body, {"Content-Type": "application/sparql-update"},
-                           timeout, "the upload")
+            answer = _http(
+                "POST", endpoint.update, body, {"Content-Type": "application/sparql-update"}, timeout, "the upload"
+            )
             _raise_for_status(answer, endpoint.update)
         staged = count_triples(endpoint, staging, timeout)
         if staged != expected:
-            raise EndpointError(f"the server holds {staged:,} of the {expected:,} triples sent; "
-                                f"<{graph}> was left as it was")
+            raise EndpointError(
+                f"the server holds {staged:,} of the {expected:,} triples sent; <{graph}> was left as it was"
+            )
         _update(endpoint, f"MOVE GRAPH <{staging}> TO <{graph}>", timeout, "the move into place")
         stage_done = True
         loaded = count_triples(endpoint, graph, timeout)
@@ -495,4 +543,3 @@ def load_graph(endpoint: Endpoint, graph_file: Path, graph: str = DEFAULT_GRAPH,
     if loaded != expected:
         raise EndpointError(f"<{graph}> holds {loaded:,} triples after the load, expected {expected:,}; run load again")
     return LoadReport(graph, expected, protocol, time.perf_counter() - started)
-

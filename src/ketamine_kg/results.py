@@ -6,14 +6,19 @@ import csv
 import io
 import json
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
-from .vocabulary import PREFIXES
+import pyoxigraph as ox
 
-__all__ = ["FORMATS", "QueryResult", "Term", "compact", "render"]
+from .prefixes import PREFIXES
+
+__all__ = ["FORMATS", "QueryResult", "ResultKind", "Term", "compact", "from_ox", "render", "to_ox"]
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+
+#: What a query returned: solutions (SELECT), a boolean (ASK) or triples (CONSTRUCT, DESCRIBE).
+ResultKind = Literal["select", "ask", "graph"]
 
 #: Output formats the CLI offers.
 FORMATS = ("table", "csv", "json", "markdown", "ntriples")
@@ -29,31 +34,12 @@ class Term:
     language: str | None = None
 
     @classmethod
-    def iri(cls, value: str) -> "Term":
+    def iri(cls, value: str) -> Term:
         return cls("iri", value)
 
     @classmethod
-    def literal(cls, value: str, datatype: str | None = None, language: str | None = None) -> "Term":
+    def literal(cls, value: str, datatype: str | None = None, language: str | None = None) -> Term:
         return cls("literal", value, datatype, language)
-
-    def n3(self) -> str:
-        """N-Triples syntax.
-
-        >>> Term.literal('say "hi"').n3()
-        '"say \\\\"hi\\\\""'
-        """
-        if self.kind == "iri":
-            return f"<{self.value}>"
-        if self.kind == "bnode":
-            return f"_:{self.value}"
-        escaped = (
-            self.value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
-        )
-        if self.language:
-            return f'"{escaped}"@{self.language}'
-        if self.datatype and self.datatype != _XSD_STRING:
-            return f'"{escaped}"^^<{self.datatype}>'
-        return f'"{escaped}"'
 
     def to_json(self) -> dict[str, str]:
         """The SPARQL 1.1 Query Results JSON form of the term."""
@@ -69,6 +55,28 @@ class Term:
         return out
 
 
+def to_ox(term: Term) -> ox.NamedNode | ox.Literal | ox.BlankNode:
+    if term.kind == "iri":
+        return ox.NamedNode(term.value)
+    if term.kind == "bnode":
+        return ox.BlankNode(term.value)
+    if term.language:
+        return ox.Literal(term.value, language=term.language)
+    return ox.Literal(term.value, datatype=ox.NamedNode(term.datatype) if term.datatype else None)
+
+
+def from_ox(term: Any) -> Term | None:
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return Term.iri(term.value)
+    if isinstance(term, ox.BlankNode):
+        return Term("bnode", term.value)
+    if isinstance(term, ox.Literal):
+        return Term.literal(term.value, term.datatype.value if term.datatype else None, term.language)
+    return Term.literal(str(term))  # RDF-star triple terms, shown as text
+
+
 def compact(term: Term | None) -> str:
     """A short human form: CURIEs for known namespaces, bare text for literals.
 
@@ -80,7 +88,7 @@ def compact(term: Term | None) -> str:
     if term.kind == "iri":
         for prefix, ns in sorted(PREFIXES.items(), key=lambda kv: -len(kv[1])):
             if term.value.startswith(ns) and term.value != ns:
-                return f"{prefix}:{term.value[len(ns):]}"
+                return f"{prefix}:{term.value[len(ns) :]}"
         return term.value
     if term.kind == "bnode":
         return f"_:{term.value}"
@@ -91,7 +99,7 @@ def compact(term: Term | None) -> str:
 class QueryResult:
     """What a query returned, with how it was cut."""
 
-    kind: Literal["select", "ask", "graph"]
+    kind: ResultKind
     variables: list[str] = field(default_factory=list)
     rows: list[tuple[Term | None, ...]] = field(default_factory=list)
     boolean: bool | None = None
@@ -106,7 +114,9 @@ class QueryResult:
 
     def records(self) -> list[dict[str, str]]:
         """Rows as dicts of compact strings, for tests and the viewer."""
-        return [{v: compact(t) for v, t in zip(self.variables, row) if t is not None} for row in self.rows]
+        return [
+            {v: compact(t) for v, t in zip(self.variables, row, strict=False) if t is not None} for row in self.rows
+        ]
 
     def column(self, name: str) -> list[str]:
         index = self.variables.index(name)
@@ -124,10 +134,10 @@ def _table(result: QueryResult) -> str:
         text = " ".join(text.split())
         return text if len(text) <= width else text[: width - 1] + "…"
 
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=False)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
     for row in cells:
-        lines.append("  ".join(clip(c, w).ljust(w) for c, w in zip(row, widths)).rstrip())
+        lines.append("  ".join(clip(c, w).ljust(w) for c, w in zip(row, widths, strict=False)).rstrip())
     lines.append(f"({len(cells)} row{'s' if len(cells) != 1 else ''})")
     return "\n".join(lines)
 
@@ -162,14 +172,18 @@ def _json(result: QueryResult) -> str:
     if result.kind == "ask":
         return json.dumps({"head": {}, "boolean": bool(result.boolean)}, indent=1)
     bindings = [
-        {v: t.to_json() for v, t in zip(result.variables, row) if t is not None} for row in result.rows
+        {v: t.to_json() for v, t in zip(result.variables, row, strict=False) if t is not None} for row in result.rows
     ]
-    return json.dumps({"head": {"vars": result.variables}, "results": {"bindings": bindings}}, indent=1, ensure_ascii=False)
+    return json.dumps(
+        {"head": {"vars": result.variables}, "results": {"bindings": bindings}}, indent=1, ensure_ascii=False
+    )
 
 
 def _ntriples(result: QueryResult) -> str:
     if result.kind == "graph":
-        return "\n".join(sorted(f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in result.triples))
+        triples = [ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in result.triples]  # type: ignore[arg-type]
+        text = (ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"").decode("utf-8")
+        return "\n".join(sorted(line for line in text.splitlines() if line))
     raise ValueError("ntriples is for CONSTRUCT and DESCRIBE results; use table, csv, json or markdown")
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from rdflib import Namespace
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
 
+from .prefixes import PREFIXES
+
 __all__ = [
     "BASE",
     "BIOLINK",
@@ -44,21 +46,8 @@ OBOINOWL = Namespace("http://www.geneontology.org/formats/oboInOwl#")
 # SHACL, https://www.w3.org/TR/shacl/
 SH = Namespace("http://www.w3.org/ns/shacl#")
 
-#: Prefixes bound in every serialisation and offered to every query.
-PREFIXES: dict[str, str] = {
-    "kk": str(KK),
-    "kkr": str(KKR),
-    "owl": str(OWL),
-    "rdf": str(RDF),
-    "rdfs": str(RDFS),
-    "xsd": str(XSD),
-    "skos": str(SKOS),
-    "dcterms": str(DCTERMS),
-    "schema": str(SCHEMA),
-    "biolink": str(BIOLINK),
-    "prov": str(PROV),
-    "oboInOwl": str(OBOINOWL),
-}
+# PREFIXES (from .prefixes, plain strings, so the query path needs no rdflib) agree with these
+# namespaces; tests/test_engine.py checks it.
 
 #: Outside vocabularies an entity may be cross-referenced to: the CURIE prefix, the pattern its
 #: local identifier must match (as the registries publish it, cf. bioregistry), and the IRI an

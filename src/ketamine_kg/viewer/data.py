@@ -14,6 +14,7 @@ from ..catalogue import NamedQuery, load_catalogue
 from ..engine import Limits, QueryWorker
 from ..layout import Layout, find_layout
 from ..results import QueryResult, Term, compact
+from ..worker import Worker
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -53,12 +54,12 @@ def graph_path() -> Path:
 
 
 @st.cache_resource(show_spinner="Loading the graph…")
-def get_worker(path: str) -> QueryWorker:
+def get_worker(path: str) -> Worker:
     endpoint = os.environ.get("KETAMINE_KG_ENDPOINT")
     if endpoint:  # a SPARQL server instead of the embedded store (ketamine-kg viewer --endpoint URL)
         from ..remote import RemoteWorker
 
-        return RemoteWorker(endpoint, os.environ.get("KETAMINE_KG_ENDPOINT_GRAPH"))  # type: ignore[return-value]
+        return RemoteWorker(endpoint, os.environ.get("KETAMINE_KG_ENDPOINT_GRAPH"))
     if not Path(path).is_file():
         from ..build import build
 
@@ -203,7 +204,7 @@ class SourceLink:
     links: list[tuple[str, str]]
 
 
-def _sources_of(worker: QueryWorker, binding: dict[str, Term]) -> list[SourceLink]:
+def _sources_of(worker: Worker, binding: dict[str, Term]) -> list[SourceLink]:
     out: list[SourceLink] = []
     for row in worker.run(_SOURCES, binding, USER_LIMITS).records():
         links = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ..errors import KetamineKGError
+from ..errors import KetamineKGError, one_line
 from ..results import QueryResult, compact, render
 from . import data
 from .graphview import draw, legend_markdown
@@ -45,7 +45,7 @@ def _frame(result: QueryResult) -> pd.DataFrame:
 
 def _show_error(exc: Exception) -> None:
     # Errors are the user's to read: plain words, no traceback.
-    st.error(f"{' '.join(str(exc).split())}", icon=":material/error:")
+    st.error(one_line(str(exc)), icon=":material/error:")
 
 
 def _details_panel(path: str, curie: str) -> None:
