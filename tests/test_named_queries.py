@@ -262,6 +262,12 @@ def _statistics(cur: Curation, rows: list[dict[str, str]]) -> None:
     assert got["adverse-effect associations"] == len(cur.adverse_effects)
     assert got["alternative-treatment statements"] == len(cur.alternatives)
     assert got["conditions"] == sum(e.type == "MedicalCondition" for e in cur.entities)
+    assert got["studies"] == len(cur.studies)
+    assert got["studies with at least one result"] == len({r.study for r in cur.results})
+    assert got["study results"] == len(cur.results)
+    assert got["outcomes (rating scales and endpoints)"] == sum(e.type == "Outcome" for e in cur.entities)
+    assert got["entities with at least one identifier"] == len({x.entity for x in cur.xrefs})
+    assert [r["measure"] for r in rows] == sorted(r["measure"] for r in rows)
 
 
 

@@ -81,3 +81,15 @@ def test_readme_command_runs_in_a_fresh_clone(command: str, clone: Path) -> None
     env = {**os.environ, "PYTHONPATH": str(clone / "src"), "KETAMINE_KG_ROOT": str(clone)}
     done = subprocess.run(["bash", "-c", command], cwd=clone, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, f"{command!r} exited {done.returncode}: {done.stderr.strip()[-500:]}"
+
+
+def test_readme_counts_are_the_graph_statistics_answer(worker) -> None:
+    """The counts under 'What is in it' are what the graph-statistics question answers, row for row."""
+    from ketamine_kg.catalogue import load_catalogue
+    from ketamine_kg.queries import run_named
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## What is in it", 1)[1].split("\n## ", 1)[0]
+    shown = dict(re.findall(r"^\| ([^|]+?) \| (\d+) \|$", section, flags=re.M))
+    rows = run_named(worker, load_catalogue(ROOT / "queries")["graph-statistics"]).records()
+    assert shown == {r["measure"]: r["count"] for r in rows}
