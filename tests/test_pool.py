@@ -415,30 +415,41 @@ def test_cli_bad_input_is_one_line_and_non_zero(
 # --- the SPARQL text that will feed the selection layer ------------------------------------------
 
 
-def test_pooling_inputs_query_feeds_the_selection_layer() -> None:
-    """Run the query on a small graph built with the assumed predicates; its rows pool as BCG does."""
+def test_pooling_inputs_query_feeds_the_selection_layer(tmp_path: Path) -> None:
+    """dat.bcg as a curation folder, through the schema's loader and compiler to RDF, then the pooling
+    query and the selection layer: the graph path gives the published REML figure."""
     import pyoxigraph as ox
 
-    kk, kkr = "https://w3id.org/ketamine-kg/ontology#", "https://w3id.org/ketamine-kg/resource/"
+    from ketamine_kg import curation
+    from ketamine_kg.compile import compile_curation
+
+    folder = tmp_path / "curated"
+    folder.mkdir()
+    data = yaml.safe_load(write_bcg_curated(tmp_path / "bcg.yaml").read_text(encoding="utf-8"))
+    for study in data["studies"]:
+        study.update(label=study["id"], sources=["src-colditz-1994"])
+    for result in data["results"]:
+        result.update(outcome="tuberculosis-case", measure="event-rate", arm=result["arm_role"], sources=["src-colditz-1994"])
+        result.pop("condition", None)
+    data["entities"] = [
+        {"id": "tuberculosis", "type": "MedicalCondition", "label": "tuberculosis"},
+        {"id": "tuberculosis-case", "type": "Outcome", "label": "tuberculosis case"},
+    ]
+    data["sources"] = [{"id": "src-colditz-1994", "kind": "journal-article", "title": "BCG vaccine trials (dat.bcg)",
+                        "url": "https://www.metafor-project.org/doku.php/analyses:colditz1994"}]
+    (folder / "bcg.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    loaded = curation.load(folder)
+    assert curation.check(loaded) == []
     store = ox.Store()
-
-    def add(s: str, p: str, o: ox.NamedNode | ox.Literal) -> None:
-        store.add(ox.Quad(ox.NamedNode(kkr + s), ox.NamedNode(kk + p), o))
-
-    for row in bcg_rows():
-        add(row["study"], "condition", ox.NamedNode(kkr + "tuberculosis"))
-        add(row["study"], "design", ox.NamedNode(kkr + "randomized-controlled-trial"))
-        add(row["id"], "study", ox.NamedNode(kkr + row["study"]))
-        add(row["id"], "outcome", ox.NamedNode(kkr + "tuberculosis"))
-        add(row["id"], "measure", ox.Literal("event-rate"))
-        add(row["id"], "armRole", ox.Literal(row["arm_role"]))
-        for key, pred in (("events", "events"), ("n", "n")):
-            add(row["id"], pred, ox.Literal(str(row[key]), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")))
+    store.load(compile_curation(loaded).serialize(format="nt").encode(), format=ox.RdfFormat.N_TRIPLES)
+    # The measures' notations are the ontology's, as in the built graph.
+    root = Path(__file__).resolve().parents[1]
+    store.load(path=str(root / "ontology" / "ketamine-edit.ttl"), format=ox.RdfFormat.TURTLE)
     text = (Path(__file__).resolve().parents[1] / "queries" / "inputs" / "pooling-inputs.rq").read_text(encoding="utf-8")
     solutions = store.query(text)
     names = [v.value for v in solutions.variables]
     rows = [{name: (None if term is None else term.value) for name, term in zip(names, sol, strict=True)} for sol in solutions]
     assert len(rows) == 26
-    p = answer(rows, Question(measure="risk-ratio", condition="tuberculosis", outcome="tuberculosis"))
+    p = answer(rows, Question(measure="risk-ratio", condition="tuberculosis", outcome="tuberculosis-case"))
     assert p.summary is not None and p.summary.k == 13
     close(p.summary.estimate, -0.7145, 4)

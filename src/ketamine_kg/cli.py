@@ -49,7 +49,26 @@ def _epilog() -> str:
     return "Exit codes:\n\n" + "\n\n".join(f"  {code}  {text}" for code, text in EXIT_CODES.items())
 
 
-@click.group(epilog=_epilog(), context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _LazyGroup(click.Group):
+    """Commands whose modules load heavy libraries are imported when they run, not at start-up
+    (click's documented lazy-subcommand pattern): every other command keeps its fast path."""
+
+    lazy = {"pool": ("ketamine_kg.pool_cli", "pool_command")}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            import importlib
+
+            module, attr = self.lazy[cmd_name]
+            command: click.Command = getattr(importlib.import_module(module), attr)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_LazyGroup, epilog=_epilog(), context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="ketamine-kg")
 def cli() -> None:
     """ketamine-kg: a cited, evidence-graded knowledge graph of ketamine, esketamine and
@@ -441,17 +460,6 @@ class _Exit(KetamineKGError):
 def _fail(message: object, code: int) -> int:
     click.echo(error_line(message), err=True)
     return code
-
-
-def _register_pool() -> None:
-    # Imported here, not at the top: the command's module loads numpy/statsmodels only when it runs,
-    # and keeping the import beside its registration keeps the CLI's start-up path plain.
-    from .pool_cli import pool_command
-
-    cli.add_command(pool_command)
-
-
-_register_pool()
 
 
 def main(argv: list[str] | None = None) -> int:
