@@ -41,7 +41,7 @@ def hostile_graph(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # -- AppTest -------------------------------------------------------------------------------------
 def load(page: str, graph: Path, monkeypatch: pytest.MonkeyPatch, **query: str) -> AppTest:
     monkeypatch.setenv("KETAMINE_KG_GRAPH", str(graph))
-    at = AppTest.from_file(str(APP / "pages" / f"{page}.py"), default_timeout=90)
+    at = AppTest.from_file(str(APP / "views" / f"{page}.py"), default_timeout=90)
     for key, value in query.items():
         at.query_params[key] = value
     at.run()

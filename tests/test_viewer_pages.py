@@ -10,11 +10,11 @@ pytest.importorskip("streamlit", reason="the viewer extra is not installed")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 APP = Path(__file__).resolve().parents[1] / "app"
-PAGES = sorted(p.stem for p in (APP / "pages").glob("*.py"))
+PAGES = sorted(p.stem for p in (APP / "views").glob("*.py"))
 
 
 def load(page: str, **query: str) -> AppTest:
-    at = AppTest.from_file(str(APP / "pages" / f"{page}.py"), default_timeout=90)
+    at = AppTest.from_file(str(APP / "views" / f"{page}.py"), default_timeout=90)
     for key, value in query.items():
         at.query_params[key] = value
     at.run()
@@ -38,7 +38,7 @@ def test_page_loads_with_the_disclaimer(page: str) -> None:
 def test_pages_are_all_in_the_navigation() -> None:
     entry = (APP / "streamlit_app.py").read_text(encoding="utf-8")
     for page in PAGES:
-        assert f'"pages/{page}.py"' in entry
+        assert f'"views/{page}.py"' in entry
 
 
 def test_explore_filters_change_what_is_drawn() -> None:

@@ -14,6 +14,7 @@ from ..catalogue import NamedQuery, load_catalogue
 from ..engine import Limits, QueryWorker
 from ..layout import Layout, find_layout
 from ..results import QueryResult, Term, compact
+from .text import CITATION_QUERY, Citation, citation_from
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -21,11 +22,13 @@ if TYPE_CHECKING:
 __all__ = [
     "DISCLAIMER",
     "Details",
+    "all_labels",
     "drawn_subgraph",
     "entity_details",
     "explore_choices",
     "get_catalogue",
     "get_layout",
+    "get_positions",
     "get_projection",
     "get_worker",
     "graph_path",
@@ -88,7 +91,7 @@ def explore_choices(path: str) -> tuple[list[str], list[str], list[str]]:
 @st.cache_resource(show_spinner=False, max_entries=64)
 def drawn_subgraph(
     path: str, kinds: tuple[str, ...], relations: tuple[str, ...], min_rank: int,
-    condition: str | None, focus: tuple[str, ...], max_nodes: int,
+    condition: str | None, focus: tuple[str, ...], max_nodes: int, expand: tuple[str, ...] = (),
 ) -> tuple["nx.MultiDiGraph", int]:
     """:func:`analysis.subgraph` for one set of filters, shared by every session (callers only read it).
 
@@ -99,8 +102,17 @@ def drawn_subgraph(
 
     return subgraph(
         get_projection(path), kinds=set(kinds), relations=set(relations), min_rank=min_rank,
-        condition=condition, focus=set(focus) or None, max_nodes=max_nodes,
+        condition=condition, focus=set(focus) or None, expand=set(expand) or None, max_nodes=max_nodes,
     )
+
+
+@st.cache_resource(show_spinner=False)
+def get_positions(path: str) -> dict[str, tuple[float, float]]:
+    """One layout of the whole projection, computed once per graph: every view draws its nodes
+    where this puts them, so nothing moves when the filters change."""
+    from .graphview import layout_positions
+
+    return layout_positions(get_projection(path).graph)
 
 
 @st.cache_resource(show_spinner=False)
@@ -153,7 +165,7 @@ class Details:
     properties: list[dict[str, str]]
     incoming: list[dict[str, str]]
     links: list[tuple[str, str]]  #: (text, URL): PubMed, DOI, label pages, registries
-    sources: list["SourceLink"]  #: what the entity cites, each with its own links
+    sources: list["Citation"]  #: what the entity cites, as citations with links
 
 
 def _link_for(predicate: str, value: Term) -> tuple[str, str] | None:
@@ -176,47 +188,6 @@ def _link_for(predicate: str, value: Term) -> tuple[str, str] | None:
         if prefix in XREF_PREFIXES:
             return (text, XREF_PREFIXES[prefix][1].format(local))
     return None
-
-
-_SOURCES = """
-SELECT ?entity ?source ?title ?year ?pmid ?doi ?nct ?url ?verified WHERE {
-  ?entity kk:source ?source .
-  ?source rdfs:label ?title .
-  OPTIONAL { ?source kk:year ?year }
-  OPTIONAL { ?source kk:pmid ?pmid }
-  OPTIONAL { ?source kk:doi ?doi }
-  OPTIONAL { ?source kk:nct ?nct }
-  OPTIONAL { ?source kk:readAt ?url }
-  OPTIONAL { ?source kk:verified ?verified }
-} ORDER BY ?year ?title
-"""
-
-
-@dataclass
-class SourceLink:
-    """One cited source as the detail panel lists it."""
-
-    curie: str
-    title: str
-    year: str
-    verified: bool
-    links: list[tuple[str, str]]
-
-
-def _sources_of(worker: QueryWorker, binding: dict[str, Term]) -> list[SourceLink]:
-    out: list[SourceLink] = []
-    for row in worker.run(_SOURCES, binding, USER_LIMITS).records():
-        links = []
-        for key, predicate in (("pmid", "kk:pmid"), ("doi", "kk:doi"), ("nct", "kk:nct"), ("url", "kk:readAt")):
-            if key in row:
-                link = _link_for(predicate, Term.literal(row[key]))
-                if link:
-                    links.append(link)
-        out.append(SourceLink(
-            curie=row["source"], title=row["title"], year=row.get("year", ""),
-            verified=row.get("verified", "true") == "true", links=links,
-        ))
-    return out
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -243,17 +214,19 @@ def entity_details(path: str, curie: str) -> Details | None:
             "property": p_label.value if p_label else p_text,
             "value": o_label.value if o_label else compact(o),
             "id": compact(o) if o is not None and o.kind == "iri" else "",
+            "p": p_text,
         })
         link = _link_for(p_text, o) if o is not None else None
         if link:
             links.append(link)
     incoming = [
-        {"statement": r.get("sLabel", r.get("s", "")), "via": r.get("pLabel", r.get("p", "")), "id": r.get("s", "")}
+        {"statement": r.get("sLabel", r.get("s", "")), "via": r.get("pLabel", r.get("p", "")), "id": r.get("s", ""),
+         "p": r.get("p", "")}
         for r in worker.run(_INCOMING, binding, USER_LIMITS).records()
     ]
     return Details(
         curie=compact(Term.iri(iri)), iri=iri, label=label, properties=props, incoming=incoming, links=links,
-        sources=_sources_of(worker, binding),
+        sources=[citation_from(r) for r in worker.run(CITATION_QUERY, binding, USER_LIMITS).records()],
     )
 
 
@@ -279,4 +252,15 @@ def tool_exports(root: str) -> dict[str, tuple[str, bytes, str]]:
                 # A fixed timestamp keeps the archive the same bytes on every run.
                 archive.writestr(zipfile.ZipInfo(f"ketamine-kg-{fmt}/{name}", date_time=(2026, 1, 1, 0, 0, 0)), content)
         out[fmt] = (f"ketamine-kg-{fmt}.zip", buffer.getvalue(), "application/zip")
+    return out
+
+
+@st.cache_resource(show_spinner=False)
+def all_labels(path: str) -> dict[str, str]:
+    """Every labelled IRI's label by CURIE, for answers whose IRIs come without a label column."""
+    out: dict[str, str] = {}
+    result = get_worker(path).run("SELECT ?s ?label WHERE { ?s rdfs:label ?label FILTER(isIRI(?s)) }", None,
+                                  Limits(timeout=30, max_rows=2_000_000))
+    for row in result.rows:
+        out.setdefault(compact(row[0]), row[1].value)
     return out

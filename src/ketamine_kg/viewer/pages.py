@@ -1,4 +1,4 @@
-"""The explorer's pages. Each ``app/pages/*.py`` script calls one of these functions.
+"""The explorer's pages. Each ``app/views/*.py`` script calls one of these functions.
 
 Every view keeps its state in the URL's query parameters (entity, question and its parameters,
 SPARQL text), so a copied link reopens the same view.
@@ -12,9 +12,11 @@ import streamlit as st
 from ..errors import KetamineKGError
 from ..results import QueryResult, compact, render
 from . import data
-from .graphview import draw, legend_markdown
+from .answers import plain_error, show_table
+from .graphview import draw, positions_for
+from .text import entity_md, md_text
 
-__all__ = ["ask", "downloads", "evidence", "explore", "header", "ontology", "paths", "sparql"]
+__all__ = ["ask", "downloads", "evidence", "header", "ontology", "paths", "sparql"]
 
 _EXAMPLE_SPARQL = """PREFIX kk: <https://w3id.org/ketamine-kg/ontology#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
@@ -31,155 +33,66 @@ _EVIDENCE_LEVELS = {0: "preclinical", 1: "case reports or expert opinion", 2: "n
                     3: "single randomized trial", 4: "multiple randomized trials", 5: "meta-analysis of randomized trials"}
 
 
-def header(title: str) -> str:
-    """Page chrome shared by every page; returns the graph file path the page should use."""
-    st.set_page_config(page_title=f"{title} · ketamine-kg", page_icon=":material/hub:", layout="wide")
+def header(title: str, sidebar: str = "auto") -> str:
+    """Page chrome shared by every page; returns the graph file path the page should use.
+
+    No Material icons: Streamlit fetches their font from a CDN, and the explorer works offline."""
+    st.set_page_config(page_title=f"{title} · ketamine-kg", layout="wide", initial_sidebar_state=sidebar)
     st.title(title)
-    st.info(data.DISCLAIMER, icon=":material/medical_information:")
+    st.info(data.DISCLAIMER)
     return str(data.graph_path())
 
 
-def _frame(result: QueryResult) -> pd.DataFrame:
-    return pd.DataFrame([[compact(t) for t in row] for row in result.rows], columns=result.variables)
-
-
-def _show_error(exc: Exception) -> None:
-    # Errors are the user's to read: plain words, no traceback.
-    st.error(f"{' '.join(str(exc).split())}", icon=":material/error:")
-
-
-def _details_panel(path: str, curie: str) -> None:
-    details = data.entity_details(path, curie)
-    if details is None:
-        st.warning(f"Nothing in the graph is called {curie}.")
-        return
-    st.subheader(details.label)
-    st.caption(f"`{details.curie}` · {details.iri}")
-    if details.links:
-        st.markdown("**Links:** " + " · ".join(_md_link(text, url) for text, url in details.links))
-    st.dataframe(pd.DataFrame(details.properties), hide_index=True, width="stretch")
-    if details.sources:
-        st.markdown(f"**Sources ({len(details.sources)})**")
-        for src in details.sources:
-            flag = "" if src.verified else " · :orange[some details unverified]"
-            links = " · ".join(_md_link(text, url) for text, url in src.links)
-            st.markdown(f"- {_md_text(src.title)} ({_md_text(src.year or 'n.d.')}){flag}  \n  {links}")
-    if details.incoming:
-        with st.expander(f"Statements that point here ({len(details.incoming)})"):
-            st.dataframe(pd.DataFrame(details.incoming), hide_index=True, width="stretch")
-
-
-def _md_link(text: str, url: str) -> str:
-    # Only web addresses become links (never javascript: or data:); characters that would end the
-    # markdown link early are percent-encoded.
-    from urllib.parse import quote
-
-    if not url.lower().startswith(("http://", "https://")):
-        return _md_text(text)
-    return f"[{_md_text(text)}]({quote(url, safe=':/?#[]@!$&*+,;=%~.-_')})"
-
-
-def _md_text(text: str) -> str:
-    # Link text from the data is shown literally, never as markdown or HTML.
-    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!<>|~" else c for c in text)
-
-
-# -- Explore ---------------------------------------------------------------------------------------
-def explore() -> None:
-    path = header("Explore")
-    projection = data.get_projection(path)
-    params = st.query_params
-    kinds_all, relations_all, conditions = data.explore_choices(path)
-
-    with st.sidebar:
-        st.header("Filters")
-        query = st.text_input("Search by label or synonym", value=params.get("q", ""), key="search")
-        url_kinds = [k for k in params.get("kinds", "").split(",") if k in kinds_all]
-        default_kinds = url_kinds or [k for k in kinds_all if k != "source"]
-        kinds = st.multiselect("Node types", kinds_all, default=default_kinds, key="kinds")
-        url_relations = [r for r in params.get("relations", "").split(",") if r in relations_all]
-        relations = st.multiselect("Relations", relations_all, default=url_relations or relations_all, key="relations")
-        condition_options = ["(all)"] + conditions
-        chosen = params.get("condition", "(all)")
-        condition = st.selectbox(
-            "Condition", condition_options, index=condition_options.index(chosen) if chosen in condition_options else 0,
-            format_func=lambda c: c if c == "(all)" else projection.labels.get(c, c), key="condition",
-        )
-        min_rank = st.select_slider("Minimum evidence level", options=list(_EVIDENCE_LEVELS), value=_int_param("min", 0, 0, 5),
-                                    format_func=_EVIDENCE_LEVELS.get, key="min_rank")
-        max_nodes = st.slider("Most nodes drawn", 1, 400, _int_param("max", 80, 1, 400), key="max_nodes")
-    # The filters live in the URL too, so a copied link reopens this view.
-    params["kinds"] = ",".join(kinds)
-    params["relations"] = ",".join(relations) if set(relations) != set(relations_all) else ""
-    params["condition"], params["min"], params["max"], params["q"] = condition, str(min_rank), str(max_nodes), query
-
-    selected = params.get("entity")
-    focus: set[str] = set(st.session_state.get("expanded", []))
-    if query:
-        hits = projection.search(query)
-        if not hits:
-            st.warning(f"No label or synonym contains “{query}”.")
-        else:
-            pick = st.selectbox("Matches", hits, format_func=lambda n: f"{projection.labels.get(n, n)} ({projection.kind(n)})", key="match")
-            if pick and pick != selected:
-                selected = pick
-                params["entity"] = pick
-    if selected and selected in projection.graph:
-        focus.add(selected)
-
-    view, matched = data.drawn_subgraph(
-        path, tuple(sorted(kinds)), tuple(sorted(relations)), min_rank,
-        None if condition == "(all)" else condition, tuple(sorted(focus)), max_nodes,
-    )
-    left, right = st.columns([3, 2])
-    with left:
-        st.markdown(legend_markdown())
-        if view.number_of_nodes() == 0:
-            st.warning("Nothing matches these filters. Widen the node types, relations or evidence level.")
-            clicked = None
-        else:
-            clicked = draw(view, selected=selected)
-        drawn = view.number_of_nodes()
-        if matched > drawn:
-            st.caption(f"Showing the {drawn} most connected of {matched} matching nodes. "
-                       "Narrow the filters, pick a condition, or raise “Most nodes drawn”.")
-        else:
-            st.caption(f"{drawn} nodes, {view.number_of_edges()} edges.")
-    if clicked and clicked != selected:
-        selected = clicked
-        params["entity"] = clicked
-    with right:
-        if selected:
-            _details_panel(path, selected)
-            if st.button("Expand its neighbourhood", key="expand"):
-                st.session_state["expanded"] = sorted(set(st.session_state.get("expanded", [])) | {selected} | set(projection.graph.successors(selected)) | set(projection.graph.predecessors(selected)))
-                st.rerun()
-            if st.session_state.get("expanded") and st.button("Collapse", key="collapse"):
-                st.session_state["expanded"] = []
-                st.rerun()
-        else:
-            st.markdown("Click a node, or search for one, to see everything the graph says about it.")
-
-
-def _int_param(name: str, default: int, low: int, high: int) -> int:
-    try:
-        return min(high, max(low, int(st.query_params.get(name, default))))
-    except ValueError:
-        return default
+def _show_error(exc: Exception, text: str | None = None) -> None:
+    # Errors are the user's to read: plain words, where and what, no traceback.
+    message = " ".join(str(exc).split())
+    marker = None
+    if text is not None and "malformed SPARQL" in message:
+        message, marker = plain_error(str(exc), text)
+    st.error(message)
+    if marker:
+        st.code(marker, language=None)
 
 
 # -- Ask ---------------------------------------------------------------------------------------------
+#: The gallery's topics, in order; a question not listed goes under "More".
+TOPICS: dict[str, list[str]] = {
+    "Uses and evidence": ["evidence-by-condition", "approved-uses", "off-label-and-investigational-uses", "claims-for-drug",
+                          "mixed-or-negative-evidence", "landmark-trials", "substance-use-disorder-evidence",
+                          "sources-for-condition", "alternatives-for-condition", "response-predictors"],
+    "Regulation": ["regulatory-timeline", "controlled-substance-schedules", "boxed-warnings"],
+    "Safety": ["risks-of-drug", "contraindications", "chronic-and-recreational-harms", "monitoring-requirements"],
+    "Pharmacology": ["mechanism-of-action", "routes-and-doses"],
+    "The graph itself": ["condition-hierarchy", "entity-neighbourhood", "treats-edges", "cross-references",
+                         "graph-statistics", "unverified-sources"],
+}
+
+
+def _topics(names: list[str]) -> dict[str, list[str]]:
+    grouped = {t: [n for n in qs if n in names] for t, qs in TOPICS.items()}
+    listed = {n for qs in grouped.values() for n in qs}
+    if rest := [n for n in names if n not in listed]:
+        grouped["More"] = rest
+    return {t: qs for t, qs in grouped.items() if qs}
+
+
 def ask() -> None:
     path = header("Ask")
     catalogue = data.get_catalogue()
     params = st.query_params
     names = list(catalogue)
-    current = params.get("question", names[0])
-    name = st.selectbox(
-        "Question", names, index=names.index(current) if current in names else 0,
-        format_func=lambda n: catalogue[n].title, key="question",
-    )
-    params["question"] = name
+    current = params.get("question")
+    if current not in catalogue:
+        _gallery(catalogue, names)
+        return
+    name = st.selectbox("Question", names, index=names.index(current), format_func=lambda n: catalogue[n].title, key="question")
+    if st.button("← All questions", key="gallery"):
+        params.clear()
+        st.rerun()
+    if name != current:
+        # A new question starts clean: no parameter of the one before stays in the URL.
+        params.clear()
+        params["question"] = name
     q = catalogue[name]
     st.markdown(f"**{q.question}**")
     given: dict[str, str] = {}
@@ -190,7 +103,8 @@ def ask() -> None:
             ids = [c for c, _ in choices]
             labels = dict(choices)
             default = url_value if url_value in ids else (p.default if p.default in ids else ids[0])
-            value = st.selectbox(p.description, ids, index=ids.index(default), format_func=lambda c, labels=labels: labels.get(c, c), key=f"param-{name}-{p.name}")
+            value = st.selectbox(p.description, ids, index=ids.index(default), format_func=lambda c, labels=labels: labels.get(c, c),
+                                 key=f"param-{name}-{p.name}")
         else:
             value = st.text_input(p.description, value=url_value, key=f"param-{name}-{p.name}")
         given[p.name] = value
@@ -200,46 +114,86 @@ def ask() -> None:
     except KetamineKGError as exc:
         _show_error(exc)
         return
-    _show_result(result, view=q.view, key=name)
+    _show_result(result, path, view=q.view, key=name)
     if st.button("Open this query in the SPARQL editor", key="to-editor"):
-        st.session_state["sparql_text"] = q.text
-        st.query_params.clear()
-        st.query_params["sparql"] = q.text
-        st.switch_page("pages/sparql.py")
+        # The editor's URL carries the query, so this view too reopens from its link.
+        st.switch_page("views/sparql.py", query_params={"sparql": q.text})
 
 
-def _show_result(result: QueryResult, *, view: str = "table", key: str = "result") -> None:
+def _gallery(catalogue, names: list[str]) -> None:
+    st.markdown("Questions the graph answers, by topic. Pick one; its answer, its parameters and its SPARQL follow.")
+    for topic, questions in _topics(names).items():
+        st.subheader(topic)
+        columns = st.columns(3)
+        for i, n in enumerate(questions):
+            with columns[i % 3].container(border=True):
+                st.markdown(f"**{md_text(catalogue[n].title)}**  \n{md_text(catalogue[n].question)}")
+                if st.button("Ask", key=f"open-{n}"):
+                    st.query_params.clear()
+                    st.query_params["question"] = n
+                    st.rerun()
+
+
+def _show_result(result: QueryResult, path: str, *, view: str = "table", key: str = "result") -> None:
     if result.kind == "ask":
         st.metric("Answer", "yes" if result.boolean else "no")
         return
     if result.truncated:
         st.warning(f"Results cut at {result.max_rows:,} rows. Narrow the query to see the rest.")
-    frame = _frame(result)
     if result.kind == "graph":
         _triples_graph(result)
-        with st.expander(f"{len(frame)} triples as a table"):
-            st.dataframe(frame, hide_index=True, width="stretch")
+        with st.expander(f"{len(result.triples)} triples as a table"):
+            st.dataframe(_frame(result), hide_index=True, width="stretch")
         return
-    st.caption(f"{len(frame)} row(s)")
-    st.dataframe(frame, hide_index=True, width="stretch")
+    if view == "tree":
+        _tree(result)
+    frame = show_table(result, data.all_labels(path), key=key)
     if frame.empty:
         return
-    if view == "chart" and {"conditionLabel", "drugLabel", "bestEvidenceRank"} <= set(frame.columns):
-        _evidence_chart(frame)
-    elif view == "timeline" and {"date", "agencyLabel", "drugLabel"} <= set(frame.columns):
-        _timeline_chart(frame)
-    elif view in ("graph", "tree"):
-        _rows_graph(result, tree=view == "tree")
+    raw = _frame(result)
+    if view == "chart" and {"conditionLabel", "drugLabel", "bestEvidenceRank"} <= set(raw.columns):
+        _evidence_chart(raw)
+    elif view == "timeline" and {"date", "agencyLabel", "drugLabel"} <= set(raw.columns):
+        _timeline_chart(raw)
+    elif view == "graph":
+        _rows_graph(result)
 
 
-def _rows_graph(result: QueryResult, *, tree: bool) -> None:
-    """Draw a SELECT answer as a graph: an edge between the first two IRI columns of each row,
-    named by its ``relation`` column if it has one; ``xLabel`` columns name the nodes.
-    A tree (``condition``/``parent``) is drawn child -> parent."""
+def _frame(result: QueryResult) -> pd.DataFrame:
+    return pd.DataFrame([[compact(t) for t in row] for row in result.rows], columns=result.variables)
+
+
+def _tree(result: QueryResult) -> None:
+    """A ``condition``/``parent`` answer as an indented tree, each label a link to its page."""
+    records = result.records()
+    labels = {r["condition"]: r.get("conditionLabel", r.get("label", r["condition"])) for r in records if "condition" in r}
+    children: dict[str, list[str]] = {}
+    has_parent = set()
+    for r in records:
+        if "condition" in r and "parent" in r and r["parent"] in labels:
+            children.setdefault(r["parent"], []).append(r["condition"])
+            has_parent.add(r["condition"])
+    lines: list[str] = []
+
+    def walk(node: str, depth: int, seen: frozenset[str]) -> None:
+        lines.append("    " * depth + "- " + entity_md(node, labels.get(node, node)))
+        for child in sorted(set(children.get(node, [])), key=lambda c: labels.get(c, c).casefold()):
+            if child not in seen:
+                walk(child, depth + 1, seen | {child})
+
+    for root in sorted((c for c in labels if c not in has_parent), key=lambda c: labels[c].casefold()):
+        walk(root, 0, frozenset({root}))
+    if lines:
+        st.markdown("\n".join(lines))
+
+
+def _rows_graph(result: QueryResult) -> None:
+    """A drawing of a table answer: an edge between the first two IRI columns of each row,
+    named by its ``relation`` column if it has one; ``xLabel`` columns name the nodes."""
     import networkx as nx
 
     records = result.records()
-    columns = ("condition", "parent") if tree else tuple(
+    columns = tuple(
         v for v in result.variables
         if v != "relation" and any(row[result.variables.index(v)] is not None and row[result.variables.index(v)].kind == "iri"
                                    for row in result.rows)
@@ -253,10 +207,10 @@ def _rows_graph(result: QueryResult, *, tree: bool) -> None:
             continue
         for node in (a, b):
             g.add_node(row[node], label=row.get(f"{node}Label", row.get("label", row[node]) if node == a else row[node]),
-                       kind="condition" if tree or node == "condition" else "drug form" if node == "drug" else "other")
-        g.add_edge(row[a], row[b], relation=row.get("relation", "narrower than" if tree else ""))
+                       kind="condition" if node == "condition" else "drug form" if node == "drug" else "other")
+        g.add_edge(row[a], row[b], relation=row.get("relation", ""))
     if g.number_of_nodes():
-        draw(g, height=460)
+        draw(g, positions_for(g), key=f"answer-graph-{a}-{b}", height=460)
 
 
 def _timeline_chart(frame: pd.DataFrame) -> None:
@@ -266,8 +220,9 @@ def _timeline_chart(frame: pd.DataFrame) -> None:
     figure = px.scatter(plot, x="when", y="agencyLabel", color="drugLabel", hover_data=[c for c in ("indication",) if c in plot],
                         labels={"when": "approval date", "agencyLabel": "agency", "drugLabel": "drug form"})
     figure.update_traces(marker={"size": 14})
-    figure.update_layout(height=160 + 40 * plot["agencyLabel"].nunique())
-    st.plotly_chart(figure, width="stretch")
+    figure.update_xaxes(tickformat="%Y")
+    figure.update_layout(height=200 + 40 * plot["agencyLabel"].nunique(), legend={"orientation": "h", "y": -0.3})
+    st.plotly_chart(figure, width="stretch", config={"displaylogo": False})
 
 
 def _triples_graph(result: QueryResult) -> None:
@@ -285,10 +240,13 @@ def _triples_graph(result: QueryResult) -> None:
             g.add_node(n, label=labels.get(n, n), kind="other")
         g.add_edge(compact(s), compact(o), relation=compact(p))
     if g.number_of_nodes():
-        draw(g.subgraph(list(g)[:150]).copy())
+        g = g.subgraph(list(g)[:150]).copy()
+        draw(g, positions_for(g), key="answer-triples", height=520)
 
 
 def _evidence_chart(frame: pd.DataFrame) -> None:
+    """Drug forms across, conditions down: one dot per pair, so no pair hides another. Colour is
+    the best evidence level, the symbol the most advanced regulatory status, the size the claims."""
     import plotly.express as px
 
     plot = frame.assign(
@@ -297,11 +255,14 @@ def _evidence_chart(frame: pd.DataFrame) -> None:
         claims=frame["claims"].astype(int),
     )
     figure = px.scatter(
-        plot, x="rank", y="conditionLabel", color="drugLabel", size="claims", hover_data=["evidence", "anyStatus"],
-        labels={"rank": "best evidence level (5 = meta-analysis)", "conditionLabel": "condition", "drugLabel": "drug form"},
+        plot, x="drugLabel", y="conditionLabel", color="rank", size="claims", symbol="anyStatus",
+        hover_data=["evidence", "anyStatus", "claims"], range_color=(0, 5), color_continuous_scale="Blues",
+        labels={"rank": "best evidence (5 = meta-analysis)", "conditionLabel": "condition", "drugLabel": "drug form",
+                "anyStatus": "regulatory status"},
     )
-    figure.update_layout(height=120 + 28 * plot["conditionLabel"].nunique())
-    st.plotly_chart(figure, width="stretch")
+    figure.update_layout(height=160 + 30 * plot["conditionLabel"].nunique(), legend={"orientation": "h", "y": -0.15})
+    st.caption("Colour: best evidence level (darker = stronger). Symbol: regulatory status. Size: number of claims.")
+    st.plotly_chart(figure, width="stretch", config={"displaylogo": False})
 
 
 # -- SPARQL ------------------------------------------------------------------------------------------
@@ -318,9 +279,9 @@ def sparql() -> None:
     try:
         result = data.get_worker(path).run(text, None, data.USER_LIMITS)
     except KetamineKGError as exc:
-        _show_error(exc)
+        _show_error(exc, text)
         return
-    _show_result(result, key="sparql")
+    _show_result(result, path, key="sparql")
     _downloads_for(result)
 
 
@@ -344,6 +305,7 @@ def evidence() -> None:
     worker = data.get_worker(path)
     overview = worker.run(catalogue["evidence-by-condition"].text, None, data.USER_LIMITS)
     st.subheader("Conditions by best evidence level and regulatory status")
+    st.markdown("The same at a glance, with every claim a click away: the **Evidence map** (the first page).")
     _evidence_chart(_frame(overview))
     st.subheader("One condition: ketamine's claims beside the alternatives")
     choices = data.member_choices(path, "kk:MedicalCondition")
@@ -355,19 +317,28 @@ def evidence() -> None:
     st.query_params["condition"] = condition
     columns = (
         ("Ketamine forms: claims and sources", "sources-for-condition", "No claims about this condition.",
-         ["drugLabel", "claimConditionLabel", "direction", "title", "year", "pmid"]),
+         ["claim", "drugLabel", "claimConditionLabel", "direction", "source", "title", "year", "pmid"]),
         ("Alternatives, with their own status", "alternatives-for-condition", "No alternatives recorded for this condition.",
-         ["treatmentLabel", "kind", "status", "evidence"]),
+         ["treatment", "treatmentLabel", "kind", "status", "evidence"]),
     )
     for column, (title, name, empty, shown) in zip(st.columns(2), columns):
         with column:
             st.markdown(f"**{title}**")
             q = catalogue[name]
-            frame = _frame(worker.run(q.text, q.bindings({"condition": condition}), data.USER_LIMITS))
-            if frame.empty:
+            result = worker.run(q.text, q.bindings({"condition": condition}), data.USER_LIMITS)
+            if not result.rows:
                 st.write(empty)
             else:
-                st.dataframe(frame[shown], hide_index=True, width="stretch")
+                show_table(_only(result, shown), data.all_labels(path), key=name)
+
+
+def _only(result: QueryResult, variables: list[str]) -> QueryResult:
+    """``result`` with only ``variables`` (those it has), in that order."""
+    import dataclasses
+
+    keep = [v for v in variables if v in result.variables]
+    index = [result.variables.index(v) for v in keep]
+    return dataclasses.replace(result, variables=keep, rows=[tuple(row[i] for i in index) for row in result.rows])
 
 
 # -- Ontology ----------------------------------------------------------------------------------------
@@ -391,6 +362,15 @@ SELECT ?property ?label ?kind ?domain ?range ?definition WHERE {
 """
 
 
+_INDIVIDUALS = """
+SELECT ?item ?label ?class ?classLabel WHERE {
+  ?item a owl:NamedIndividual ; a ?class ; rdfs:label ?label .
+  ?class a owl:Class ; rdfs:label ?classLabel .
+  FILTER(STRSTARTS(STR(?class), "https://w3id.org/ketamine-kg/"))
+} ORDER BY ?classLabel ?label
+"""
+
+
 def ontology() -> None:
     path = header("Ontology")
     worker = data.get_worker(path)
@@ -406,21 +386,34 @@ def ontology() -> None:
         for p in ps:
             children.setdefault(p, []).append(cls)
     roots = sorted((c for c in labels if not (parents.get(c, set()) & set(labels))), key=lambda c: labels[c].casefold())
-    st.subheader("Class hierarchy")
-    lines: list[str] = []
+    members: dict[str, list[tuple[str, str]]] = {}
+    for row in worker.run(_INDIVIDUALS, None, data.USER_LIMITS).records():
+        members.setdefault(row["class"], []).append((row["item"], row["label"]))
+    left, right = st.columns(2)
+    with left:
+        st.subheader(f"Classes ({len(labels)})")
+        st.caption("Each class with the number of its own members; a name opens its page.")
+        lines: list[str] = []
 
-    def walk(node: str, depth: int, seen: frozenset[str]) -> None:
-        lines.append("    " * depth + f"- {labels.get(node, node)}  `{node}`")
-        for child in sorted(children.get(node, []), key=lambda c: labels.get(c, c).casefold()):
-            if child not in seen:
-                walk(child, depth + 1, seen | {child})
+        def walk(node: str, depth: int, seen: frozenset[str]) -> None:
+            count = len(members.get(node, []))
+            lines.append("    " * depth + f"- {entity_md(node, labels.get(node, node))}" + (f" ({count})" if count else ""))
+            for child in sorted(children.get(node, []), key=lambda c: labels.get(c, c).casefold()):
+                if child not in seen:
+                    walk(child, depth + 1, seen | {child})
 
-    for root in roots:
-        walk(root, 0, frozenset({root}))
-    st.markdown("\n".join(lines))
+        for root in roots:
+            walk(root, 0, frozenset({root}))
+        st.markdown("\n".join(lines))
+    with right:
+        st.subheader(f"Individuals ({sum(len(v) for v in members.values())})")
+        st.caption("The things the graph describes, under their classes.")
+        for cls in sorted(members, key=lambda c: labels.get(c, c).casefold()):
+            items = members[cls]
+            with st.expander(f"{labels.get(cls, cls)} ({len(items)})"):
+                st.markdown("\n".join("- " + entity_md(i, label) for i, label in items))
     st.subheader("Properties")
-    props = worker.run(_PROPERTIES, None, data.USER_LIMITS)
-    st.dataframe(_frame(props), hide_index=True, width="stretch")
+    show_table(worker.run(_PROPERTIES, None, data.USER_LIMITS), data.all_labels(path), key="properties")
 
 
 # -- Paths -------------------------------------------------------------------------------------------
@@ -449,11 +442,11 @@ def paths() -> None:
         return
     st.markdown("**Shortest paths**")
     for p in found:
-        st.markdown(" → ".join(f"{_md_text(projection.labels.get(n, n))}" for n in p))
+        st.markdown(" → ".join(entity_md(n, projection.labels.get(n, n)) for n in p))
     if weighted:
-        st.markdown("**Evidence-weighted path:** " + " → ".join(_md_text(projection.labels.get(n, n)) for n in weighted))
+        st.markdown("**Evidence-weighted path:** " + " → ".join(entity_md(n, projection.labels.get(n, n)) for n in weighted))
     keep = {n for p in found for n in p} | set(weighted)
-    draw(projection.graph.subgraph(keep).copy(), selected=source, height=460)
+    draw(projection.graph.subgraph(keep).copy(), data.get_positions(path), key="paths-graph", selected=source, height=460)
 
 
 # -- Downloads ---------------------------------------------------------------------------------------
