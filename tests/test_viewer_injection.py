@@ -118,7 +118,7 @@ def _visible_text(page, text: str) -> bool:
 
 
 def test_explore_with_the_hostile_entity_selected(server: str, page) -> None:
-    page.goto(f"{server}/?entity={urllib.parse.quote(ENTITY)}")
+    page.goto(f"{server}/explore?entity={urllib.parse.quote(ENTITY)}")
     page.get_by_text("Hostile", exact=False).first.wait_for(timeout=60_000)
     page.locator("iframe").first.wait_for(timeout=60_000)
     assert _visible_text(page, SCRIPT), "the label's <script> is not shown as text"
@@ -135,12 +135,20 @@ def test_sparql_page_returning_the_hostile_labels(server: str, page) -> None:
     _assert_not_pwned(page)
 
 
+def test_entity_page_of_the_hostile_entity(server: str, page) -> None:
+    page.goto(f"{server}/entity?id={urllib.parse.quote(ENTITY)}")
+    page.get_by_text("Hostile", exact=False).first.wait_for(timeout=60_000)
+    assert _visible_text(page, SCRIPT), "the label's <script> is not shown as text"
+    _assert_not_pwned(page)
+
+
 def test_ask_page_on_the_hostile_entity(server: str, page) -> None:
     page.goto(f"{server}/ask?question=entity-neighbourhood&p.entity={urllib.parse.quote(ENTITY)}")
     page.locator("[data-testid='stDataFrame'], iframe").first.wait_for(timeout=60_000)
     _assert_not_pwned(page)
     page.goto(f"{server}/ask?question=risks-of-drug&p.drug={urllib.parse.quote(ENTITY)}")
-    page.get_by_text("row(s)", exact=False).first.wait_for(timeout=60_000)
+    page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=60_000)
+    time.sleep(1.0)
     # The drug picker shows the hostile label as its own characters.
     shown = page.locator("[data-testid='stSelectbox']").all_inner_texts() + [page.locator("body").inner_text()]
     shown += [v for v in page.locator("input").evaluate_all("els => els.map(e => e.value)")]
