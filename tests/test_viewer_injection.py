@@ -58,9 +58,28 @@ def test_explore_detail_panel_shows_the_hostile_strings_literally(hostile_graph:
     headings = [s.value for s in at.subheader]
     # A heading is markdown: it must come out as the label's own characters, escaped.
     assert any(SCRIPT in h.replace("\\", "") and "**bold**" in h.replace("\\", "") for h in headings), headings
-    table = _frames_text(at)
-    assert SCRIPT in table and '<img src=x onerror=""window.__pwned=1"">' in table
-    assert "[x](javascript:window.__pwned=1)" in table and "**bold**" in table
+    _markdown_holds_the_strings_as_text(at)
+
+
+def test_entity_page_shows_the_hostile_strings_literally(hostile_graph: Path, monkeypatch) -> None:
+    at = load("entity", hostile_graph, monkeypatch, id=ENTITY)
+    shown = _markdown_holds_the_strings_as_text(at)
+    assert '<img src=x onerror="window.__pwned=1">' in shown and "[x](javascript:window.__pwned=1)" in shown
+    assert "[click me](javascript:window.__pwned=1)" in shown and "<svg onload" in shown
+
+
+def _markdown_holds_the_strings_as_text(at: AppTest) -> str:
+    """Every markdown block escapes what would be markup: no tag, no link to javascript:. Returns
+    the text as a reader sees it (escapes removed)."""
+    blocks = [m.value for m in at.markdown] + [s.value for s in at.subheader] + [c.value for c in at.caption]
+    import re
+
+    for block in blocks:  # a "<" or "]" that is not escaped would be markup
+        assert not re.search(r"(?<!\\)<(script|img|svg|iframe|b )", block), block
+        assert not re.search(r"(?<!\\)\]\(javascript:", block), block
+    shown = "\n".join(b.replace("\\", "") for b in blocks)
+    assert SCRIPT in shown
+    return shown
 
 
 def test_ask_and_sparql_tables_hold_the_hostile_strings_as_text(hostile_graph: Path, monkeypatch) -> None:

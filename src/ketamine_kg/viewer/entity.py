@@ -96,7 +96,7 @@ def entity_page() -> None:
         return
     projection = data.get_projection(path)
     kind = projection.kind(curie) if curie in projection.graph else ""
-    st.subheader(details.label)
+    st.subheader(md_text(details.label))
     st.caption(" · ".join(x for x in (kind, md_text(details.curie), md_link(details.iri, details.iri)) if x))
     props = details.properties
     for prop in props:

@@ -183,7 +183,7 @@ def home() -> None:
 
 def _pair(path: str, drug: str, condition: str, cell: EvidenceCell | None, drugs: dict, conditions: dict) -> None:
     drug_label, condition_label = drugs.get(drug, drug), conditions.get(condition, condition)
-    st.subheader(f"{drug_label} for {condition_label}")
+    st.subheader(md_text(f"{drug_label} for {condition_label}"))
     st.markdown(f"{entity_md(drug, drug_label)} · {entity_md(condition, condition_label)}")
     if cell is None:
         st.info("The graph has no claim about this drug form for this condition.")

@@ -133,7 +133,7 @@ def _panel(path: str, curie: str, expanded: list[str]) -> None:
     if details is None:
         st.warning(f"Nothing in the graph is called {curie}.")
         return
-    st.subheader(details.label)
+    st.subheader(md_text(details.label))
     st.markdown(md_link("Open its page", entity_url(curie)) + f" · {md_text(details.curie)}")
     buttons = st.columns(2)
     if curie not in expanded and buttons[0].button("Expand its neighbourhood", key="expand",
