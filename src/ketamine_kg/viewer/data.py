@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
@@ -34,6 +35,7 @@ __all__ = [
     "graph_path",
     "member_choices",
     "tool_exports",
+    "warm",
 ]
 
 DISCLAIMER = (
@@ -55,8 +57,46 @@ def graph_path() -> Path:
     return Path(override) if override else get_layout().graph_file("nt")
 
 
+#: What ``viewer/launch.py`` starts computing while Streamlit itself starts: (what, path) -> future.
+_WARM: dict[tuple[str, str], Future] = {}
+
+
+def _warmed(what: str, path: str) -> Any:
+    """The value the launcher computed in the background, or None (not started, or it failed)."""
+    future = _WARM.pop((what, path), None)
+    if future is None:
+        return None
+    try:
+        return future.result()
+    except Exception:  # computed again below, where its error reaches the page
+        return None
+
+
+def warm(path: str) -> None:
+    """Load the graph, project it and lay it out before the first reader arrives (run in a thread
+    of the Streamlit process by viewer/launch.py). Each step's future is registered before it
+    runs, so a page that asks meanwhile waits for it instead of doing the work twice."""
+    if os.environ.get("KETAMINE_KG_ENDPOINT") or not Path(path).is_file():
+        return
+    futures = {what: _WARM.setdefault((what, path), Future()) for what in ("worker", "projection", "positions")}
+    try:
+        worker = QueryWorker(Path(path))
+        futures["worker"].set_result(worker)
+        projection = project(worker)
+        futures["projection"].set_result(projection)
+        from .graphview import layout_positions
+
+        futures["positions"].set_result(layout_positions(projection.graph))
+    except Exception as exc:
+        for future in futures.values():
+            if not future.done():
+                future.set_exception(exc)
+
+
 @st.cache_resource(show_spinner="Loading the graph…")
 def get_worker(path: str) -> QueryWorker:
+    if (ready := _warmed("worker", path)) is not None:
+        return ready
     endpoint = os.environ.get("KETAMINE_KG_ENDPOINT")
     if endpoint:  # a SPARQL server instead of the embedded store (ketamine-kg viewer --endpoint URL)
         from ..remote import RemoteWorker
@@ -71,6 +111,8 @@ def get_worker(path: str) -> QueryWorker:
 
 @st.cache_resource(show_spinner="Projecting the graph…")
 def get_projection(path: str) -> Projection:
+    if (ready := _warmed("projection", path)) is not None:
+        return ready
     return project(get_worker(path))
 
 
@@ -112,6 +154,8 @@ def get_positions(path: str) -> dict[str, tuple[float, float]]:
     where this puts them, so nothing moves when the filters change."""
     from .graphview import layout_positions
 
+    if (ready := _warmed("positions", path)) is not None:
+        return ready
     return layout_positions(get_projection(path).graph)
 
 

@@ -170,13 +170,14 @@ def home() -> None:
         "the network is on the **Explore** page."
     )
     drug, condition = params.get("drug"), params.get("condition")
-    selected = f"{drug}|{condition}" if drug and condition else ""
-    clicked = component(mode="map", selected=selected, key="evidence-map", default=None, **map_args(rows, cols, cells))
+    # A click is read before the map is drawn, so one run marks the cell and lists its claims.
+    clicked = st.session_state.get("evidence-map")
     if isinstance(clicked, dict) and clicked.get("n") != st.session_state.get("map-seen"):
         st.session_state["map-seen"] = clicked.get("n")
         drug, condition = clicked.get("drug"), clicked.get("condition")
         params["drug"], params["condition"] = drug, condition
-        st.rerun()  # redraw the map with the cell marked
+    selected = f"{drug}|{condition}" if drug and condition else ""
+    component(mode="map", selected=selected, key="evidence-map", default=None, **map_args(rows, cols, cells))
     if drug and condition:
         _pair(path, drug, condition, cells.get(f"{drug}|{condition}"), dict(rows), dict(cols))
 

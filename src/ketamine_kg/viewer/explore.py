@@ -128,6 +128,14 @@ def explore() -> None:
                         "Hover a node for its name; zoom in to label more of them.")
 
 
+def _set_expand(nodes: list[str]) -> None:
+    # A callback runs before the page does: one run draws the expanded view (no second rerun).
+    if nodes:
+        st.query_params["expand"] = ",".join(nodes)
+    elif "expand" in st.query_params:
+        del st.query_params["expand"]
+
+
 def _panel(path: str, curie: str, expanded: list[str]) -> None:
     details = data.entity_details(path, curie)
     if details is None:
@@ -136,13 +144,11 @@ def _panel(path: str, curie: str, expanded: list[str]) -> None:
     st.subheader(md_text(details.label))
     st.markdown(md_link("Open its page", entity_url(curie)) + f" · {md_text(details.curie)}")
     buttons = st.columns(2)
-    if curie not in expanded and buttons[0].button("Expand its neighbourhood", key="expand",
-                                                   help="Add the nodes one step away from this one"):
-        st.query_params["expand"] = ",".join(sorted(set(expanded) | {curie}))
-        st.rerun()
-    if expanded and buttons[1].button("Collapse", key="collapse", help="Remove every expansion"):
-        del st.query_params["expand"]
-        st.rerun()
+    if curie not in expanded:
+        buttons[0].button("Expand its neighbourhood", key="expand", help="Add the nodes one step away from this one",
+                          on_click=_set_expand, args=(sorted(set(expanded) | {curie}),))
+    if expanded:
+        buttons[1].button("Collapse", key="collapse", help="Remove every expansion", on_click=_set_expand, args=([],))
     groups = statement_groups(details.properties)
     lines = []
     for name, values in sorted(groups.items(), key=lambda kv: (kv[0] != "is a", kv[0])):

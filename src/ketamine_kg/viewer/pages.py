@@ -86,9 +86,7 @@ def ask() -> None:
         _gallery(catalogue, names)
         return
     name = st.selectbox("Question", names, index=names.index(current), format_func=lambda n: catalogue[n].title, key="question")
-    if st.button("← All questions", key="gallery"):
-        params.clear()
-        st.rerun()
+    st.button("← All questions", key="gallery", on_click=_open_question, args=(None,))
     if name != current:
         # A new question starts clean: no parameter of the one before stays in the URL.
         params.clear()
@@ -120,6 +118,14 @@ def ask() -> None:
         st.switch_page("views/sparql.py", query_params={"sparql": q.text})
 
 
+def _open_question(name: str | None) -> None:
+    # A callback: the page runs once, already on the new question (or the gallery), its URL clean.
+    st.query_params.clear()
+    st.session_state.pop("question", None)
+    if name:
+        st.query_params["question"] = name
+
+
 def _gallery(catalogue, names: list[str]) -> None:
     st.markdown("Questions the graph answers, by topic. Pick one; its answer, its parameters and its SPARQL follow.")
     for topic, questions in _topics(names).items():
@@ -128,10 +134,7 @@ def _gallery(catalogue, names: list[str]) -> None:
         for i, n in enumerate(questions):
             with columns[i % 3].container(border=True):
                 st.markdown(f"**{md_text(catalogue[n].title)}**  \n{md_text(catalogue[n].question)}")
-                if st.button("Ask", key=f"open-{n}"):
-                    st.query_params.clear()
-                    st.query_params["question"] = n
-                    st.rerun()
+                st.button("Ask", key=f"open-{n}", on_click=_open_question, args=(n,))
 
 
 def _show_result(result: QueryResult, path: str, *, view: str = "table", key: str = "result") -> None:

@@ -33,7 +33,8 @@ def run_viewer(root: Path | None, host: str, port: int, endpoint: str | None = N
 
         build(layout)
     command = [
-        sys.executable, "-m", "streamlit", "run", str(app),
+        # streamlit run, with the graph loading in the background from the start (viewer/launch.py)
+        sys.executable, "-m", "ketamine_kg.viewer.launch", str(app),
         "--server.address", host, "--server.port", str(port),
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
     ]
