@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,16 +73,19 @@ def _warmed(what: str, path: str) -> Any:
         return None
 
 
-def warm(path: str) -> None:
+def warm(path: str, after_s: float = 2.0) -> None:
     """Load the graph, project it and lay it out before the first reader arrives (run in a thread
     of the Streamlit process by viewer/launch.py). Each step's future is registered before it
     runs, so a page that asks meanwhile waits for it instead of doing the work twice."""
     if os.environ.get("KETAMINE_KG_ENDPOINT") or not Path(path).is_file():
         return
-    futures = {what: _WARM.setdefault((what, path), Future()) for what in ("worker", "projection", "positions")}
+    futures = {"worker": _WARM.setdefault(("worker", path), Future())}
     try:
         worker = QueryWorker(Path(path))
         futures["worker"].set_result(worker)
+        # The rest is for Explore: it starts once the first page has had the processor to itself.
+        time.sleep(after_s)
+        futures.update({what: _WARM.setdefault((what, path), Future()) for what in ("projection", "positions")})
         projection = project(worker)
         futures["projection"].set_result(projection)
         from .graphview import layout_positions

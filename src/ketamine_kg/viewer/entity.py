@@ -82,7 +82,7 @@ def _value_md(prop: dict[str, str]) -> str:
 
 
 def entity_page() -> None:
-    from .pages import header
+    from .chrome import header
 
     params = st.query_params
     curie = params.get("id", "")

@@ -158,7 +158,7 @@ def map_args(rows: list[tuple[str, str]], cols: list[tuple[str, str]], cells: di
 
 
 def home() -> None:
-    from .pages import header
+    from .chrome import header
 
     path = header("Ketamine in psychiatry: the evidence at a glance", sidebar="collapsed")
     rows, cols, cells = evidence_cells(path)

@@ -43,7 +43,7 @@ def _show_claims() -> None:
 
 
 def explore() -> None:
-    from .pages import header
+    from .chrome import header
 
     path = header("Explore")
     projection = data.get_projection(path)

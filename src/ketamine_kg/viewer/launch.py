@@ -13,8 +13,6 @@ __all__ = ["main"]
 
 def _warm() -> None:
     try:
-        import pandas  # noqa: F401  (every page needs it: imported here, in parallel)
-
         import os
         from pathlib import Path
 

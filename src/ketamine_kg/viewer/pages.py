@@ -13,6 +13,7 @@ from ..errors import KetamineKGError
 from ..results import QueryResult, compact, render
 from . import data
 from .answers import plain_error, show_table
+from .chrome import header
 from .graphview import draw, positions_for
 from .text import entity_md, md_text
 
@@ -31,16 +32,6 @@ ORDER BY ?condition ?drug
 """
 _EVIDENCE_LEVELS = {0: "preclinical", 1: "case reports or expert opinion", 2: "non-randomized studies",
                     3: "single randomized trial", 4: "multiple randomized trials", 5: "meta-analysis of randomized trials"}
-
-
-def header(title: str, sidebar: str = "auto") -> str:
-    """Page chrome shared by every page; returns the graph file path the page should use.
-
-    No Material icons: Streamlit fetches their font from a CDN, and the explorer works offline."""
-    st.set_page_config(page_title=f"{title} · ketamine-kg", layout="wide", initial_sidebar_state=sidebar)
-    st.title(title)
-    st.info(data.DISCLAIMER)
-    return str(data.graph_path())
 
 
 def _show_error(exc: Exception, text: str | None = None) -> None:
