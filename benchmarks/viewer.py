@@ -56,13 +56,19 @@ _PROBE = """
   if (window.__bench || window !== window.top) return;
   const b = window.__bench = {states: []};
   let last = null;
-  const look = () => {
+  const look = (records) => {
+    const now = Date.now();
+    // A fast run can go running -> notRunning within one batch of mutations: each record's
+    // old value keeps the state in between.
+    for (const r of records || []) {
+      if (r.attributeName === 'data-test-script-state' && r.oldValue !== last) { last = r.oldValue; b.states.push([r.oldValue, now]); }
+    }
     const app = document.querySelector('[data-testid="stApp"]');
     const state = app ? app.getAttribute('data-test-script-state') : null;
-    if (state !== last) { last = state; b.states.push([state, Date.now()]); }
+    if (state !== last) { last = state; b.states.push([state, now]); }
   };
   new MutationObserver(look).observe(document, {subtree: true, childList: true, attributes: true,
-                                                 attributeFilter: ['data-test-script-state']});
+                                                 attributeOldValue: true, attributeFilter: ['data-test-script-state']});
 })();
 """
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import time
+import threading
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +58,8 @@ def graph_path() -> Path:
     return Path(override) if override else get_layout().graph_file("nt")
 
 
+#: Set when a page has been served: the background warm-up may take the processor then.
+FIRST_PAGE_SERVED = threading.Event()
 #: What ``viewer/launch.py`` starts computing while Streamlit itself starts: (what, path) -> future.
 _WARM: dict[tuple[str, str], Future] = {}
 
@@ -73,7 +75,7 @@ def _warmed(what: str, path: str) -> Any:
         return None
 
 
-def warm(path: str, after_s: float = 2.0) -> None:
+def warm(path: str, after_s: float = 15.0) -> None:
     """Load the graph, project it and lay it out before the first reader arrives (run in a thread
     of the Streamlit process by viewer/launch.py). Each step's future is registered before it
     runs, so a page that asks meanwhile waits for it instead of doing the work twice."""
@@ -82,9 +84,21 @@ def warm(path: str, after_s: float = 2.0) -> None:
     futures = {"worker": _WARM.setdefault(("worker", path), Future())}
     try:
         worker = QueryWorker(Path(path))
+        worker.run("ASK { }", None, USER_LIMITS)  # the worker process starts and loads the graph now
         futures["worker"].set_result(worker)
-        # The rest is for Explore: it starts once the first page has had the processor to itself.
-        time.sleep(after_s)
+        # Streamlit imports these on the first component call (half a second): once its server is
+        # up (not to slow its start), while the browser is still loading Streamlit's own scripts.
+        from streamlit.runtime import Runtime
+
+        for _ in range(200):
+            if Runtime.exists() and Runtime.instance().state.name in ("NO_SESSIONS_CONNECTED", "ONE_OR_MORE_SESSIONS_CONNECTED"):
+                break
+            FIRST_PAGE_SERVED.wait(0.05)
+        import pandas  # noqa: F401  (streamlit.dataframe_util.is_dataframe_like imports both)
+        import pyarrow  # noqa: F401
+        # The rest is for Explore: it starts once the first page is served (two cores are shared
+        # by the server, the browser and this thread), or after ``after_s`` at the latest.
+        FIRST_PAGE_SERVED.wait(after_s)
         futures.update({what: _WARM.setdefault((what, path), Future()) for what in ("projection", "positions")})
         projection = project(worker)
         futures["projection"].set_result(projection)

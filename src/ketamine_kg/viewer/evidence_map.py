@@ -178,6 +178,7 @@ def home() -> None:
         params["drug"], params["condition"] = drug, condition
     selected = f"{drug}|{condition}" if drug and condition else ""
     component(mode="map", selected=selected, key="evidence-map", default=None, **map_args(rows, cols, cells))
+    data.FIRST_PAGE_SERVED.set()
     if drug and condition:
         _pair(path, drug, condition, cells.get(f"{drug}|{condition}"), dict(rows), dict(cols))
 
