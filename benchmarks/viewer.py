@@ -40,8 +40,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -292,8 +293,8 @@ def main() -> None:
     header = [
         f"ketamine-kg viewer benchmark, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
         f"command: python benchmarks/viewer.py --repeat {args.repeat}",
-        f"machine: {platform.machine()}, {os.cpu_count()} cores (shared), Python {platform.python_version()}, "
-        f"Chromium {CHROMIUM} headless",
+        (f"machine: {platform.machine()}, {os.cpu_count()} cores (shared), Python {platform.python_version()}, "
+         f"Chromium {CHROMIUM} headless"),
     ]
     report = "\n".join(header + run(args.repeat)) + "\n"
     print(report, end="")

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("streamlit", reason="the viewer extra is not installed")
-from streamlit.testing.v1 import AppTest  # noqa: E402
+from streamlit.testing.v1 import AppTest
 
-from .support import ARTIFACTS, chromium, require_chromium, streamlit_server  # noqa: E402
+from .support import ARTIFACTS, chromium, require_chromium, streamlit_server
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("streamlit", reason="the viewer extra is not installed")
-from streamlit.testing.v1 import AppTest  # noqa: E402
+from streamlit.testing.v1 import AppTest
 
 APP = Path(__file__).resolve().parents[1] / "app"
 PAGES = sorted(p.stem for p in (APP / "views").glob("*.py"))
@@ -59,7 +59,7 @@ def test_explore_filters_change_what_is_drawn() -> None:
     before = drawn_nodes(at)
     at.select_slider(key="min_rank").set_value(5).run()
     after = drawn_nodes(at)
-    claims = lambda nodes: {n for n in nodes if n.startswith("kkr:claim-")}  # noqa: E731
+    claims = lambda nodes: {n for n in nodes if n.startswith("kkr:claim-")}
     assert claims(after) < claims(before)  # only claims backed by a meta-analysis stay
     at.pills(key="kinds").set_value(["drug form"]).run()
     assert "5 nodes" in text_of(at)
@@ -70,7 +70,7 @@ def test_first_explore_view_is_not_a_hairball() -> None:
     at = load("explore")
     nodes = drawn_nodes(at)
     assert 10 < len(nodes) <= 60
-    assert not any(n.startswith("kkr:claim-") or n.startswith("kkr:src-") for n in nodes)
+    assert not any(n.startswith(("kkr:claim-", "kkr:src-")) for n in nodes)
 
 
 def test_condition_filter_keeps_only_that_conditions_claims() -> None:

@@ -1,5 +1,5 @@
-"""The Ask page: a thin script; the page lives in ketamine_kg.viewer.pages.ask."""
+"""The Ask page: a thin script; the page lives in ketamine_kg.viewer.ask."""
 
-from ketamine_kg.viewer.pages import ask
+from ketamine_kg.viewer.ask import ask
 
 ask()

@@ -1,5 +1,5 @@
-"""The Sparql page: a thin script; the page lives in ketamine_kg.viewer.pages.sparql."""
+"""The Sparql page: a thin script; the page lives in ketamine_kg.viewer.ask."""
 
-from ketamine_kg.viewer.pages import sparql
+from ketamine_kg.viewer.ask import sparql
 
 sparql()

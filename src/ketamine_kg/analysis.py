@@ -16,13 +16,13 @@ from .engine import QueryWorker
 from .results import QueryResult, compact
 
 __all__ = [
-    "NODE_TYPES",
     "EDGE_QUERY",
     "NODE_QUERY",
+    "NODE_TYPES",
     "Projection",
+    "condition_nodes",
     "evidence_path",
     "project",
-    "condition_nodes",
     "shortest_paths",
     "subgraph",
 ]

@@ -146,7 +146,7 @@ def _expected_words(expected: str) -> str:
     return " It expected " + (", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else words[0]) + "."
 
 
-_WHERE = re.compile(r"error at (\d+):(\d+): (.*)", re.S)
+_WHERE = re.compile(r"error at (\d+):(\d+): (.*)", re.DOTALL)
 
 
 def plain_error(message: str, text: str) -> tuple[str, str | None]:

@@ -152,7 +152,7 @@ def explore_choices(path: str) -> tuple[list[str], list[str], list[str]]:
 def drawn_subgraph(
     path: str, kinds: tuple[str, ...], relations: tuple[str, ...], min_rank: int,
     condition: str | None, focus: tuple[str, ...], max_nodes: int, expand: tuple[str, ...] = (),
-) -> tuple["nx.MultiDiGraph", int]:
+) -> tuple[nx.MultiDiGraph, int]:
     """:func:`analysis.subgraph` for one set of filters, shared by every session (callers only read it).
 
     Filtering walks the whole projection; on a large graph that is most of a rerun, so a filter
@@ -227,7 +227,7 @@ class Details:
     properties: list[dict[str, str]]
     incoming: list[dict[str, str]]
     links: list[tuple[str, str]]  #: (text, URL): PubMed, DOI, label pages, registries
-    sources: list["Citation"]  #: what the entity cites, as citations with links
+    sources: list[Citation]  #: what the entity cites, as citations with links
 
 
 def _link_for(predicate: str, value: Term) -> tuple[str, str] | None:

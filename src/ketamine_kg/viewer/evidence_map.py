@@ -10,7 +10,6 @@ is OPTIONAL, so it answers with or without them).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 import streamlit as st

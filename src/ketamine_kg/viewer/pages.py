@@ -1,296 +1,22 @@
-"""The explorer's pages. Each ``app/views/*.py`` script calls one of these functions.
+"""The explorer's other pages: Evidence, Ontology, Paths, Downloads. Each ``app/views/*.py``
+script calls one page function (the map, Explore, Entity and Ask pages have modules of their own).
 
-Every view keeps its state in the URL's query parameters (entity, question and its parameters,
-SPARQL text), so a copied link reopens the same view.
+Every view keeps its state in the URL's query parameters, so a copied link reopens the same view.
 """
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from ..errors import KetamineKGError
-from ..results import QueryResult, compact, render
 from . import data
-from .answers import plain_error, show_table
+from .answers import show_table
 from .chrome import header
-from .graphview import draw, positions_for
-from .text import entity_md, md_text
+from .graphview import draw
+from .results_view import evidence_chart, frame_of, only, show_error
+from .text import entity_md
 
-__all__ = ["ask", "downloads", "evidence", "header", "ontology", "paths", "sparql"]
-
-_EXAMPLE_SPARQL = """PREFIX kk: <https://w3id.org/ketamine-kg/ontology#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-# Every claim with its drug form, condition and evidence level
-SELECT ?claim ?drug ?condition ?evidence WHERE {
-  ?claim a kk:TherapeuticUseClaim ;
-         kk:drug/rdfs:label ?drug ;
-         kk:condition/rdfs:label ?condition ;
-         kk:evidenceLevel/rdfs:label ?evidence .
-}
-ORDER BY ?condition ?drug
-"""
-_EVIDENCE_LEVELS = {0: "preclinical", 1: "case reports or expert opinion", 2: "non-randomized studies",
-                    3: "single randomized trial", 4: "multiple randomized trials", 5: "meta-analysis of randomized trials"}
-
-
-def _show_error(exc: Exception, text: str | None = None) -> None:
-    # Errors are the user's to read: plain words, where and what, no traceback.
-    message = " ".join(str(exc).split())
-    marker = None
-    if text is not None and "malformed SPARQL" in message:
-        message, marker = plain_error(str(exc), text)
-    st.error(message)
-    if marker:
-        st.code(marker, language=None)
-
-
-# -- Ask ---------------------------------------------------------------------------------------------
-#: The gallery's topics, in order; a question not listed goes under "More".
-TOPICS: dict[str, list[str]] = {
-    "Uses and evidence": ["evidence-by-condition", "approved-uses", "off-label-and-investigational-uses", "claims-for-drug",
-                          "mixed-or-negative-evidence", "landmark-trials", "substance-use-disorder-evidence",
-                          "sources-for-condition", "alternatives-for-condition", "response-predictors"],
-    "Regulation": ["regulatory-timeline", "controlled-substance-schedules", "boxed-warnings"],
-    "Safety": ["risks-of-drug", "contraindications", "chronic-and-recreational-harms", "monitoring-requirements"],
-    "Pharmacology": ["mechanism-of-action", "routes-and-doses"],
-    "The graph itself": ["condition-hierarchy", "entity-neighbourhood", "treats-edges", "cross-references",
-                         "graph-statistics", "unverified-sources"],
-}
-
-
-def _topics(names: list[str]) -> dict[str, list[str]]:
-    grouped = {t: [n for n in qs if n in names] for t, qs in TOPICS.items()}
-    listed = {n for qs in grouped.values() for n in qs}
-    if rest := [n for n in names if n not in listed]:
-        grouped["More"] = rest
-    return {t: qs for t, qs in grouped.items() if qs}
-
-
-def ask() -> None:
-    path = header("Ask")
-    catalogue = data.get_catalogue()
-    params = st.query_params
-    names = list(catalogue)
-    current = params.get("question")
-    if current not in catalogue:
-        _gallery(catalogue, names)
-        return
-    name = st.selectbox("Question", names, index=names.index(current), format_func=lambda n: catalogue[n].title, key="question")
-    st.button("← All questions", key="gallery", on_click=_open_question, args=(None,))
-    if name != current:
-        # A new question starts clean: no parameter of the one before stays in the URL.
-        params.clear()
-        params["question"] = name
-    q = catalogue[name]
-    st.markdown(f"**{q.question}**")
-    given: dict[str, str] = {}
-    for p in q.parameters:
-        url_value = params.get(f"p.{p.name}", p.default)
-        if p.choices_class:
-            choices = data.member_choices(path, p.choices_class)
-            ids = [c for c, _ in choices]
-            labels = dict(choices)
-            default = url_value if url_value in ids else (p.default if p.default in ids else ids[0])
-            value = st.selectbox(p.description, ids, index=ids.index(default), format_func=lambda c, labels=labels: labels.get(c, c),
-                                 key=f"param-{name}-{p.name}")
-        else:
-            value = st.text_input(p.description, value=url_value, key=f"param-{name}-{p.name}")
-        given[p.name] = value
-        params[f"p.{p.name}"] = value
-    try:
-        result = data.get_worker(path).run(q.text, q.bindings(given), data.USER_LIMITS)
-    except KetamineKGError as exc:
-        _show_error(exc)
-        return
-    _show_result(result, path, view=q.view, key=name)
-    if st.button("Open this query in the SPARQL editor", key="to-editor"):
-        # The editor's URL carries the query, so this view too reopens from its link.
-        st.switch_page("views/sparql.py", query_params={"sparql": q.text})
-
-
-def _open_question(name: str | None) -> None:
-    # A callback: the page runs once, already on the new question (or the gallery), its URL clean.
-    st.query_params.clear()
-    st.session_state.pop("question", None)
-    if name:
-        st.query_params["question"] = name
-
-
-def _gallery(catalogue, names: list[str]) -> None:
-    st.markdown("Questions the graph answers, by topic. Pick one; its answer, its parameters and its SPARQL follow.")
-    for topic, questions in _topics(names).items():
-        st.subheader(topic)
-        columns = st.columns(3)
-        for i, n in enumerate(questions):
-            with columns[i % 3].container(border=True):
-                st.markdown(f"**{md_text(catalogue[n].title)}**  \n{md_text(catalogue[n].question)}")
-                st.button("Ask", key=f"open-{n}", on_click=_open_question, args=(n,))
-
-
-def _show_result(result: QueryResult, path: str, *, view: str = "table", key: str = "result") -> None:
-    if result.kind == "ask":
-        st.metric("Answer", "yes" if result.boolean else "no")
-        return
-    if result.truncated:
-        st.warning(f"Results cut at {result.max_rows:,} rows. Narrow the query to see the rest.")
-    if result.kind == "graph":
-        _triples_graph(result)
-        with st.expander(f"{len(result.triples)} triples as a table"):
-            st.dataframe(_frame(result), hide_index=True, width="stretch")
-        return
-    if view == "tree":
-        _tree(result)
-    frame = show_table(result, data.all_labels(path), key=key)
-    if frame.empty:
-        return
-    raw = _frame(result)
-    if view == "chart" and {"conditionLabel", "drugLabel", "bestEvidenceRank"} <= set(raw.columns):
-        _evidence_chart(raw)
-    elif view == "timeline" and {"date", "agencyLabel", "drugLabel"} <= set(raw.columns):
-        _timeline_chart(raw)
-    elif view == "graph":
-        _rows_graph(result)
-
-
-def _frame(result: QueryResult) -> pd.DataFrame:
-    return pd.DataFrame([[compact(t) for t in row] for row in result.rows], columns=result.variables)
-
-
-def _tree(result: QueryResult) -> None:
-    """A ``condition``/``parent`` answer as an indented tree, each label a link to its page."""
-    records = result.records()
-    labels = {r["condition"]: r.get("conditionLabel", r.get("label", r["condition"])) for r in records if "condition" in r}
-    children: dict[str, list[str]] = {}
-    has_parent = set()
-    for r in records:
-        if "condition" in r and "parent" in r and r["parent"] in labels:
-            children.setdefault(r["parent"], []).append(r["condition"])
-            has_parent.add(r["condition"])
-    lines: list[str] = []
-
-    def walk(node: str, depth: int, seen: frozenset[str]) -> None:
-        lines.append("    " * depth + "- " + entity_md(node, labels.get(node, node)))
-        for child in sorted(set(children.get(node, [])), key=lambda c: labels.get(c, c).casefold()):
-            if child not in seen:
-                walk(child, depth + 1, seen | {child})
-
-    for root in sorted((c for c in labels if c not in has_parent), key=lambda c: labels[c].casefold()):
-        walk(root, 0, frozenset({root}))
-    if lines:
-        st.markdown("\n".join(lines))
-
-
-def _rows_graph(result: QueryResult) -> None:
-    """A drawing of a table answer: an edge between the first two IRI columns of each row,
-    named by its ``relation`` column if it has one; ``xLabel`` columns name the nodes."""
-    import networkx as nx
-
-    records = result.records()
-    columns = tuple(
-        v for v in result.variables
-        if v != "relation" and any(row[result.variables.index(v)] is not None and row[result.variables.index(v)].kind == "iri"
-                                   for row in result.rows)
-    )[:2]
-    if len(columns) < 2:
-        return
-    a, b = columns
-    g = nx.MultiDiGraph()
-    for row in records:
-        if a not in row or b not in row:
-            continue
-        for node in (a, b):
-            g.add_node(row[node], label=row.get(f"{node}Label", row.get("label", row[node]) if node == a else row[node]),
-                       kind="condition" if node == "condition" else "drug form" if node == "drug" else "other")
-        g.add_edge(row[a], row[b], relation=row.get("relation", ""))
-    if g.number_of_nodes():
-        draw(g, positions_for(g), key=f"answer-graph-{a}-{b}", height=460)
-
-
-def _timeline_chart(frame: pd.DataFrame) -> None:
-    import plotly.express as px
-
-    plot = frame.assign(when=pd.to_datetime(frame["date"], errors="coerce")).dropna(subset=["when"])
-    figure = px.scatter(plot, x="when", y="agencyLabel", color="drugLabel", hover_data=[c for c in ("indication",) if c in plot],
-                        labels={"when": "approval date", "agencyLabel": "agency", "drugLabel": "drug form"})
-    figure.update_traces(marker={"size": 14})
-    figure.update_xaxes(tickformat="%Y")
-    figure.update_layout(height=200 + 40 * plot["agencyLabel"].nunique(), legend={"orientation": "h", "y": -0.3})
-    st.plotly_chart(figure, width="stretch", config={"displaylogo": False})
-
-
-def _triples_graph(result: QueryResult) -> None:
-    import networkx as nx
-
-    g = nx.MultiDiGraph()
-    labels: dict[str, str] = {}
-    for s, p, o in result.triples:
-        if compact(p) == "rdfs:label":
-            labels[compact(s)] = o.value
-    for s, p, o in result.triples:
-        if o.kind != "iri" or compact(p) == "rdf:type":
-            continue
-        for n in (compact(s), compact(o)):
-            g.add_node(n, label=labels.get(n, n), kind="other")
-        g.add_edge(compact(s), compact(o), relation=compact(p))
-    if g.number_of_nodes():
-        g = g.subgraph(list(g)[:150]).copy()
-        draw(g, positions_for(g), key="answer-triples", height=520)
-
-
-def _evidence_chart(frame: pd.DataFrame) -> None:
-    """Drug forms across, conditions down: one dot per pair, so no pair hides another. Colour is
-    the best evidence level, the symbol the most advanced regulatory status, the size the claims."""
-    import plotly.express as px
-
-    plot = frame.assign(
-        evidence=frame["bestEvidenceRank"].astype(int).map(_EVIDENCE_LEVELS),
-        rank=frame["bestEvidenceRank"].astype(int),
-        claims=frame["claims"].astype(int),
-    )
-    figure = px.scatter(
-        plot, x="drugLabel", y="conditionLabel", color="rank", size="claims", symbol="anyStatus",
-        hover_data=["evidence", "anyStatus", "claims"], range_color=(0, 5), color_continuous_scale="Blues",
-        labels={"rank": "best evidence (5 = meta-analysis)", "conditionLabel": "condition", "drugLabel": "drug form",
-                "anyStatus": "regulatory status"},
-    )
-    figure.update_layout(height=160 + 30 * plot["conditionLabel"].nunique(), legend={"orientation": "h", "y": -0.15})
-    st.caption("Colour: best evidence level (darker = stronger). Symbol: regulatory status. Size: number of claims.")
-    st.plotly_chart(figure, width="stretch", config={"displaylogo": False})
-
-
-# -- SPARQL ------------------------------------------------------------------------------------------
-def sparql() -> None:
-    path = header("SPARQL")
-    st.caption("Read-only: updates, LOAD and SERVICE are refused; queries stop after 30 s and return at most 10,000 rows. "
-               "Prefixes kk:, kkr:, rdfs:, skos:, schema:, biolink: and others are predeclared.")
-    initial = st.session_state.pop("sparql_text", None) or st.query_params.get("sparql", _EXAMPLE_SPARQL)
-    text = st.text_area("Query", value=initial, height=260, key="sparql-editor")
-    run = st.button("Run", type="primary", key="run")
-    if not (run or "sparql" in st.query_params):
-        return
-    st.query_params["sparql"] = text
-    try:
-        result = data.get_worker(path).run(text, None, data.USER_LIMITS)
-    except KetamineKGError as exc:
-        _show_error(exc, text)
-        return
-    _show_result(result, path, key="sparql")
-    _downloads_for(result)
-
-
-def _downloads_for(result: QueryResult) -> None:
-    if result.kind == "ask":
-        return
-    cols = st.columns(3)
-    cols[0].download_button("CSV", render(result, "csv"), "result.csv", "text/csv", key="dl-csv")
-    cols[1].download_button("JSON", render(result, "json"), "result.json", "application/sparql-results+json", key="dl-json")
-    if result.kind == "graph":
-        from rdflib import Graph
-
-        graph = Graph().parse(data=render(result, "ntriples") or "", format="nt")
-        cols[2].download_button("Turtle", graph.serialize(format="turtle"), "result.ttl", "text/turtle", key="dl-ttl")
-
+__all__ = ["downloads", "evidence", "header", "ontology", "paths"]
 
 # -- Evidence ----------------------------------------------------------------------------------------
 def evidence() -> None:
@@ -300,7 +26,7 @@ def evidence() -> None:
     overview = worker.run(catalogue["evidence-by-condition"].text, None, data.USER_LIMITS)
     st.subheader("Conditions by best evidence level and regulatory status")
     st.markdown("The same at a glance, with every claim a click away: the **Evidence map** (the first page).")
-    _evidence_chart(_frame(overview))
+    evidence_chart(frame_of(overview))
     st.subheader("One condition: ketamine's claims beside the alternatives")
     choices = data.member_choices(path, "kk:MedicalCondition")
     ids = [c for c, _ in choices]
@@ -323,16 +49,7 @@ def evidence() -> None:
             if not result.rows:
                 st.write(empty)
             else:
-                show_table(_only(result, shown), data.all_labels(path), key=name)
-
-
-def _only(result: QueryResult, variables: list[str]) -> QueryResult:
-    """``result`` with only ``variables`` (those it has), in that order."""
-    import dataclasses
-
-    keep = [v for v in variables if v in result.variables]
-    index = [result.variables.index(v) for v in keep]
-    return dataclasses.replace(result, variables=keep, rows=[tuple(row[i] for i in index) for row in result.rows])
+                show_table(only(result, shown), data.all_labels(path), key=name)
 
 
 # -- Ontology ----------------------------------------------------------------------------------------
@@ -471,8 +188,7 @@ def downloads() -> None:
         try:
             exports = data.tool_exports(str(layout.root))
         except KetamineKGError as exc:
-            _show_error(exc)
+            show_error(exc)
             return
         for fmt, (name, content, mime) in exports.items():
             st.download_button(f"{name} — {FORMATS[fmt]}", content, name, mime, key=f"dl-export-{fmt}")
-

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-__all__ = ["Citation", "ENTITY_PAGE", "entity_md", "entity_url", "md_link", "md_text"]
+__all__ = ["ENTITY_PAGE", "Citation", "entity_md", "entity_url", "md_link", "md_text"]
 
 #: The entity page's address inside the app: ``/entity?id=kkr:ketamine``.
 ENTITY_PAGE = "/entity"
