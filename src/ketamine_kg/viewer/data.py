@@ -29,6 +29,7 @@ __all__ = [
     "entity_details",
     "explore_choices",
     "get_catalogue",
+    "placed",
     "get_layout",
     "get_positions",
     "get_projection",
@@ -105,6 +106,7 @@ def warm(path: str, after_s: float = 15.0) -> None:
         from .graphview import layout_positions
 
         futures["positions"].set_result(layout_positions(projection.graph))
+        import scipy.optimize  # noqa: F401  (Kamada-Kawai, for Explore's first view)
     except Exception as exc:
         for future in futures.values():
             if not future.done():
@@ -175,6 +177,15 @@ def get_positions(path: str) -> dict[str, tuple[float, float]]:
     if (ready := _warmed("positions", path)) is not None:
         return ready
     return layout_positions(get_projection(path).graph)
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def placed(path: str, nodes: tuple[str, ...], fixed: tuple[tuple[str, tuple[float, float]], ...], _place: Any
+           ) -> dict[str, tuple[float, float]]:
+    """:func:`graphview.place` for one view and the positions already on the screen, shared by
+    every session (the first view of every reader is laid out once)."""
+    view = get_projection(path).graph.subgraph(nodes)
+    return _place(view, get_positions(path), dict(fixed))
 
 
 @st.cache_resource(show_spinner=False)

@@ -107,12 +107,12 @@ def explore() -> None:
         path, tuple(sorted(kinds)), tuple(sorted(relations)), min_rank,
         None if condition == "(all)" else condition, tuple([selected] if selected else []), max_nodes, tuple(sorted(expanded)),
     )
-    left, right = st.columns([3, 2])
+    left, right = st.columns([2, 1])
     with left:
         if view.number_of_nodes() == 0:
             st.warning("Nothing matches these filters. Widen the node types, relations or evidence level.")
         else:
-            draw(view, data.get_positions(path), key=GRAPH_KEY, selected=selected, fit=state["condition"] or "all")
+            draw(view, _positions(path, view), key=GRAPH_KEY, selected=selected, fit=state["condition"] or "all")
         drawn = view.number_of_nodes()
         if matched > drawn - len(expanded):
             st.caption(f"{drawn} nodes drawn: the {min(matched, max_nodes)} most connected of {matched} matching, "
@@ -126,6 +126,19 @@ def explore() -> None:
         else:
             st.markdown("Click a node, or search for one, to see what the graph says about it. "
                         "Hover a node for its name; zoom in to label more of them.")
+
+
+def _positions(path: str, view) -> dict[str, tuple[float, float]]:
+    """Where this session draws each node: a node keeps the place it was first drawn at for as
+    long as the session lasts, so a filter change moves nothing already on the screen; the first
+    view is laid out on its own (and cached for every session), new nodes around the others."""
+    from .graphview import place
+
+    memory: dict[str, tuple[float, float]] = st.session_state.setdefault("explore-positions", {})
+    shown = {n: memory[n] for n in view if n in memory}
+    if len(shown) < len(view):
+        memory.update(data.placed(path, tuple(sorted(view)), tuple(sorted(shown.items())), place))
+    return memory
 
 
 def _set_expand(nodes: list[str]) -> None:

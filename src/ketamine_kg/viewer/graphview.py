@@ -20,12 +20,12 @@ import networkx as nx
 
 from .widget import component
 
-__all__ = ["KIND_STYLE", "clicked_node", "draw", "elements", "layout_positions", "legend_markdown", "positions_for"]
+__all__ = ["KIND_STYLE", "clicked_node", "draw", "elements", "layout_positions", "legend_markdown", "place", "positions_for"]
 
 #: kind -> (Streamlit colour name, hex, Cytoscape shape, glyph for the legend, node size in px)
 KIND_STYLE: dict[str, tuple[str, str, str, str, int]] = {
-    "drug form": ("blue", "#1c83e1", "diamond", "◆", 34),
-    "condition": ("red", "#ff4b4b", "ellipse", "●", 28),
+    "drug form": ("blue", "#1c83e1", "diamond", "◆", 30),
+    "condition": ("red", "#ff4b4b", "ellipse", "●", 22),
     "claim": ("orange", "#ffa421", "ellipse", "●", 14),
     "risk": ("violet", "#803df5", "triangle", "▲", 20),
     "setting": ("green", "#21c354", "round-rectangle", "■", 20),
@@ -94,6 +94,43 @@ def layout_positions(graph: nx.MultiDiGraph, core_limit: int = 3000) -> dict[str
         pos[n] = (1.15 * dx / math.hypot(dx, dy), 1.15 * dy / math.hypot(dx, dy))
     # Wider than tall, as the frame is.
     return {n: (round(x * _SCALE * 1.4, 1), round(y * _SCALE, 1)) for n, (x, y) in pos.items()}
+
+
+def place(view: nx.MultiDiGraph, start: dict[str, tuple[float, float]], fixed: dict[str, tuple[float, float]],
+          width: float = 1000.0, height: float = 1000.0) -> dict[str, tuple[float, float]]:
+    """Positions for the nodes of ``view`` that have none yet, around those in ``fixed``, which stay
+    exactly where they are. Without any fixed node the view is laid out on its own (from ``start``,
+    the whole graph's layout, so it looks alike from view to view) to fill a ``width`` x ``height``
+    area: a filtered view is spread out instead of keeping the whole graph's gaps."""
+    simple = nx.Graph()
+    simple.add_nodes_from(view)
+    simple.add_edges_from((u, v) for u, v in view.edges() if u != v)
+    if not len(simple):
+        return {}
+    if not fixed:
+        # Kamada-Kawai spreads a view of a few hundred nodes evenly (a force layout leaves hubs'
+        # leaves in clumps); larger views take the cheaper force layout.
+        if len(simple) <= 150:
+            raw = nx.kamada_kawai_layout(simple, scale=1.0)
+        else:
+            raw = nx.spring_layout(simple, seed=7, iterations=60)
+        return {n: (round(float(x) * width / 2, 1), round(float(y) * height / 2, 1)) for n, (x, y) in raw.items()}
+    new = [n for n in simple if n not in fixed]
+    if not new:
+        return {}
+    # New nodes start beside their placed neighbours (or where the whole-graph layout has them) and
+    # settle among the fixed ones; networkx keeps fixed nodes put and does not rescale.
+    pos: dict[str, tuple[float, float]] = {n: fixed[n] for n in simple if n in fixed}
+    for n in new:
+        near = [pos[m] for m in simple.neighbors(n) if m in pos]
+        dx, dy = _jitter(n)
+        if near:
+            pos[n] = (sum(p[0] for p in near) / len(near) + dx * width, sum(p[1] for p in near) / len(near) + dy * height)
+        else:
+            pos[n] = start.get(n, (dx * width, dy * height))
+    spread = max(width, height) / math.sqrt(len(simple))
+    raw = nx.spring_layout(simple, pos=pos, fixed=[n for n in simple if n in fixed], k=spread, iterations=40, seed=7)
+    return {n: (round(float(raw[n][0]), 1), round(float(raw[n][1]), 1)) for n in new}
 
 
 def _edge_style(data: dict[str, Any]) -> dict[str, Any]:

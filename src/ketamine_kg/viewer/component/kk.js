@@ -58,10 +58,11 @@
     const w = cy.width(), h = cy.height();
     const placed = [];
     const nodes = cy.nodes().sort((a, b) => (b.data("priority") - a.data("priority")) || (a.id() < b.id() ? -1 : 1));
-    // Every node is an obstacle too: a label never covers another node.
+    // Nodes are obstacles too: a label never covers a node at least as important as its own
+    // (a hub's label may lie over a leaf, on its white background; a leaf's never over a hub).
     const bodies = cy.nodes().map((n) => {
       const p = n.renderedPosition(), r = n.data("size") / 2;
-      return {id: n.id(), x1: p.x - r, x2: p.x + r, y1: p.y - r, y2: p.y + r};
+      return {id: n.id(), priority: n.data("priority"), x1: p.x - r, x2: p.x + r, y1: p.y - r, y2: p.y + r};
     });
     cy.batch(() => {
       nodes.forEach((n) => {
@@ -76,7 +77,7 @@
         }
         for (let i = 0; ok && i < bodies.length; i++) {
           const q = bodies[i];
-          if (q.id !== n.id() && box.x1 < q.x2 && q.x1 < box.x2 && box.y1 < q.y2 && q.y1 < box.y2) ok = false;
+          if (q.id !== n.id() && q.priority >= n.data("priority") && box.x1 < q.x2 && q.x1 < box.x2 && box.y1 < q.y2 && q.y1 < box.y2) ok = false;
         }
         if (ok) { placed.push(box); n.addClass("labelled"); } else { n.removeClass("labelled"); }
       });
@@ -92,7 +93,9 @@
       x1 = Math.min(x1, p.x); x2 = Math.max(x2, p.x); y1 = Math.min(y1, p.y); y2 = Math.max(y2, p.y);
     });
     const w = cy.width(), h = cy.height();
-    const zoom = Math.min((w - 240) / Math.max(x2 - x1, 1), (h - 80) / Math.max(y2 - y1, 1), 2.5);
+    // A margin for the outermost nodes' labels (a label that would still be cut is not shown).
+    const padX = Math.min(60, w * 0.1), padY = Math.min(36, h * 0.08);
+    const zoom = Math.min((w - 2 * padX) / Math.max(x2 - x1, 1), (h - 2 * padY) / Math.max(y2 - y1, 1), 2.5);
     cy.viewport({zoom: zoom, pan: {x: w / 2 - zoom * (x1 + x2) / 2, y: h / 2 - zoom * (y1 + y2) / 2 - 8}});
   }
 
@@ -114,7 +117,7 @@
     let cy = kk.cy;
     if (!cy) {
       cy = kk.cy = window.__kk_cy = cytoscape({container: box, style: style(), wheelSensitivity: 0.3,
-                                                 minZoom: 0.05, maxZoom: 6, boxSelectionEnabled: false});
+                                                 minZoom: 0.001, maxZoom: 6, boxSelectionEnabled: false});
       cy.on("tap", "node", (e) => setValue({id: e.target.id(), n: ++clicks}));
       cy.on("mouseover", "node", (e) => {
         e.target.addClass("hover");
