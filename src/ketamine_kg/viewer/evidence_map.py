@@ -194,16 +194,17 @@ def _pair(path: str, drug: str, condition: str, cell: EvidenceCell | None, drugs
     binding = {"drug": Term.iri(_expand(drug)), "condition": Term.iri(_expand(condition))}
     for claim in worker.run(_PAIR_CLAIMS, binding, data.USER_LIMITS).records():
         mark = "✓" if claim["direction"] == "supports" else "✗" if claim["direction"] == "does not support" else "•"
-        with st.container(border=True):
-            st.markdown(f"**{mark} {entity_md(claim['claim'], claim['label'])}**  \n"
-                        f"{md_text(claim['level'])} · {md_text(claim['status'])} · {md_text(claim['direction'])}")
-            facts = [(name, claim[k]) for name, k in (("Effect", "effect"), ("Population", "population"),
-                     ("Dose", "dose"), ("Route", "route"), ("Compared with", "comparator")) if k in claim]
-            if facts:
-                st.markdown("  \n".join(f"*{name}:* {md_text(value)}" for name, value in facts))
-            sources = worker.run(CITATION_QUERY, {"entity": Term.iri(_expand(claim["claim"]))}, data.USER_LIMITS).records()
-            for row in sources:
-                st.markdown("- " + citation_from(row).markdown())
+        # One markdown block per claim: fewer elements for the browser to lay out on each click.
+        text = (f"**{mark} {entity_md(claim['claim'], claim['label'])}**  \n"
+                f"{md_text(claim['level'])} · {md_text(claim['status'])} · {md_text(claim['direction'])}")
+        facts = [(name, claim[k]) for name, k in (("Effect", "effect"), ("Population", "population"),
+                 ("Dose", "dose"), ("Route", "route"), ("Compared with", "comparator")) if k in claim]
+        if facts:
+            text += "  \n" + "  \n".join(f"*{name}:* {md_text(value)}" for name, value in facts)
+        sources = worker.run(CITATION_QUERY, {"entity": Term.iri(_expand(claim["claim"]))}, data.USER_LIMITS).records()
+        if sources:
+            text += "\n\n" + "\n".join("- " + citation_from(row).markdown() for row in sources)
+        st.markdown(text + "\n\n---")
     studies = worker.run(_PAIR_STUDIES, binding, data.USER_LIMITS).records()
     if studies:
         st.markdown("**Studies and results**")
