@@ -279,6 +279,56 @@ def run(repeat: int) -> list[str]:
     return lines
 
 
+_FLOOR_APP = """
+import streamlit as st
+st.session_state.setdefault("n", 0)
+st.button("Click", on_click=lambda: st.session_state.update(n=st.session_state.n + 1))
+st.markdown(f"count {st.session_state.n}")
+"""
+
+
+def floor(repeat: int) -> str:
+    """Streamlit's own round trip on this machine now: a one-button app, click until its text
+    changes. No page of ours can answer faster than this."""
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp:
+        app = Path(tmp) / "floor.py"
+        app.write_text(_FLOOR_APP, encoding="utf-8")
+        port = _free_port()
+        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
+                                 "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    time.sleep(0.05)
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+                page = browser.new_page()
+                pg = Page(page)
+                page.goto(url)
+                page.get_by_text("count 0").wait_for()
+                times = []
+                for i in range(1, 2 * repeat + 1):
+                    t0 = pg.now()
+                    page.get_by_role("button", name="Click").click()
+                    times.append(pg.text_after(f"count {i}", t0) - t0)
+                browser.close()
+        finally:
+            proc.terminate()
+            proc.wait(15)
+    return (f"Streamlit's floor (a one-button app, click -> text): median {statistics.median(times):,.0f} ms, "
+            f"max {max(times):,.0f} ms (n={len(times)})")
+
+
 def _left_running(port: int) -> list[int]:
     marker = f"--server.port {port}".encode()
     left = []
@@ -304,7 +354,7 @@ def main() -> None:
          f"Chromium {CHROMIUM} headless"),
     ]
     load_before = os.getloadavg()[0]
-    lines = run(args.repeat)
+    lines = run(args.repeat) + [floor(args.repeat)]
     header.append(f"load average (1 min) at start / end: {load_before:.1f} / {os.getloadavg()[0]:.1f} "
                   "(other work shares these cores: figures are from a busy machine when these exceed 2)")
     report = "\n".join(header + lines) + "\n"
