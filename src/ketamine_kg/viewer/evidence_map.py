@@ -19,7 +19,7 @@ from . import data
 from .text import CITATION_QUERY, citation_from, entity_md, md_text
 from .widget import component
 
-__all__ = ["EvidenceCell", "evidence_cells", "home", "map_args"]
+__all__ = ["EvidenceCell", "evidence_cells", "home", "map_args", "pair_blocks"]
 
 LEVELS = {0: "preclinical", 1: "case reports", 2: "non-randomized", 3: "one RCT", 4: "several RCTs", 5: "meta-analysis"}
 #: Evidence level -> cell colour, light (weak) to dark (strong); text stays dark enough to read.
@@ -190,8 +190,17 @@ def _pair(path: str, drug: str, condition: str, cell: EvidenceCell | None, drugs
         st.info("The graph has no claim about this drug form for this condition.")
         return
     st.markdown(md_text(cell.summary[0].upper() + cell.summary[1:] + "."))
+    for block in pair_blocks(path, drug, condition):
+        st.markdown(block)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def pair_blocks(path: str, drug: str, condition: str) -> list[str]:
+    """The markdown of one pair's claims (one block each, with its sources as citations), then its
+    studies and results: worked out once per pair and shared by every session."""
     worker = data.get_worker(path)
     binding = {"drug": Term.iri(_expand(drug)), "condition": Term.iri(_expand(condition))}
+    blocks = []
     for claim in worker.run(_PAIR_CLAIMS, binding, data.USER_LIMITS).records():
         mark = "✓" if claim["direction"] == "supports" else "✗" if claim["direction"] == "does not support" else "•"
         # One markdown block per claim: fewer elements for the browser to lay out on each click.
@@ -204,15 +213,17 @@ def _pair(path: str, drug: str, condition: str, cell: EvidenceCell | None, drugs
         sources = worker.run(CITATION_QUERY, {"entity": Term.iri(_expand(claim["claim"]))}, data.USER_LIMITS).records()
         if sources:
             text += "\n\n" + "\n".join("- " + citation_from(row).markdown() for row in sources)
-        st.markdown(text + "\n\n---")
+        blocks.append(text + "\n\n---")
     studies = worker.run(_PAIR_STUDIES, binding, data.USER_LIMITS).records()
     if studies:
-        st.markdown("**Studies and results**")
+        lines = ["**Studies and results**"]
         for row in studies:
             line = "- " + entity_md(row["study"], row.get("studyLabel", row["study"]))
             if "result" in row:
                 line += " → " + entity_md(row["result"], row.get("resultLabel", row["result"]))
-            st.markdown(line)
+            lines.append(line)
+        blocks.append("\n".join(lines))
+    return blocks
 
 
 def _expand(curie: str) -> str:
