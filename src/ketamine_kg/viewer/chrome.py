@@ -16,6 +16,9 @@ def header(title: str, sidebar: str = "auto") -> str:
     """Set up the page and return the graph file path it should use.
 
     No Material icons: Streamlit fetches their font from a CDN, and the explorer works offline."""
+    import time
+
+    data.LAST_RUN[0] = time.monotonic()
     st.set_page_config(page_title=f"{title} · ketamine-kg", layout="wide", initial_sidebar_state=sidebar)
     st.title(title)
     st.info(data.DISCLAIMER)

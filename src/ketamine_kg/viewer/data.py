@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +62,15 @@ def graph_path() -> Path:
 
 #: Set when a page has been served: the background warm-up may take the processor then.
 FIRST_PAGE_SERVED = threading.Event()
+#: When a page script last started (``time.monotonic()``), set by chrome.header: the warm-up's
+#: heavier steps wait for a quiet moment, so they do not slow a reader's clicks.
+LAST_RUN = [0.0]
+
+
+def _wait_until_quiet(quiet_s: float = 1.5, most_s: float = 60.0) -> None:
+    deadline = time.monotonic() + most_s
+    while time.monotonic() < deadline and time.monotonic() - LAST_RUN[0] < quiet_s:
+        time.sleep(0.1)
 #: What ``viewer/launch.py`` starts computing while Streamlit itself starts: (what, path) -> future.
 _WARM: dict[tuple[str, str], Future] = {}
 
@@ -100,12 +110,15 @@ def warm(path: str, after_s: float = 15.0) -> None:
         # The rest is for Explore: it starts once the first page is served (two cores are shared
         # by the server, the browser and this thread), or after ``after_s`` at the latest.
         FIRST_PAGE_SERVED.wait(after_s)
+        _wait_until_quiet()
         futures.update({what: _WARM.setdefault((what, path), Future()) for what in ("projection", "positions")})
         projection = project(worker)
         futures["projection"].set_result(projection)
         from .graphview import layout_positions
 
+        _wait_until_quiet()
         futures["positions"].set_result(layout_positions(projection.graph))
+        _wait_until_quiet()
         import scipy.optimize  # noqa: F401  (Kamada-Kawai, for Explore's first view)
     except Exception as exc:
         for future in futures.values():
