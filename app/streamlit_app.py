@@ -1,16 +1,23 @@
-"""ketamine-kg explorer: ``streamlit run app/streamlit_app.py``. Pages live in app/pages/."""
+"""ketamine-kg explorer: ``streamlit run app/streamlit_app.py``. Pages live in app/views/: not in
+pages/, which Streamlit would run without this navigation on a fresh server's first deep link.
+
+No page icons: Material icons come from a font Streamlit loads from a CDN, emoji need a colour
+font the machine may lack, and the explorer must work offline and look the same everywhere.
+"""
 
 import streamlit as st
 
 navigation = st.navigation(
     [
-        st.Page("pages/explore.py", title="Explore", icon=":material/hub:", default=True),
-        st.Page("pages/ask.py", title="Ask", icon=":material/help:"),
-        st.Page("pages/sparql.py", title="SPARQL", icon=":material/code:"),
-        st.Page("pages/evidence.py", title="Evidence", icon=":material/bar_chart:"),
-        st.Page("pages/ontology.py", title="Ontology", icon=":material/account_tree:"),
-        st.Page("pages/paths.py", title="Paths", icon=":material/route:"),
-        st.Page("pages/downloads.py", title="Downloads", icon=":material/download:"),
+        st.Page("views/map.py", title="Evidence map", default=True),
+        st.Page("views/explore.py", title="Explore"),
+        st.Page("views/entity.py", title="Entity", url_path="entity"),
+        st.Page("views/ask.py", title="Ask"),
+        st.Page("views/sparql.py", title="SPARQL"),
+        st.Page("views/evidence.py", title="Evidence"),
+        st.Page("views/ontology.py", title="Ontology"),
+        st.Page("views/paths.py", title="Paths"),
+        st.Page("views/downloads.py", title="Downloads"),
     ]
 )
 navigation.run()

@@ -410,7 +410,7 @@ def test_viewer_process_gets_the_endpoint_in_its_environment(monkeypatch) -> Non
     import ketamine_kg.viewer.serve as viewer_serve
 
     calls: list[dict] = []
-    monkeypatch.setattr(viewer_serve.subprocess, "call", lambda command, **kw: calls.append(kw) or 0)
+    monkeypatch.setattr(viewer_serve, "_run", lambda command, **kw: calls.append(kw) or 0)
     assert viewer_serve.run_viewer(None, "127.0.0.1", 8599, "http://127.0.0.1:7878/query") == 0
     assert calls[0]["env"]["KETAMINE_KG_ENDPOINT"] == "http://127.0.0.1:7878/query"
     assert viewer_serve.run_viewer(None, "127.0.0.1", 8599) == 0

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("streamlit", reason="the viewer extra is not installed")
-from streamlit.testing.v1 import AppTest  # noqa: E402
+from streamlit.testing.v1 import AppTest
 
-from .support import ARTIFACTS, chromium, require_chromium, streamlit_server  # noqa: E402
+from .support import ARTIFACTS, chromium, require_chromium, streamlit_server
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app"
@@ -41,7 +41,7 @@ def hostile_graph(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # -- AppTest -------------------------------------------------------------------------------------
 def load(page: str, graph: Path, monkeypatch: pytest.MonkeyPatch, **query: str) -> AppTest:
     monkeypatch.setenv("KETAMINE_KG_GRAPH", str(graph))
-    at = AppTest.from_file(str(APP / "pages" / f"{page}.py"), default_timeout=90)
+    at = AppTest.from_file(str(APP / "views" / f"{page}.py"), default_timeout=90)
     for key, value in query.items():
         at.query_params[key] = value
     at.run()
@@ -58,9 +58,28 @@ def test_explore_detail_panel_shows_the_hostile_strings_literally(hostile_graph:
     headings = [s.value for s in at.subheader]
     # A heading is markdown: it must come out as the label's own characters, escaped.
     assert any(SCRIPT in h.replace("\\", "") and "**bold**" in h.replace("\\", "") for h in headings), headings
-    table = _frames_text(at)
-    assert SCRIPT in table and '<img src=x onerror=""window.__pwned=1"">' in table
-    assert "[x](javascript:window.__pwned=1)" in table and "**bold**" in table
+    _markdown_holds_the_strings_as_text(at)
+
+
+def test_entity_page_shows_the_hostile_strings_literally(hostile_graph: Path, monkeypatch) -> None:
+    at = load("entity", hostile_graph, monkeypatch, id=ENTITY)
+    shown = _markdown_holds_the_strings_as_text(at)
+    assert '<img src=x onerror="window.__pwned=1">' in shown and "[x](javascript:window.__pwned=1)" in shown
+    assert "[click me](javascript:window.__pwned=1)" in shown and "<svg onload" in shown
+
+
+def _markdown_holds_the_strings_as_text(at: AppTest) -> str:
+    """Every markdown block escapes what would be markup: no tag, no link to javascript:. Returns
+    the text as a reader sees it (escapes removed)."""
+    blocks = [m.value for m in at.markdown] + [s.value for s in at.subheader] + [c.value for c in at.caption]
+    import re
+
+    for block in blocks:  # a "<" or "]" that is not escaped would be markup
+        assert not re.search(r"(?<!\\)<(script|img|svg|iframe|b )", block), block
+        assert not re.search(r"(?<!\\)\]\(javascript:", block), block
+    shown = "\n".join(b.replace("\\", "") for b in blocks)
+    assert SCRIPT in shown
+    return shown
 
 
 def test_ask_and_sparql_tables_hold_the_hostile_strings_as_text(hostile_graph: Path, monkeypatch) -> None:
@@ -118,7 +137,7 @@ def _visible_text(page, text: str) -> bool:
 
 
 def test_explore_with_the_hostile_entity_selected(server: str, page) -> None:
-    page.goto(f"{server}/?entity={urllib.parse.quote(ENTITY)}")
+    page.goto(f"{server}/explore?entity={urllib.parse.quote(ENTITY)}")
     page.get_by_text("Hostile", exact=False).first.wait_for(timeout=60_000)
     page.locator("iframe").first.wait_for(timeout=60_000)
     assert _visible_text(page, SCRIPT), "the label's <script> is not shown as text"
@@ -135,12 +154,20 @@ def test_sparql_page_returning_the_hostile_labels(server: str, page) -> None:
     _assert_not_pwned(page)
 
 
+def test_entity_page_of_the_hostile_entity(server: str, page) -> None:
+    page.goto(f"{server}/entity?id={urllib.parse.quote(ENTITY)}")
+    page.get_by_text("Hostile", exact=False).first.wait_for(timeout=60_000)
+    assert _visible_text(page, SCRIPT), "the label's <script> is not shown as text"
+    _assert_not_pwned(page)
+
+
 def test_ask_page_on_the_hostile_entity(server: str, page) -> None:
     page.goto(f"{server}/ask?question=entity-neighbourhood&p.entity={urllib.parse.quote(ENTITY)}")
     page.locator("[data-testid='stDataFrame'], iframe").first.wait_for(timeout=60_000)
     _assert_not_pwned(page)
     page.goto(f"{server}/ask?question=risks-of-drug&p.drug={urllib.parse.quote(ENTITY)}")
-    page.get_by_text("row(s)", exact=False).first.wait_for(timeout=60_000)
+    page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=60_000)
+    time.sleep(1.0)
     # The drug picker shows the hostile label as its own characters.
     shown = page.locator("[data-testid='stSelectbox']").all_inner_texts() + [page.locator("body").inner_text()]
     shown += [v for v in page.locator("input").evaluate_all("els => els.map(e => e.value)")]

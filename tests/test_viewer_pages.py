@@ -7,19 +7,24 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("streamlit", reason="the viewer extra is not installed")
-from streamlit.testing.v1 import AppTest  # noqa: E402
+from streamlit.testing.v1 import AppTest
 
 APP = Path(__file__).resolve().parents[1] / "app"
-PAGES = sorted(p.stem for p in (APP / "pages").glob("*.py"))
+PAGES = sorted(p.stem for p in (APP / "views").glob("*.py"))
 
 
 def load(page: str, **query: str) -> AppTest:
-    at = AppTest.from_file(str(APP / "pages" / f"{page}.py"), default_timeout=90)
+    at = AppTest.from_file(str(APP / "views" / f"{page}.py"), default_timeout=90)
     for key, value in query.items():
         at.query_params[key] = value
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def headings(at: AppTest) -> list[str]:
+    """Subheaders as a reader sees them (labels from the data are escaped markdown)."""
+    return [s.value.replace("\\", "") for s in at.subheader]
 
 
 def text_of(at: AppTest) -> str:
@@ -38,24 +43,77 @@ def test_page_loads_with_the_disclaimer(page: str) -> None:
 def test_pages_are_all_in_the_navigation() -> None:
     entry = (APP / "streamlit_app.py").read_text(encoding="utf-8")
     for page in PAGES:
-        assert f'"pages/{page}.py"' in entry
+        assert f'"views/{page}.py"' in entry
+
+
+def drawn_nodes(at: AppTest, index: int = 0) -> set[str]:
+    """The ids of the nodes handed to the graph component."""
+    import json
+
+    args = json.loads(at.get("component_instance")[index].proto.json_args)
+    return {n["id"] for n in args["nodes"]}
 
 
 def test_explore_filters_change_what_is_drawn() -> None:
-    at = load("explore")
-    before = text_of(at)
+    at = load("explore", kinds="claim,condition,drug form")
+    before = drawn_nodes(at)
     at.select_slider(key="min_rank").set_value(5).run()
-    after = text_of(at)
-    assert before != after
-    at.multiselect(key="kinds").set_value(["drug form"]).run()
+    after = drawn_nodes(at)
+    claims = lambda nodes: {n for n in nodes if n.startswith("kkr:claim-")}
+    assert claims(after) < claims(before)  # only claims backed by a meta-analysis stay
+    at.pills(key="kinds").set_value(["drug form"]).run()
     assert "5 nodes" in text_of(at)
+    assert at.query_params["kinds"] in (["drug form"], "drug form")
+
+
+def test_first_explore_view_is_not_a_hairball() -> None:
+    at = load("explore")
+    nodes = drawn_nodes(at)
+    assert 10 < len(nodes) <= 60
+    assert not any(n.startswith(("kkr:claim-", "kkr:src-")) for n in nodes)
+
+
+def test_condition_filter_keeps_only_that_conditions_claims() -> None:
+    from ketamine_kg.analysis import project
+    from ketamine_kg.engine import QueryWorker
+    from ketamine_kg.layout import find_layout
+
+    at = load("explore", condition="kkr:post-traumatic-stress-disorder")
+    nodes = drawn_nodes(at)
+    projection = project(QueryWorker(find_layout().graph_file("nt")))
+    claims = {n for n in nodes if projection.kind(n) == "claim"}
+    assert claims, "the condition's claims are drawn"
+    for claim in claims:
+        about = {v for _, v, d in projection.graph.out_edges(claim, data=True) if d["relation"] == "about condition"}
+        assert about == {"kkr:post-traumatic-stress-disorder"}, (claim, about)
+    conditions = {n for n in nodes if projection.kind(n) == "condition"}
+    assert conditions == {"kkr:post-traumatic-stress-disorder"}
+
+
+def test_expand_adds_one_hop_and_lives_in_the_url() -> None:
+    from ketamine_kg.analysis import project
+    from ketamine_kg.engine import QueryWorker
+    from ketamine_kg.layout import find_layout
+
+    projection = project(QueryWorker(find_layout().graph_file("nt")))
+    node = "kkr:social-anxiety-disorder"
+    at = load("explore", entity=node, kinds="claim,condition,drug form,alternative")
+    before = drawn_nodes(at)
+    at.button(key="expand").click().run()
+    assert at.query_params["expand"] in ([node], node)
+    after = drawn_nodes(at)
+    neighbours = set(projection.graph.successors(node)) | set(projection.graph.predecessors(node))
+    assert after - before and after - before <= neighbours
+    assert len(after) < 80  # not the whole graph
+    at.button(key="collapse").click().run()
+    assert "expand" not in at.query_params and drawn_nodes(at) == before
 
 
 def test_explore_search_opens_the_detail_panel() -> None:
     at = load("explore")
     at.text_input(key="search").input("Spravato").run()
     assert not at.exception
-    assert "esketamine nasal spray (Spravato)" in [s.value for s in at.subheader]
+    assert "esketamine nasal spray (Spravato)" in headings(at)
     assert at.query_params["entity"] == ["kkr:esketamine-nasal-spray"] or at.query_params["entity"] == "kkr:esketamine-nasal-spray"
 
 
@@ -67,8 +125,8 @@ def test_explore_unknown_search_says_so() -> None:
 
 def test_explore_link_reopens_the_entity() -> None:
     at = load("explore", entity="kkr:ketamine", kinds="drug form,condition", max="30")
-    assert "ketamine" in [s.value for s in at.subheader]
-    assert at.multiselect(key="kinds").value == ["drug form", "condition"]
+    assert "ketamine" in headings(at)
+    assert at.pills(key="kinds").value == ["drug form", "condition"]
 
 
 def test_ask_answers_and_parameters_change_the_answer() -> None:
@@ -77,7 +135,30 @@ def test_ask_answers_and_parameters_change_the_answer() -> None:
     assert len(first) > 0
     at.selectbox(key="param-risks-of-drug-drug").set_value("kkr:ketamine").run()
     second = at.dataframe[0].value
-    assert set(second["formLabel"]) != set(first["formLabel"])
+    assert set(second["Form"]) != set(first["Form"])
+
+
+def test_ask_opens_on_a_gallery_grouped_by_topic() -> None:
+    at = load("ask")
+    headings = [s.value for s in at.subheader]
+    assert {"Uses and evidence", "Regulation", "Safety"} <= set(headings)
+    at.button(key="open-approved-uses").click().run()
+    assert at.query_params["question"] in (["approved-uses"], "approved-uses")
+
+
+def test_ask_switch_drops_the_last_questions_parameters() -> None:
+    at = load("ask", question="risks-of-drug", **{"p.drug": "kkr:ketamine"})
+    at.selectbox(key="question").set_value("approved-uses").run()
+    assert not [k for k in at.query_params if k.startswith("p.")]
+
+
+def test_ask_answers_read_as_words_and_links() -> None:
+    at = load("ask", question="approved-uses")
+    frame = at.dataframe[0].value
+    assert "drugLabel" not in frame.columns and "Drug" in frame.columns
+    assert frame["Drug"].iloc[0].startswith("/entity?id=kkr:")  # a link to its entity page, shown by its label
+    assert str(frame["Date"].dtype).startswith("datetime64")
+    assert any("Spravato" in m.value and "since 2019" in m.value for m in at.markdown)
 
 
 def test_ask_chart_for_evidence_question() -> None:
@@ -119,8 +200,9 @@ def test_evidence_condition_changes_both_columns() -> None:
 def test_ontology_shows_the_hierarchy_and_properties() -> None:
     at = load("ontology")
     body = text_of(at)
-    assert "therapeutic-use claim" in body and "approved-use claim" in body
-    assert "kk:drug" in set(at.dataframe[0].value["property"])
+    assert "therapeutic\\-use claim" in body and "approved\\-use claim" in body
+    assert any(v.startswith("/entity?id=kk:drug#") for v in at.dataframe[0].value["Property"])
+    assert {"Classes (", "Individuals ("} <= {s.value[:9] for s in at.subheader} | {s.value[:13] for s in at.subheader}
 
 
 def test_paths_change_with_the_endpoints() -> None:
@@ -144,12 +226,19 @@ def test_ask_draws_a_chart_where_it_fits(question: str) -> None:
     assert at.get("plotly_chart"), f"{question} has no chart"
 
 
-@pytest.mark.parametrize("question", ["treats-edges", "condition-hierarchy", "entity-neighbourhood"])
+def test_condition_hierarchy_is_a_tree() -> None:
+    at = load("ask", question="condition-hierarchy")
+    tree = next(m.value for m in at.markdown if m.value.startswith("- [mental disorder]"))
+    assert "\n    - [" in tree and "\n        - [" in tree  # nested, not a force layout
+    assert not at.get("component_instance")
+
+
+@pytest.mark.parametrize("question", ["treats-edges", "entity-neighbourhood"])
 def test_ask_draws_a_graph_where_it_fits(question: str) -> None:
     at = load("ask", question=question)
     drawn = at.get("component_instance")  # the graph component; table-only questions have none
     assert len(drawn) == 1, f"{question} has no graph"
-    assert '\\"nodes\\": [{' in drawn[0].proto.json_args, "the graph has no nodes"
+    assert '"nodes": [{' in drawn[0].proto.json_args, "the graph has no nodes"
 
 
 def test_ask_table_question_draws_no_graph() -> None:
@@ -163,3 +252,32 @@ def test_downloads_offer_the_exports_for_other_tools() -> None:
     for name in ("ketamine-kg.trig", "ketamine-kg.nq", "ketamine-kg.graphml", "ketamine-kg.gexf",
                  "ketamine-kg-neo4j.zip", "ketamine-kg-kgx.zip"):
         assert any(name in label for label in labels), name
+
+
+def test_evidence_map_lists_a_pairs_claims_with_citations() -> None:
+    at = load("map", drug="kkr:ketamine", condition="kkr:post-traumatic-stress-disorder")
+    assert "ketamine for post-traumatic stress disorder" in headings(at)
+    body = text_of(at)
+    assert "pubmed.ncbi.nlm.nih.gov" in body and "/entity?id=kkr%3Aclaim-" in body
+    import json
+
+    args = json.loads(at.get("component_instance")[0].proto.json_args)
+    cell = args["cells"]["kkr:esketamine-nasal-spray|kkr:treatment-resistant-depression"]
+    assert cell["status"] == "approved" and cell["supports"] >= 1
+    assert args["selected"] == "kkr:ketamine|kkr:post-traumatic-stress-disorder"
+
+
+def test_entity_page_groups_statements_and_cites_sources() -> None:
+    at = load("entity", id="kkr:ketamine")
+    body = text_of(at)
+    assert "ketamine" in headings(at)
+    for section in ("Uses by evidence and status", "Risks (", "Statements"):
+        assert section in body, section
+    assert "rdf:type" not in body and "owl:NamedIndividual" not in body
+    claim = load("entity", id="kkr:claim-ptsd-almeida-2024-meta-analysis")
+    assert "Sources (1)" in text_of(claim) and "pubmed.ncbi.nlm.nih.gov" in text_of(claim)
+
+
+def test_entity_page_for_an_unknown_id_says_so() -> None:
+    at = load("entity", id="kkr:no-such-thing")
+    assert any("Nothing in the graph" in w.value for w in at.warning)

@@ -16,10 +16,11 @@ from .worker import Worker
 from .results import QueryResult, compact
 
 __all__ = [
-    "NODE_TYPES",
     "EDGE_QUERY",
     "NODE_QUERY",
+    "NODE_TYPES",
     "Projection",
+    "condition_nodes",
     "evidence_path",
     "project",
     "shortest_paths",
@@ -168,13 +169,16 @@ def subgraph(
     min_rank: int = 0,
     condition: str | None = None,
     focus: set[str] | None = None,
+    expand: set[str] | None = None,
     max_nodes: int = 150,
 ) -> tuple[nx.MultiDiGraph, int]:
     """The part of the graph to draw, and how many nodes matched before the cap.
 
-    ``condition`` keeps what touches that condition or the conditions under it; ``focus`` keeps
-    those nodes and their direct neighbours. Nodes are kept in order of degree (the most
-    connected first) up to ``max_nodes``, so a large graph never reaches the browser whole.
+    ``condition`` keeps that condition, the conditions under it, the claims and alternatives about
+    them and what hangs on those claims (drug form, sources, setting), nothing else. Nodes are
+    kept in order of degree (the most connected first) up to ``max_nodes``, so a large graph never
+    reaches the browser whole. ``focus`` nodes are always drawn (with their edges to what is drawn);
+    each ``expand`` node adds itself and its direct neighbours that pass the filters: one hop.
     """
     g = projection.graph
 
@@ -183,45 +187,63 @@ def subgraph(
             return False
         return data.get("rank", min_rank) >= min_rank
 
-    view = nx.MultiDiGraph()
-    view.add_nodes_from((n, d) for n, d in g.nodes(data=True) if kinds is None or d.get("kind") in kinds)
-    view.add_edges_from(
-        (u, v, k, d) for u, v, k, d in g.edges(keys=True, data=True) if u in view and v in view and edge_ok(d)
+    filtered = nx.MultiDiGraph()
+    filtered.add_nodes_from((n, d) for n, d in g.nodes(data=True) if kinds is None or d.get("kind") in kinds)
+    filtered.add_edges_from(
+        (u, v, k, d) for u, v, k, d in g.edges(keys=True, data=True) if u in filtered and v in filtered and edge_ok(d)
     )
     # Claims below the minimum evidence level go, even if something else still links to them.
     if min_rank > 0:
-        weak = [n for n in view if g.nodes[n].get("kind") == "claim" and not any(
+        weak = [n for n in filtered if g.nodes[n].get("kind") == "claim" and not any(
             d.get("rank", 0) >= min_rank for _, _, d in g.out_edges(n, data=True))]
-        view.remove_nodes_from(weak)
+        filtered.remove_nodes_from(weak)
+    view = filtered
     if condition:
-        # Build the hierarchy once and take the condition's ancestors in it: a path test per
-        # condition (each rebuilding the hierarchy) took minutes on a graph 100 times larger.
-        hierarchy = _hierarchy(g)
-        below = nx.ancestors(hierarchy, condition) if condition in hierarchy else set()
-        under = {n for n in g if g.nodes[n].get("kind") == "condition" and (n == condition or n in below)}
-        keep = set(under)
-        for c in under:
-            keep |= set(view.predecessors(c)) if c in view else set()
-        for n in list(keep):
-            if n in view:
-                keep |= set(view.successors(n)) | set(view.predecessors(n))
-        view = view.subgraph(keep & set(view)).copy()
-    if focus:
-        # The focus and its neighbours that pass the filters; the focus itself always stays.
-        keep = set()
-        for n in focus:
-            if n in g:
-                keep |= {n} | set(g.successors(n)) | set(g.predecessors(n))
-        view = view.subgraph(keep & set(view)).copy()
-        for n in focus:
-            if n in g and n not in view:
-                view.add_node(n, **g.nodes[n])
+        keep = condition_nodes(projection, condition)
+        view = filtered.subgraph(keep & set(filtered)).copy()
     matched = view.number_of_nodes()
+    pinned = [n for n in sorted(focus or ()) if n in g]
     if matched > max_nodes:
-        pinned = [n for n in (focus or ()) if n in view]
         ranked = sorted((n for n in view if n not in pinned), key=lambda n: (-view.degree(n), n))
-        view = view.subgraph(pinned + ranked[: max(0, max_nodes - len(pinned))]).copy()
+        view = view.subgraph([n for n in pinned if n in view] + ranked[: max(0, max_nodes - len(pinned))]).copy()
+    else:
+        view = view.copy()
+    extra = set(pinned)
+    for n in sorted(expand or ()):
+        if n in g:
+            extra.add(n)
+            if n in filtered:
+                extra |= set(filtered.successors(n)) | set(filtered.predecessors(n))
+    for n in extra:
+        if n not in view:
+            view.add_node(n, **g.nodes[n])
+    if extra:
+        present = set(view)
+        view.add_edges_from(
+            (u, v, k, d) for n in extra if n in filtered
+            for u, v, k, d in list(filtered.out_edges(n, keys=True, data=True)) + list(filtered.in_edges(n, keys=True, data=True))
+            if u in present and v in present
+        )
     return view, matched
+
+
+def condition_nodes(projection: Projection, condition: str) -> set[str]:
+    """A condition, the conditions under it, the claims and alternative treatments about them,
+    the drug forms with a direct treats edge to them, and what hangs on those claims."""
+    g = projection.graph
+    # Build the hierarchy once and take the condition's ancestors in it: a path test per
+    # condition (each rebuilding the hierarchy) took minutes on a graph 100 times larger.
+    hierarchy = _hierarchy(g)
+    below = nx.ancestors(hierarchy, condition) if condition in hierarchy else set()
+    under = {n for n in g if g.nodes[n].get("kind") == "condition" and (n == condition or n in below)}
+    keep = set(under)
+    for c in under:
+        for u, _, d in g.in_edges(c, data=True):
+            if d["relation"] in ("about condition", "alternative for", "treats", "studied to treat"):
+                keep.add(u)
+                if g.nodes[u].get("kind") == "claim":
+                    keep |= set(g.successors(u))  # its drug form, sources and setting
+    return keep
 
 
 def _hierarchy(g: nx.MultiDiGraph) -> nx.DiGraph:

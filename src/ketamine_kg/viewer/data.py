@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
@@ -15,6 +18,7 @@ from ..engine import Limits, QueryWorker
 from ..layout import Layout, find_layout
 from ..results import QueryResult, Term, compact
 from ..worker import Worker
+from .text import CITATION_QUERY, Citation, citation_from
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -22,16 +26,20 @@ if TYPE_CHECKING:
 __all__ = [
     "DISCLAIMER",
     "Details",
+    "all_labels",
     "drawn_subgraph",
     "entity_details",
     "explore_choices",
     "get_catalogue",
+    "placed",
     "get_layout",
+    "get_positions",
     "get_projection",
     "get_worker",
     "graph_path",
     "member_choices",
     "tool_exports",
+    "warm",
 ]
 
 DISCLAIMER = (
@@ -53,8 +61,76 @@ def graph_path() -> Path:
     return Path(override) if override else get_layout().graph_file("nt")
 
 
+#: Set when a page has been served: the background warm-up may take the processor then.
+FIRST_PAGE_SERVED = threading.Event()
+#: When a page script last started (``time.monotonic()``), set by chrome.header: the warm-up's
+#: heavier steps wait for a quiet moment, so they do not slow a reader's clicks.
+LAST_RUN = [0.0]
+
+
+def _wait_until_quiet(quiet_s: float = 1.5, most_s: float = 60.0) -> None:
+    deadline = time.monotonic() + most_s
+    while time.monotonic() < deadline and time.monotonic() - LAST_RUN[0] < quiet_s:
+        time.sleep(0.1)
+#: What ``viewer/launch.py`` starts computing while Streamlit itself starts: (what, path) -> future.
+_WARM: dict[tuple[str, str], Future] = {}
+
+
+def _warmed(what: str, path: str) -> Any:
+    """The value the launcher computed in the background, or None (not started, or it failed)."""
+    future = _WARM.pop((what, path), None)
+    if future is None:
+        return None
+    try:
+        return future.result()
+    except Exception:  # computed again below, where its error reaches the page
+        return None
+
+
+def warm(path: str, after_s: float = 15.0) -> None:
+    """Load the graph, project it and lay it out before the first reader arrives (run in a thread
+    of the Streamlit process by viewer/launch.py). Each step's future is registered before it
+    runs, so a page that asks meanwhile waits for it instead of doing the work twice."""
+    if os.environ.get("KETAMINE_KG_ENDPOINT") or not Path(path).is_file():
+        return
+    futures = {"worker": _WARM.setdefault(("worker", path), Future())}
+    try:
+        worker = QueryWorker(Path(path))
+        worker.run("ASK { }", None, USER_LIMITS)  # the worker process starts and loads the graph now
+        futures["worker"].set_result(worker)
+        # Streamlit imports these on the first component call (half a second): once its server is
+        # up (not to slow its start), while the browser is still loading Streamlit's own scripts.
+        from streamlit.runtime import Runtime
+
+        for _ in range(200):
+            if Runtime.exists() and Runtime.instance().state.name in ("NO_SESSIONS_CONNECTED", "ONE_OR_MORE_SESSIONS_CONNECTED"):
+                break
+            FIRST_PAGE_SERVED.wait(0.05)
+        import pandas  # noqa: F401  (streamlit.dataframe_util.is_dataframe_like imports both)
+        import pyarrow  # noqa: F401
+        # The rest is for Explore: it starts once the first page is served (two cores are shared
+        # by the server, the browser and this thread), or after ``after_s`` at the latest.
+        FIRST_PAGE_SERVED.wait(after_s)
+        _wait_until_quiet()
+        futures.update({what: _WARM.setdefault((what, path), Future()) for what in ("projection", "positions")})
+        projection = project(worker)
+        futures["projection"].set_result(projection)
+        from .graphview import layout_positions
+
+        _wait_until_quiet()
+        futures["positions"].set_result(layout_positions(projection.graph))
+        _wait_until_quiet()
+        import scipy.optimize  # noqa: F401  (Kamada-Kawai, for Explore's first view)
+    except Exception as exc:
+        for future in futures.values():
+            if not future.done():
+                future.set_exception(exc)
+
+
 @st.cache_resource(show_spinner="Loading the graph…")
 def get_worker(path: str) -> Worker:
+    if (ready := _warmed("worker", path)) is not None:
+        return ready
     endpoint = os.environ.get("KETAMINE_KG_ENDPOINT")
     if endpoint:  # a SPARQL server instead of the embedded store (ketamine-kg viewer --endpoint URL)
         from ..remote import RemoteWorker
@@ -69,6 +145,8 @@ def get_worker(path: str) -> Worker:
 
 @st.cache_resource(show_spinner="Projecting the graph…")
 def get_projection(path: str) -> Projection:
+    if (ready := _warmed("projection", path)) is not None:
+        return ready
     return project(get_worker(path))
 
 
@@ -89,8 +167,8 @@ def explore_choices(path: str) -> tuple[list[str], list[str], list[str]]:
 @st.cache_resource(show_spinner=False, max_entries=64)
 def drawn_subgraph(
     path: str, kinds: tuple[str, ...], relations: tuple[str, ...], min_rank: int,
-    condition: str | None, focus: tuple[str, ...], max_nodes: int,
-) -> tuple["nx.MultiDiGraph", int]:
+    condition: str | None, focus: tuple[str, ...], max_nodes: int, expand: tuple[str, ...] = (),
+) -> tuple[nx.MultiDiGraph, int]:
     """:func:`analysis.subgraph` for one set of filters, shared by every session (callers only read it).
 
     Filtering walks the whole projection; on a large graph that is most of a rerun, so a filter
@@ -100,8 +178,28 @@ def drawn_subgraph(
 
     return subgraph(
         get_projection(path), kinds=set(kinds), relations=set(relations), min_rank=min_rank,
-        condition=condition, focus=set(focus) or None, max_nodes=max_nodes,
+        condition=condition, focus=set(focus) or None, expand=set(expand) or None, max_nodes=max_nodes,
     )
+
+
+@st.cache_resource(show_spinner=False)
+def get_positions(path: str) -> dict[str, tuple[float, float]]:
+    """One layout of the whole projection, computed once per graph: every view draws its nodes
+    where this puts them, so nothing moves when the filters change."""
+    from .graphview import layout_positions
+
+    if (ready := _warmed("positions", path)) is not None:
+        return ready
+    return layout_positions(get_projection(path).graph)
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def placed(path: str, nodes: tuple[str, ...], fixed: tuple[tuple[str, tuple[float, float]], ...], _place: Any
+           ) -> dict[str, tuple[float, float]]:
+    """:func:`graphview.place` for one view and the positions already on the screen, shared by
+    every session (the first view of every reader is laid out once)."""
+    view = get_projection(path).graph.subgraph(nodes)
+    return _place(view, get_positions(path), dict(fixed))
 
 
 @st.cache_resource(show_spinner=False)
@@ -154,15 +252,17 @@ class Details:
     properties: list[dict[str, str]]
     incoming: list[dict[str, str]]
     links: list[tuple[str, str]]  #: (text, URL): PubMed, DOI, label pages, registries
-    sources: list["SourceLink"]  #: what the entity cites, each with its own links
+    sources: list[Citation]  #: what the entity cites, as citations with links
 
 
 def _link_for(predicate: str, value: Term) -> tuple[str, str] | None:
     """The outside page a property value points to, if it has one."""
-    from ..vocabulary import XREF_PREFIXES
+    from ..prefixes import check_curie, expand_xref
 
     text = value.value
-    if value.kind == "iri" and predicate in ("rdfs:seeAlso", "skos:exactMatch", "skos:closeMatch"):
+    if value.kind == "iri" and predicate in (
+        "rdfs:seeAlso", "skos:exactMatch", "skos:closeMatch", "skos:broadMatch", "skos:narrowMatch", "skos:relatedMatch"
+    ):
         return (text, text)
     if predicate == "kk:pmid":
         return (f"PubMed {text}", f"https://pubmed.ncbi.nlm.nih.gov/{text}/")
@@ -172,52 +272,9 @@ def _link_for(predicate: str, value: Term) -> tuple[str, str] | None:
         return (text, f"https://clinicaltrials.gov/study/{text}")
     if predicate == "kk:readAt":
         return ("page read", text)
-    if predicate in ("oboInOwl:hasDbXref", "kk:curie") and ":" in text:
-        prefix, local = text.split(":", 1)
-        if prefix in XREF_PREFIXES:
-            return (text, XREF_PREFIXES[prefix][1].format(local))
+    if predicate in ("oboInOwl:hasDbXref", "kk:curie") and check_curie(text) is None:
+        return (text, expand_xref(text))
     return None
-
-
-_SOURCES = """
-SELECT ?entity ?source ?title ?year ?pmid ?doi ?nct ?url ?verified WHERE {
-  ?entity kk:source ?source .
-  ?source rdfs:label ?title .
-  OPTIONAL { ?source kk:year ?year }
-  OPTIONAL { ?source kk:pmid ?pmid }
-  OPTIONAL { ?source kk:doi ?doi }
-  OPTIONAL { ?source kk:nct ?nct }
-  OPTIONAL { ?source kk:readAt ?url }
-  OPTIONAL { ?source kk:verified ?verified }
-} ORDER BY ?year ?title
-"""
-
-
-@dataclass
-class SourceLink:
-    """One cited source as the detail panel lists it."""
-
-    curie: str
-    title: str
-    year: str
-    verified: bool
-    links: list[tuple[str, str]]
-
-
-def _sources_of(worker: Worker, binding: dict[str, Term]) -> list[SourceLink]:
-    out: list[SourceLink] = []
-    for row in worker.run(_SOURCES, binding, USER_LIMITS).records():
-        links = []
-        for key, predicate in (("pmid", "kk:pmid"), ("doi", "kk:doi"), ("nct", "kk:nct"), ("url", "kk:readAt")):
-            if key in row:
-                link = _link_for(predicate, Term.literal(row[key]))
-                if link:
-                    links.append(link)
-        out.append(SourceLink(
-            curie=row["source"], title=row["title"], year=row.get("year", ""),
-            verified=row.get("verified", "true") == "true", links=links,
-        ))
-    return out
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -244,17 +301,19 @@ def entity_details(path: str, curie: str) -> Details | None:
             "property": p_label.value if p_label else p_text,
             "value": o_label.value if o_label else compact(o),
             "id": compact(o) if o is not None and o.kind == "iri" else "",
+            "p": p_text,
         })
         link = _link_for(p_text, o) if o is not None else None
         if link:
             links.append(link)
     incoming = [
-        {"statement": r.get("sLabel", r.get("s", "")), "via": r.get("pLabel", r.get("p", "")), "id": r.get("s", "")}
+        {"statement": r.get("sLabel", r.get("s", "")), "via": r.get("pLabel", r.get("p", "")), "id": r.get("s", ""),
+         "p": r.get("p", "")}
         for r in worker.run(_INCOMING, binding, USER_LIMITS).records()
     ]
     return Details(
         curie=compact(Term.iri(iri)), iri=iri, label=label, properties=props, incoming=incoming, links=links,
-        sources=_sources_of(worker, binding),
+        sources=[citation_from(r) for r in worker.run(CITATION_QUERY, binding, USER_LIMITS).records()],
     )
 
 
@@ -280,4 +339,15 @@ def tool_exports(root: str) -> dict[str, tuple[str, bytes, str]]:
                 # A fixed timestamp keeps the archive the same bytes on every run.
                 archive.writestr(zipfile.ZipInfo(f"ketamine-kg-{fmt}/{name}", date_time=(2026, 1, 1, 0, 0, 0)), content)
         out[fmt] = (f"ketamine-kg-{fmt}.zip", buffer.getvalue(), "application/zip")
+    return out
+
+
+@st.cache_resource(show_spinner=False)
+def all_labels(path: str) -> dict[str, str]:
+    """Every labelled IRI's label by CURIE, for answers whose IRIs come without a label column."""
+    out: dict[str, str] = {}
+    result = get_worker(path).run("SELECT ?s ?label WHERE { ?s rdfs:label ?label FILTER(isIRI(?s)) }", None,
+                                  Limits(timeout=30, max_rows=2_000_000))
+    for row in result.rows:
+        out.setdefault(compact(row[0]), row[1].value)
     return out

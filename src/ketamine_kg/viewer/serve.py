@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +22,7 @@ def run_viewer(root: Path | None, host: str, port: int, endpoint: str | None = N
     """
     # Look the packages up without importing them: importing streamlit outside a running app
     # prints a warning the user cannot act on.
-    if any(importlib.util.find_spec(name) is None for name in ("streamlit", "streamlit_agraph", "plotly", "pandas")):
+    if any(importlib.util.find_spec(name) is None for name in ("streamlit", "plotly", "pandas")):
         raise UsageError("the viewer needs its extra: python -m pip install -e '.[viewer]'")
     layout = find_layout(root)
     app = layout.root / "app" / "streamlit_app.py"
@@ -32,7 +33,8 @@ def run_viewer(root: Path | None, host: str, port: int, endpoint: str | None = N
 
         build(layout)
     command = [
-        sys.executable, "-m", "streamlit", "run", str(app),
+        # streamlit run, with the graph loading in the background from the start (viewer/launch.py)
+        sys.executable, "-m", "ketamine_kg.viewer.launch", str(app),
         "--server.address", host, "--server.port", str(port),
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
     ]
@@ -41,6 +43,35 @@ def run_viewer(root: Path | None, host: str, port: int, endpoint: str | None = N
         # The endpoint reaches viewer/data.py:get_worker through the Streamlit process's environment
         # only; this process's own environment is left as it was.
         env = {**os.environ, "KETAMINE_KG_ENDPOINT": endpoint} if endpoint else None
-        return subprocess.call(command, cwd=layout.root, env=env)
+        return _run(command, cwd=layout.root, env=env)
     except KeyboardInterrupt:
         return 0
+
+
+def _run(command: list[str], *, cwd: Path, env: dict[str, str] | None) -> int:
+    """Run the Streamlit process until it stops; SIGTERM and SIGINT sent to this process are
+    passed on to it, and it is waited for, so no server is left behind (re-parented to PID 1)."""
+    proc = subprocess.Popen(command, cwd=cwd, env=env)
+
+    def forward(signum: int, _frame: object) -> None:
+        if proc.poll() is None:
+            proc.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        try:
+            code = proc.wait()
+        except BaseException:
+            proc.terminate()
+            raise
+        finally:
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    # Stopped by a signal we passed on: a clean stop, as Ctrl-C has always been.
+    return 0 if code in (-signal.SIGTERM, -signal.SIGINT) else code

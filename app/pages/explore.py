@@ -1,5 +1,0 @@
-"""The Explore page: a thin script; the page lives in ketamine_kg.viewer.pages.explore."""
-
-from ketamine_kg.viewer.pages import explore
-
-explore()

@@ -1,0 +1,5 @@
+"""The Sparql page: a thin script; the page lives in ketamine_kg.viewer.ask."""
+
+from ketamine_kg.viewer.ask import sparql
+
+sparql()

@@ -1,0 +1,232 @@
+"""The landing page: an evidence map of drug forms (rows) by conditions (columns).
+
+Each cell shows the strongest evidence level, the most advanced regulatory status, how many
+claims, sources and studies there are and the direction of their findings (✓ supports,
+✗ does not support). A click on a cell (or ``?drug=…&condition=…`` in the URL) lists that pair's
+claims with their sources as citations, and its studies and results once the graph has them
+(kk:Study with kk:drug and kk:condition, kk:Result with kk:study: every part of that query
+is OPTIONAL, so it answers with or without them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from ..results import Term
+from . import data
+from .text import CITATION_QUERY, citation_from, entity_md, md_text
+from .widget import component
+
+__all__ = ["EvidenceCell", "evidence_cells", "home", "map_args", "pair_blocks"]
+
+LEVELS = {0: "preclinical", 1: "case reports", 2: "non-randomized", 3: "one RCT", 4: "several RCTs", 5: "meta-analysis"}
+#: Evidence level -> cell colour, light (weak) to dark (strong); text stays dark enough to read.
+FILLS = {0: "#f1f3f6", 1: "#e3eefb", 2: "#cfe2f8", 3: "#b5d3f4", 4: "#93bfee", 5: "#6fa9e6"}
+STATUS_COLOURS = {"approved": "#0b7a33", "guideline-established": "#00796b", "off-label": "#c15d00",
+                  "investigational": "#5f6368"}
+
+_CLAIMS = """
+SELECT ?claim ?drug ?drugLabel ?condition ?conditionLabel ?rank ?status ?statusRank ?direction
+       (COUNT(DISTINCT ?source) AS ?sources)
+WHERE {
+  ?claim a kk:TherapeuticUseClaim ; kk:drug ?drug ; kk:condition ?condition ;
+         kk:evidenceLevel/kk:rank ?rank ; kk:regulatoryStatus ?s ; kk:direction/rdfs:label ?direction .
+  ?s rdfs:label ?status ; kk:rank ?statusRank .
+  ?drug rdfs:label ?drugLabel .
+  ?condition rdfs:label ?conditionLabel .
+  OPTIONAL { ?claim kk:source ?source }
+}
+GROUP BY ?claim ?drug ?drugLabel ?condition ?conditionLabel ?rank ?status ?statusRank ?direction
+"""
+_STUDIES = """
+SELECT ?drug ?condition (COUNT(DISTINCT ?study) AS ?studies) WHERE {
+  ?study a kk:Study ; kk:drug ?drug ; kk:condition ?condition .
+} GROUP BY ?drug ?condition
+"""
+_HIERARCHY = """
+SELECT ?condition ?parent WHERE { ?condition a kk:MedicalCondition . OPTIONAL { ?condition rdfs:subClassOf ?parent } }
+"""
+_PAIR_CLAIMS = """
+SELECT ?claim ?label ?level ?rank ?status ?direction ?effect ?population ?dose ?comparator ?route WHERE {
+  ?claim a kk:TherapeuticUseClaim ; kk:drug ?drug ; kk:condition ?condition ; rdfs:label ?label ;
+         kk:evidenceLevel ?l ; kk:regulatoryStatus/rdfs:label ?status ; kk:direction/rdfs:label ?direction .
+  ?l rdfs:label ?level ; kk:rank ?rank .
+  OPTIONAL { ?claim kk:effectSummary ?effect }
+  OPTIONAL { ?claim kk:population ?population }
+  OPTIONAL { ?claim kk:doseText ?dose }
+  OPTIONAL { ?claim kk:comparator ?comparator }
+  OPTIONAL { ?claim kk:route/rdfs:label ?route }
+} ORDER BY DESC(?rank) ?label
+"""
+_PAIR_STUDIES = """
+SELECT ?study ?studyLabel ?result ?resultLabel WHERE {
+  ?study a kk:Study ; kk:drug ?drug ; kk:condition ?condition .
+  OPTIONAL { ?study rdfs:label ?studyLabel }
+  OPTIONAL { ?result kk:study ?study . OPTIONAL { ?result rdfs:label ?resultLabel } }
+} ORDER BY ?studyLabel ?resultLabel
+"""
+
+
+@dataclass
+class EvidenceCell:
+    """What the map says about one drug form and one condition."""
+
+    drug: str
+    condition: str
+    claims: int = 0
+    sources: int = 0
+    studies: int = 0
+    supports: int = 0
+    against: int = 0
+    best_rank: int = -1
+    best_status: str = ""
+    status_rank: int = -1
+    claim_ids: list[str] = field(default_factory=list)
+
+    @property
+    def summary(self) -> str:
+        studies = f", {self.studies} studies" if self.studies else ""
+        return (f"best evidence {LEVELS.get(self.best_rank, '?')}, {self.best_status}; {self.claims} claims, "
+                f"{self.sources} sources{studies}; {self.supports} support, {self.against} do not")
+
+
+@st.cache_data(show_spinner=False)
+def evidence_cells(path: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]], dict[str, EvidenceCell]]:
+    """(drug forms, conditions in hierarchy order, cells keyed ``drug|condition``), each as (CURIE, label)."""
+    worker = data.get_worker(path)
+    drugs: dict[str, str] = {}
+    conditions: dict[str, str] = {}
+    cells: dict[str, EvidenceCell] = {}
+    for row in worker.run(_CLAIMS, None, data.USER_LIMITS).records():
+        drugs[row["drug"]] = row["drugLabel"]
+        conditions[row["condition"]] = row["conditionLabel"]
+        cell = cells.setdefault(f"{row['drug']}|{row['condition']}", EvidenceCell(row["drug"], row["condition"]))
+        cell.claims += 1
+        cell.claim_ids.append(row["claim"])
+        cell.sources += int(row.get("sources", 0))
+        rank, status_rank = int(row["rank"]), int(row["statusRank"])
+        cell.best_rank = max(cell.best_rank, rank)
+        if status_rank > cell.status_rank:
+            cell.status_rank, cell.best_status = status_rank, row["status"]
+        if row["direction"] == "supports":
+            cell.supports += 1
+        elif row["direction"] == "does not support":
+            cell.against += 1
+    for row in worker.run(_STUDIES, None, data.USER_LIMITS).records():
+        cell = cells.get(f"{row['drug']}|{row['condition']}")
+        if cell:
+            cell.studies = int(row["studies"])
+    parents: dict[str, str] = {}
+    for row in worker.run(_HIERARCHY, None, data.USER_LIMITS).records():
+        if "parent" in row:
+            parents.setdefault(row["condition"], row["parent"])
+
+    def lineage(c: str) -> list[str]:
+        chain, seen = [], set()
+        while c and c not in seen:
+            seen.add(c)
+            chain.append(c)
+            c = parents.get(c, "")
+        return chain[::-1]
+
+    def claims_under(c: str) -> int:
+        return sum(cell.claims for cell in cells.values() if cell.condition == c)
+
+    order = sorted(conditions, key=lambda c: [(-claims_under(a), conditions.get(a, a)) for a in lineage(c)])
+    drug_order = sorted(drugs, key=lambda d: (-sum(c.claims for c in cells.values() if c.drug == d), drugs[d]))
+    return [(d, drugs[d]) for d in drug_order], [(c, conditions[c]) for c in order], cells
+
+
+def map_args(rows: list[tuple[str, str]], cols: list[tuple[str, str]], cells: dict[str, EvidenceCell]) -> dict:
+    """The component's arguments for the map: plain text and colours only."""
+    out = {}
+    for key, cell in cells.items():
+        counts = f"{cell.claims} claim{'s' * (cell.claims != 1)}"
+        if cell.studies:
+            counts += f", {cell.studies} stud{'ies' if cell.studies != 1 else 'y'}"
+        out[key] = {
+            "level": LEVELS.get(cell.best_rank, "?"), "status": cell.best_status or "?",
+            "statusColor": STATUS_COLOURS.get(cell.best_status, "#5f6368"), "fill": FILLS.get(cell.best_rank, "#f1f3f6"),
+            "counts": counts, "supports": cell.supports, "against": cell.against, "summary": cell.summary,
+        }
+    legend = [{"fill": FILLS[r], "text": LEVELS[r]} for r in sorted(LEVELS)]
+    return {"rows": [{"id": i, "label": t} for i, t in rows], "cols": [{"id": i, "label": t} for i, t in cols],
+            "cells": out, "legend": legend}
+
+
+def home() -> None:
+    from .chrome import header
+
+    path = header("Ketamine in psychiatry: the evidence at a glance", sidebar="collapsed")
+    rows, cols, cells = evidence_cells(path)
+    params = st.query_params
+    st.markdown(
+        "Each cell: the **strongest evidence** for that drug form in that condition (darker = stronger), its "
+        "**regulatory status** (most advanced), how many **claims** and **sources** back it, and the direction "
+        "of the findings (**✓** supports, **✗** does not support). Click a cell for its claims and sources; "
+        "the network is on the **Explore** page."
+    )
+    drug, condition = params.get("drug"), params.get("condition")
+    # A click is read before the map is drawn, so one run marks the cell and lists its claims.
+    clicked = st.session_state.get("evidence-map")
+    if isinstance(clicked, dict) and clicked.get("n") != st.session_state.get("map-seen"):
+        st.session_state["map-seen"] = clicked.get("n")
+        drug, condition = clicked.get("drug"), clicked.get("condition")
+        params["drug"], params["condition"] = drug, condition
+    selected = f"{drug}|{condition}" if drug and condition else ""
+    component(mode="map", selected=selected, key="evidence-map", default=None, **map_args(rows, cols, cells))
+    data.FIRST_PAGE_SERVED.set()
+    if drug and condition:
+        _pair(path, drug, condition, cells.get(f"{drug}|{condition}"), dict(rows), dict(cols))
+
+
+def _pair(path: str, drug: str, condition: str, cell: EvidenceCell | None, drugs: dict, conditions: dict) -> None:
+    drug_label, condition_label = drugs.get(drug, drug), conditions.get(condition, condition)
+    st.subheader(md_text(f"{drug_label} for {condition_label}"))
+    st.markdown(f"{entity_md(drug, drug_label)} · {entity_md(condition, condition_label)}")
+    if cell is None:
+        st.info("The graph has no claim about this drug form for this condition.")
+        return
+    st.markdown(md_text(cell.summary[0].upper() + cell.summary[1:] + "."))
+    for block in pair_blocks(path, drug, condition):
+        st.markdown(block)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def pair_blocks(path: str, drug: str, condition: str) -> list[str]:
+    """The markdown of one pair's claims (one block each, with its sources as citations), then its
+    studies and results: worked out once per pair and shared by every session."""
+    worker = data.get_worker(path)
+    binding = {"drug": Term.iri(_expand(drug)), "condition": Term.iri(_expand(condition))}
+    blocks = []
+    for claim in worker.run(_PAIR_CLAIMS, binding, data.USER_LIMITS).records():
+        mark = "✓" if claim["direction"] == "supports" else "✗" if claim["direction"] == "does not support" else "•"
+        # One markdown block per claim: fewer elements for the browser to lay out on each click.
+        text = (f"**{mark} {entity_md(claim['claim'], claim['label'])}**  \n"
+                f"{md_text(claim['level'])} · {md_text(claim['status'])} · {md_text(claim['direction'])}")
+        facts = [(name, claim[k]) for name, k in (("Effect", "effect"), ("Population", "population"),
+                 ("Dose", "dose"), ("Route", "route"), ("Compared with", "comparator")) if k in claim]
+        if facts:
+            text += "  \n" + "  \n".join(f"*{name}:* {md_text(value)}" for name, value in facts)
+        sources = worker.run(CITATION_QUERY, {"entity": Term.iri(_expand(claim["claim"]))}, data.USER_LIMITS).records()
+        if sources:
+            text += "\n\n" + "\n".join("- " + citation_from(row).markdown() for row in sources)
+        blocks.append(text + "\n\n---")
+    studies = worker.run(_PAIR_STUDIES, binding, data.USER_LIMITS).records()
+    if studies:
+        lines = ["**Studies and results**"]
+        for row in studies:
+            line = "- " + entity_md(row["study"], row.get("studyLabel", row["study"]))
+            if "result" in row:
+                line += " → " + entity_md(row["result"], row.get("resultLabel", row["result"]))
+            lines.append(line)
+        blocks.append("\n".join(lines))
+    return blocks
+
+
+def _expand(curie: str) -> str:
+    from ..catalogue import expand
+
+    return expand(curie)

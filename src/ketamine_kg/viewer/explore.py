@@ -1,0 +1,176 @@
+"""The Explore page: the network, filtered, with a detail panel for the node picked.
+
+Every part of the view is in the URL (kinds, relations, condition, min, max, q, entity, expand),
+so a copied link reopens exactly what was drawn. The graph component is keyed: a filter change
+updates its elements in place and every node keeps its position.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from . import data
+from .entity import statement_groups
+from .graphview import KIND_STYLE, clicked_node, draw, legend_markdown
+from .text import entity_md, entity_url, md_link, md_text
+
+__all__ = ["DEFAULT_KINDS", "explore"]
+
+EVIDENCE_LEVELS = {0: "preclinical", 1: "case reports or expert opinion", 2: "non-randomized studies",
+                   3: "single randomized trial", 4: "multiple randomized trials", 5: "meta-analysis of randomized trials"}
+#: The first view: drug forms, conditions and what is known about the drugs, without the many
+#: claims and sources (a click on a node or a condition filter brings those in).
+DEFAULT_KINDS = ["drug form", "condition", "risk", "mechanism"]
+GRAPH_KEY = "explore-graph"
+
+
+def _int_param(name: str, default: int, low: int, high: int) -> int:
+    try:
+        return min(high, max(low, int(st.query_params.get(name, default))))
+    except ValueError:
+        return default
+
+
+def _list_param(name: str, allowed: list[str]) -> list[str]:
+    return [v for v in st.query_params.get(name, "").split(",") if v in allowed]
+
+
+def _show_claims() -> None:
+    """Picking a condition is asking for its claims: the claim and alternative kinds are switched on."""
+    if st.session_state.get("condition") not in (None, "(all)"):
+        kinds = list(st.session_state.get("kinds") or [])
+        st.session_state["kinds"] = kinds + [k for k in ("claim", "alternative") if k not in kinds]
+
+
+def explore() -> None:
+    from .chrome import header
+
+    path = header("Explore")
+    projection = data.get_projection(path)
+    params = st.query_params
+    kinds_all, relations_all, conditions = data.explore_choices(path)
+
+    with st.sidebar:
+        st.header("Filters")
+        query = st.text_input("Search by label or synonym", value=params.get("q", ""), key="search")
+        kinds = st.pills(
+            "Show", kinds_all, selection_mode="multi", key="kinds",
+            default=_list_param("kinds", kinds_all) if "kinds" in params else [
+                k for k in DEFAULT_KINDS + (["claim", "alternative"] if params.get("condition") else []) if k in kinds_all],
+            format_func=lambda k: f"{KIND_STYLE.get(k, KIND_STYLE['other'])[3]} {k}",
+        )
+        condition_options = ["(all)"] + conditions
+        chosen = params.get("condition", "(all)")
+        condition = st.selectbox(
+            "Condition", condition_options, index=condition_options.index(chosen) if chosen in condition_options else 0,
+            format_func=lambda c: "(all conditions)" if c == "(all)" else projection.labels.get(c, c), key="condition",
+            help="Only this condition (and the conditions under it), its claims and alternatives, and what those claims cite.",
+            on_change=_show_claims,
+        )
+        min_rank = st.select_slider("Minimum evidence level", options=list(EVIDENCE_LEVELS), value=_int_param("min", 0, 0, 5),
+                                    format_func=EVIDENCE_LEVELS.get, key="min_rank")
+        with st.expander("More filters"):
+            relations = st.multiselect("Relations", relations_all,
+                                       default=_list_param("relations", relations_all) or relations_all, key="relations")
+            max_nodes = st.slider("Most nodes drawn", 1, 400, _int_param("max", 60, 1, 400), key="max_nodes")
+    expanded = _list_param("expand", list(projection.graph))
+    selected = params.get("entity")
+    clicked = clicked_node(GRAPH_KEY)
+    if clicked:
+        selected = clicked
+    hits: list[str] = []
+    if query:
+        hits = projection.search(query)
+        if not hits:
+            st.sidebar.warning(f"No label or synonym contains “{query}”.")
+        else:
+            pick = st.sidebar.selectbox("Matches", hits, key="match",
+                                        format_func=lambda n: f"{projection.labels.get(n, n)} ({projection.kind(n)})")
+            if pick and pick != st.session_state.get("match-seen"):
+                st.session_state["match-seen"] = pick
+                selected = pick
+    if selected not in projection.graph:
+        selected = None
+    # The whole view lives in the URL, so a copied link reopens it.
+    state = {
+        "kinds": ",".join(kinds), "condition": "" if condition == "(all)" else condition, "min": str(min_rank) if min_rank else "",
+        "max": str(max_nodes) if max_nodes != 60 else "", "q": query, "entity": selected or "",
+        "relations": ",".join(relations) if set(relations) != set(relations_all) else "", "expand": ",".join(expanded),
+    }
+    for name, value in state.items():
+        if value or name == "kinds":  # no kinds at all is a view too
+            params[name] = value
+        elif name in params:
+            del params[name]
+
+    view, matched = data.drawn_subgraph(
+        path, tuple(sorted(kinds)), tuple(sorted(relations)), min_rank,
+        None if condition == "(all)" else condition, tuple([selected] if selected else []), max_nodes, tuple(sorted(expanded)),
+    )
+    left, right = st.columns([2, 1])
+    with left:
+        if view.number_of_nodes() == 0:
+            st.warning("Nothing matches these filters. Widen the node types, relations or evidence level.")
+        else:
+            draw(view, _positions(path, view), key=GRAPH_KEY, selected=selected, fit=state["condition"] or "all")
+        drawn = view.number_of_nodes()
+        if matched > drawn - len(expanded):
+            st.caption(f"{drawn} nodes drawn: the {min(matched, max_nodes)} most connected of {matched} matching, "
+                       "plus what you expanded. Narrow the filters, pick a condition, or raise “Most nodes drawn”.")
+        else:
+            st.caption(f"{drawn} nodes, {view.number_of_edges()} edges.")
+        st.markdown(legend_markdown())
+    with right:
+        if selected:
+            _panel(path, selected, expanded)
+        else:
+            st.markdown("Click a node, or search for one, to see what the graph says about it. "
+                        "Hover a node for its name; zoom in to label more of them.")
+
+
+def _positions(path: str, view) -> dict[str, tuple[float, float]]:
+    """Where this session draws each node: a node keeps the place it was first drawn at for as
+    long as the session lasts, so a filter change moves nothing already on the screen; the first
+    view is laid out on its own (and cached for every session), new nodes around the others."""
+    from .graphview import place
+
+    memory: dict[str, tuple[float, float]] = st.session_state.setdefault("explore-positions", {})
+    shown = {n: memory[n] for n in view if n in memory}
+    if len(shown) < len(view):
+        memory.update(data.placed(path, tuple(sorted(view)), tuple(sorted(shown.items())), place))
+    return memory
+
+
+def _set_expand(nodes: list[str]) -> None:
+    # A callback runs before the page does: one run draws the expanded view (no second rerun).
+    if nodes:
+        st.query_params["expand"] = ",".join(nodes)
+    elif "expand" in st.query_params:
+        del st.query_params["expand"]
+
+
+def _panel(path: str, curie: str, expanded: list[str]) -> None:
+    details = data.entity_details(path, curie)
+    if details is None:
+        st.warning(f"Nothing in the graph is called {curie}.")
+        return
+    st.subheader(md_text(details.label))
+    st.markdown(md_link("Open its page", entity_url(curie)) + f" · {md_text(details.curie)}")
+    buttons = st.columns(2)
+    if curie not in expanded:
+        buttons[0].button("Expand its neighbourhood", key="expand", help="Add the nodes one step away from this one",
+                          on_click=_set_expand, args=(sorted(set(expanded) | {curie}),))
+    if expanded:
+        buttons[1].button("Collapse", key="collapse", help="Remove every expansion", on_click=_set_expand, args=([],))
+    groups = statement_groups(details.properties)
+    lines = []
+    for name, values in sorted(groups.items(), key=lambda kv: (kv[0] != "is a", kv[0])):
+        shown = ", ".join(entity_md(v["id"], v["value"]) if v["id"] and not v["id"].startswith(("owl:", "http"))
+                          else md_text(v["value"]) for v in values[:12])
+        lines.append(f"- *{md_text(name)}:* {shown}" + (f" and {len(values) - 12} more" if len(values) > 12 else ""))
+    st.markdown("\n".join(lines))
+    if details.links:
+        st.markdown("**Links:** " + " · ".join(md_link(t, u) for t, u in details.links))
+    if details.sources:
+        st.markdown(f"**Sources ({len(details.sources)})**")
+        st.markdown("\n".join("1. " + c.markdown() for c in details.sources))

@@ -1,0 +1,168 @@
+"""Showing an answer: errors in words, tables for people, and the chart, tree or graph that fits."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+import streamlit as st
+
+from ..results import QueryResult, compact
+from . import data
+from .answers import plain_error, show_table
+from .graphview import draw, positions_for
+from .text import entity_md
+
+__all__ = ["evidence_chart", "frame_of", "only", "show_error", "show_result"]
+
+_EVIDENCE_LEVELS = {0: "preclinical", 1: "case reports or expert opinion", 2: "non-randomized studies",
+                    3: "single randomized trial", 4: "multiple randomized trials", 5: "meta-analysis of randomized trials"}
+
+
+def show_error(exc: Exception, text: str | None = None) -> None:
+    # Errors are the user's to read: plain words, where and what, no traceback.
+    message = " ".join(str(exc).split())
+    marker = None
+    if text is not None and "malformed SPARQL" in message:
+        message, marker = plain_error(str(exc), text)
+    st.error(message)
+    if marker:
+        st.code(marker, language=None)
+
+
+def show_result(result: QueryResult, path: str, *, view: str = "table", key: str = "result") -> None:
+    if result.kind == "ask":
+        st.metric("Answer", "yes" if result.boolean else "no")
+        return
+    if result.truncated:
+        st.warning(f"Results cut at {result.max_rows:,} rows. Narrow the query to see the rest.")
+    if result.kind == "graph":
+        _triples_graph(result)
+        with st.expander(f"{len(result.triples)} triples as a table"):
+            st.dataframe(frame_of(result), hide_index=True, width="stretch")
+        return
+    if view == "tree":
+        _tree(result)
+    frame = show_table(result, data.all_labels(path), key=key)
+    if frame.empty:
+        return
+    raw = frame_of(result)
+    if view == "chart" and {"conditionLabel", "drugLabel", "bestEvidenceRank"} <= set(raw.columns):
+        evidence_chart(raw)
+    elif view == "timeline" and {"date", "agencyLabel", "drugLabel"} <= set(raw.columns):
+        _timeline_chart(raw)
+    elif view == "graph":
+        _rows_graph(result)
+
+
+def frame_of(result: QueryResult) -> pd.DataFrame:
+    return pd.DataFrame([[compact(t) for t in row] for row in result.rows], columns=result.variables)
+
+
+def _tree(result: QueryResult) -> None:
+    """A ``condition``/``parent`` answer as an indented tree, each label a link to its page."""
+    records = result.records()
+    labels = {r["condition"]: r.get("conditionLabel", r.get("label", r["condition"])) for r in records if "condition" in r}
+    children: dict[str, list[str]] = {}
+    has_parent = set()
+    for r in records:
+        if "condition" in r and "parent" in r and r["parent"] in labels:
+            children.setdefault(r["parent"], []).append(r["condition"])
+            has_parent.add(r["condition"])
+    lines: list[str] = []
+
+    def walk(node: str, depth: int, seen: frozenset[str]) -> None:
+        lines.append("    " * depth + "- " + entity_md(node, labels.get(node, node)))
+        for child in sorted(set(children.get(node, [])), key=lambda c: labels.get(c, c).casefold()):
+            if child not in seen:
+                walk(child, depth + 1, seen | {child})
+
+    for root in sorted((c for c in labels if c not in has_parent), key=lambda c: labels[c].casefold()):
+        walk(root, 0, frozenset({root}))
+    if lines:
+        st.markdown("\n".join(lines))
+
+
+def _rows_graph(result: QueryResult) -> None:
+    """A drawing of a table answer: an edge between the first two IRI columns of each row,
+    named by its ``relation`` column if it has one; ``xLabel`` columns name the nodes."""
+    import networkx as nx
+
+    records = result.records()
+    columns = tuple(
+        v for v in result.variables
+        if v != "relation" and any(row[result.variables.index(v)] is not None and row[result.variables.index(v)].kind == "iri"
+                                   for row in result.rows)
+    )[:2]
+    if len(columns) < 2:
+        return
+    a, b = columns
+    g = nx.MultiDiGraph()
+    for row in records:
+        if a not in row or b not in row:
+            continue
+        for node in (a, b):
+            g.add_node(row[node], label=row.get(f"{node}Label", row.get("label", row[node]) if node == a else row[node]),
+                       kind="condition" if node == "condition" else "drug form" if node == "drug" else "other")
+        g.add_edge(row[a], row[b], relation=row.get("relation", ""))
+    if g.number_of_nodes():
+        draw(g, positions_for(g), key=f"answer-graph-{a}-{b}", height=460)
+
+
+def _timeline_chart(frame: pd.DataFrame) -> None:
+    import plotly.express as px
+
+    plot = frame.assign(when=pd.to_datetime(frame["date"], errors="coerce")).dropna(subset=["when"])
+    figure = px.scatter(plot, x="when", y="agencyLabel", color="drugLabel", hover_data=[c for c in ("indication",) if c in plot],
+                        labels={"when": "approval date", "agencyLabel": "agency", "drugLabel": "drug form"})
+    figure.update_traces(marker={"size": 14})
+    figure.update_xaxes(tickformat="%Y")
+    figure.update_layout(height=200 + 40 * plot["agencyLabel"].nunique(), legend={"orientation": "h", "y": -0.3})
+    st.plotly_chart(figure, width="stretch", config={"displaylogo": False})
+
+
+def _triples_graph(result: QueryResult) -> None:
+    import networkx as nx
+
+    g = nx.MultiDiGraph()
+    labels: dict[str, str] = {}
+    for s, p, o in result.triples:
+        if compact(p) == "rdfs:label":
+            labels[compact(s)] = o.value
+    for s, p, o in result.triples:
+        if o.kind != "iri" or compact(p) == "rdf:type":
+            continue
+        for n in (compact(s), compact(o)):
+            g.add_node(n, label=labels.get(n, n), kind="other")
+        g.add_edge(compact(s), compact(o), relation=compact(p))
+    if g.number_of_nodes():
+        g = g.subgraph(list(g)[:150]).copy()
+        draw(g, positions_for(g), key="answer-triples", height=520)
+
+
+def evidence_chart(frame: pd.DataFrame) -> None:
+    """Drug forms across, conditions down: one dot per pair, so no pair hides another. Colour is
+    the best evidence level, the symbol the most advanced regulatory status, the size the claims."""
+    import plotly.express as px
+
+    plot = frame.assign(
+        evidence=frame["bestEvidenceRank"].astype(int).map(_EVIDENCE_LEVELS),
+        rank=frame["bestEvidenceRank"].astype(int),
+        claims=frame["claims"].astype(int),
+    )
+    figure = px.scatter(
+        plot, x="drugLabel", y="conditionLabel", color="rank", size="claims", symbol="anyStatus",
+        hover_data=["evidence", "anyStatus", "claims"], range_color=(0, 5), color_continuous_scale="Blues",
+        labels={"rank": "best evidence (5 = meta-analysis)", "conditionLabel": "condition", "drugLabel": "drug form",
+                "anyStatus": "regulatory status"},
+    )
+    figure.update_layout(height=160 + 30 * plot["conditionLabel"].nunique(), legend={"orientation": "h", "y": -0.15})
+    st.caption("Colour: best evidence level (darker = stronger). Symbol: regulatory status. Size: number of claims.")
+    st.plotly_chart(figure, width="stretch", config={"displaylogo": False})
+
+
+def only(result: QueryResult, variables: list[str]) -> QueryResult:
+    """``result`` with only ``variables`` (those it has), in that order."""
+    keep = [v for v in variables if v in result.variables]
+    index = [result.variables.index(v) for v in keep]
+    return dataclasses.replace(result, variables=keep, rows=[tuple(row[i] for i in index) for row in result.rows])

@@ -1,0 +1,102 @@
+"""Text for people: data shown literally in markdown, links only to web pages and entity pages,
+sources as citations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+__all__ = ["ENTITY_PAGE", "Citation", "entity_md", "entity_url", "md_link", "md_text"]
+
+#: The entity page's address inside the app: ``/entity?id=kkr:ketamine``.
+ENTITY_PAGE = "/entity"
+
+
+def md_text(text: str) -> str:
+    """Text from the data shown literally, never as markdown or HTML."""
+    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!<>|~$" else c for c in str(text))
+
+
+def md_link(text: str, url: str) -> str:
+    """A markdown link to a web address (never javascript: or data:); characters that would end
+    the link early are percent-encoded. Anything else is shown as plain text."""
+    if url.startswith(ENTITY_PAGE + "?"):
+        return f"[{md_text(text)}]({quote(url, safe='/?=&%')})"
+    if not url.lower().startswith(("http://", "https://")):
+        return md_text(text)
+    return f"[{md_text(text)}]({quote(url, safe=':/?#[]@!$&*+,;=%~.-_')})"
+
+
+def entity_url(curie: str) -> str:
+    return f"{ENTITY_PAGE}?id={quote(curie, safe=':')}"
+
+
+def entity_md(curie: str, label: str) -> str:
+    """A label that links to its entity page."""
+    return md_link(label, entity_url(curie))
+
+
+@dataclass
+class Citation:
+    """One source as a reference list shows it."""
+
+    curie: str
+    title: str
+    authors: str = ""
+    year: str = ""
+    journal: str = ""
+    pmid: str = ""
+    doi: str = ""
+    nct: str = ""
+    url: str = ""
+    verified: bool = True
+    extra: list[str] = field(default_factory=list)
+
+    def links(self) -> list[tuple[str, str]]:
+        out = []
+        if self.pmid:
+            out.append((f"PMID {self.pmid}", f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/"))
+        if self.doi:
+            out.append((f"doi:{self.doi}", f"https://doi.org/{self.doi}"))
+        if self.nct:
+            out.append((self.nct, f"https://clinicaltrials.gov/study/{self.nct}"))
+        if self.url and not (self.pmid or self.doi):
+            out.append(("web page", self.url))
+        return out
+
+    def markdown(self) -> str:
+        """Authors (year). *Title*. Journal. PMID · DOI links."""
+        head = md_text(self.authors.rstrip(".")) + " " if self.authors else ""
+        head += f"({md_text(self.year or 'n.d.')}). "
+        title = md_text(self.title.rstrip("."))
+        body = head + entity_md(self.curie, self.title.rstrip(".")) if title else head
+        if self.journal:
+            body += f". *{md_text(self.journal)}*"
+        links = " · ".join(md_link(t, u) for t, u in self.links())
+        flag = " · :orange[some details unverified]" if not self.verified else ""
+        return body + "." + (f" {links}" if links else "") + flag
+
+
+#: Every source's citation fields; bind ?entity to list one entity's sources.
+CITATION_QUERY = """
+SELECT ?entity ?source ?title ?authors ?year ?journal ?pmid ?doi ?nct ?url ?verified WHERE {
+  ?entity kk:source ?source .
+  ?source rdfs:label ?title .
+  OPTIONAL { ?source kk:authors ?authors }
+  OPTIONAL { ?source kk:year ?year }
+  OPTIONAL { ?source kk:journal ?journal }
+  OPTIONAL { ?source kk:pmid ?pmid }
+  OPTIONAL { ?source kk:doi ?doi }
+  OPTIONAL { ?source kk:nct ?nct }
+  OPTIONAL { ?source kk:readAt ?url }
+  OPTIONAL { ?source kk:verified ?verified }
+} ORDER BY ?year ?title
+"""
+
+
+def citation_from(row: dict[str, str]) -> Citation:
+    return Citation(
+        curie=row["source"], title=row.get("title", row["source"]), authors=row.get("authors", ""),
+        year=row.get("year", ""), journal=row.get("journal", ""), pmid=row.get("pmid", ""), doi=row.get("doi", ""),
+        nct=row.get("nct", ""), url=row.get("url", ""), verified=row.get("verified", "true") == "true",
+    )
