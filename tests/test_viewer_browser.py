@@ -362,3 +362,24 @@ def test_bad_sparql_shows_where_and_what_and_the_page_keeps_working(server: str,
     page.get_by_role("button", name="Run").click()
     page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=20_000)
     assert page.get_by_text("malformed SPARQL").count() == 0
+
+
+# -- the evidence page's numbers ---------------------------------------------------------------------
+def test_evidence_page_draws_the_forest_plot_and_the_time_course(server: str, page, browser) -> None:
+    page.goto(f"{server}/evidence?f_cond=treatment-resistant-depression&f_out=madrs&f_meas=mean-difference"
+              "&f_time=8%20days%20to%206%20weeks")
+    page.get_by_text("Pooled effects: forest plot").first.wait_for(timeout=60_000)
+    settle(page, timeout=60)
+    summary = page.get_by_text(re.compile(r"mean-difference -?\d+\.\d\d \(95% CI .* k = \d+, n = ")).first
+    summary.wait_for(timeout=30_000)
+    charts = page.locator("[data-testid='stVegaLiteChart']")
+    charts.first.wait_for(timeout=30_000)
+    assert charts.count() >= 3  # forest plot, time course, response and remission by arm
+    # Vega draws each chart into a canvas or an SVG with marks: a drawn chart has marks, not just axes.
+    marks = page.evaluate("() => Array.from(document.querySelectorAll(\"[data-testid='stVegaLiteChart'] canvas, \""
+                          " + \"[data-testid='stVegaLiteChart'] svg\")).length")
+    assert marks >= 3
+    _round_trip(browser, page)  # the question is in the URL: a copied link draws the same answer
+    page.get_by_text("Downloads: PNG, SVG, CSV").first.click()
+    for label in ("PNG", "SVG", "CSV"):  # the files are drawn when asked for: wait for them
+        page.get_by_role("button", name=label).first.wait_for(timeout=60_000)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # pandas and altair load with the page that draws a chart
     import altair as alt
     import pandas as pd
 
-__all__ = ["forest_frame", "forest_chart", "rates_chart", "summary_line", "time_course_chart", "to_png", "to_svg"]
+__all__ = ["forest_chart", "forest_frame", "rates_chart", "static_spec", "summary_line", "time_course_chart", "to_png", "to_svg"]
 
 POOLED = "Pooled"
 
@@ -101,8 +101,8 @@ def forest_chart(frame: pd.DataFrame, p: Pooling, title: str) -> alt.Chart:
     diamond = pooled.mark_point(shape="diamond", filled=True, size=500, color="#b03a2e").encode(x="effect:Q", tooltip=tooltip)
     pooled_ci = pooled.mark_rule(strokeWidth=3, color="#b03a2e").encode(x="lower:Q", x2="upper:Q")
     null = alt.Chart(pd.DataFrame({"x": [1.0 if ratio else 0.0]})).mark_rule(strokeDash=[4, 4], color="#555").encode(x="x:Q")
-    height = max(120, 26 * len(frame))
-    return (ci + squares + pooled_ci + diamond + null).properties(title=title, width="container", height=height)
+    # A step height (px per row), not a total: Streamlit sizes a layered chart's total height itself.
+    return (ci + squares + pooled_ci + diamond + null).properties(title=title, width="container", height=alt.Step(28))
 
 
 def time_course_chart(rows: Sequence[Mapping[str, Any]], outcome: str) -> alt.Chart:
@@ -145,7 +145,7 @@ def rates_chart(rows: Sequence[Mapping[str, Any]]) -> alt.Chart:
         y=alt.Y("study:N", title=None, axis=alt.Axis(labelLimit=320)),
         color=alt.Color("role:N", title="arm"), shape=alt.Shape("measure:N", title="measure"),
         tooltip=["study", "arm", "measure", "percent", "n", "time"],
-    ).properties(title="Response and remission by arm", width="container", height=max(160, 18 * frame["study"].nunique()))
+    ).properties(title="Response and remission by arm", width="container", height=alt.Step(20))
 
 
 def _float(value: Any) -> float | None:
@@ -156,18 +156,19 @@ def _when(r: Mapping[str, Any]) -> str:
     return f"{r['timeValue']} {r.get('timeUnit') or ''}".strip() if r.get("timeValue") not in (None, "") else ""
 
 
-def _static(chart: alt.Chart) -> str:
-    # A container width means nothing outside a page: exports are drawn 720 px wide.
+def static_spec(chart: alt.Chart) -> str:
+    """The chart's Vega-Lite JSON for a file: a container width means nothing outside a page, so
+    exports are drawn 720 px wide."""
     return chart.properties(width=720).to_json()
 
 
 def to_svg(chart: alt.Chart) -> bytes:
     import vl_convert as vlc
 
-    return vlc.vegalite_to_svg(_static(chart)).encode("utf-8")
+    return vlc.vegalite_to_svg(static_spec(chart)).encode("utf-8")
 
 
 def to_png(chart: alt.Chart) -> bytes:
     import vl_convert as vlc
 
-    return bytes(vlc.vegalite_to_png(_static(chart), scale=2))
+    return bytes(vlc.vegalite_to_png(static_spec(chart), scale=2))

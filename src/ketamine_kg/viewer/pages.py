@@ -51,6 +51,10 @@ def evidence() -> None:
             else:
                 show_table(only(result, shown), data.all_labels(path), key=name)
 
+    from .pooling_view import evidence_numbers
+
+    evidence_numbers(path)
+
 
 # -- Ontology ----------------------------------------------------------------------------------------
 _CLASSES = """

@@ -1,0 +1,152 @@
+"""The Evidence page's numbers: a forest plot of one pooling question, the time course of an effect,
+and response and remission by arm, each with PNG, SVG and CSV downloads.
+
+The question lives in the URL (``f_*`` parameters), so a copied link reopens the same plot.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from ..pooling import FAMILIES, METHOD_NAMES, METHODS
+from ..pooling_select import Question, answer
+from . import data, forest
+
+__all__ = ["evidence_numbers"]
+
+ANY = "any"
+#: Time windows in days after the dose (both ends included), as readers ask them.
+WINDOWS = {
+    ANY: (None, None),
+    "within 1 day": (0.0, 1.0),
+    "2 to 7 days": (1.01, 7.0),
+    "8 days to 6 weeks": (7.01, 42.0),
+    "after 6 weeks": (42.01, None),
+}
+COMPARATORS = (ANY, "saline-placebo", "placebo", "active-placebo", "active-treatment", "dose-comparison", "none", "mixed")
+DESIGNS = (ANY, "randomized-controlled-trial", "open-label-trial", "non-randomized-trial", "observational-study")
+
+
+@st.cache_data(show_spinner=False)
+def pooling_rows(path: str) -> list[dict[str, Any]]:
+    """Every result with its study's fields (queries/inputs/pooling-inputs.rq), once per graph."""
+    text = (data.get_layout().root / "queries" / "inputs" / "pooling-inputs.rq").read_text(encoding="utf-8")
+    # The worker's records are compact ("kkr:ketamine"); the pooling speaks the curated slugs.
+    return [{k: v.removeprefix("kkr:") for k, v in row.items()} for row in
+            data.get_worker(path).run(text, None, data.USER_LIMITS).records()]
+
+
+def _slug(value: str | None) -> str:
+    return value or ""
+
+
+def _pick(label: str, options: list[str], names: dict[str, str], param: str, default: str) -> str:
+    current = st.query_params.get(param, default)
+    index = options.index(current) if current in options else 0
+    chosen = st.selectbox(label, options, index=index, format_func=lambda v: names.get(v, v), key=f"ev-{param}")
+    st.query_params[param] = chosen
+    return chosen
+
+
+@st.cache_data(show_spinner="Drawing the files…", max_entries=32)
+def _rendered(spec: str) -> tuple[bytes, bytes]:
+    import vl_convert as vlc
+
+    return bytes(vlc.vegalite_to_png(spec, scale=2)), vlc.vegalite_to_svg(spec).encode("utf-8")
+
+
+def _downloads(chart: Any, frame: Any, stem: str) -> None:
+    # Rendering PNG and SVG takes most of a second each; only a reader who asks pays for it.
+    if not st.toggle("Downloads: PNG, SVG, CSV", key=f"{stem}-downloads"):
+        return
+    png_bytes, svg_bytes = _rendered(forest.static_spec(chart))
+    png, svg, csv = st.columns(3)
+    png.download_button("PNG", png_bytes, f"{stem}.png", "image/png", key=f"{stem}-png")
+    svg.download_button("SVG", svg_bytes, f"{stem}.svg", "image/svg+xml", key=f"{stem}-svg")
+    csv.download_button("CSV", frame.to_csv(index=False).encode(), f"{stem}.csv", "text/csv", key=f"{stem}-csv")
+
+
+def evidence_numbers(path: str) -> None:
+    labels = data.all_labels(path)
+    rows = pooling_rows(path)
+
+    def name(slug: str) -> str:
+        return labels.get(f"kkr:{slug}", slug)
+
+    names = {slug: name(slug) for r in rows for slug in (_slug(r.get("condition")), _slug(r.get("outcome")),
+                                                         _slug(r.get("drug")), _slug(r.get("route"))) if slug}
+    names[ANY] = ANY
+    conditions = sorted({_slug(r.get("condition")) for r in rows}, key=name)
+    outcomes = sorted({_slug(r.get("outcome")) for r in rows}, key=name)
+    drugs = [ANY, *sorted({_slug(r.get("drug")) for r in rows if r.get("drug")}, key=name)]
+    routes = [ANY, *sorted({_slug(r.get("route")) for r in rows if r.get("route")}, key=name)]
+
+    st.subheader("Pooled effects: forest plot")
+    st.caption("A random-effects (or fixed-effect) meta-analysis of the results in the graph that answer one "
+               "question. Results of other measures, pooled results of meta-analyses and trials with several "
+               "active arms are left out, each with the reason below.")
+    top = st.columns(4)
+    with top[0]:
+        condition = _pick("Condition", conditions, names, "f_cond", "treatment-resistant-depression")
+    with top[1]:
+        outcome = _pick("Outcome", outcomes, names, "f_out", "madrs")
+    with top[2]:
+        measure = _pick("Measure", list(FAMILIES), {}, "f_meas", "mean-difference")
+    with top[3]:
+        method = _pick("Method", list(METHODS), METHOD_NAMES, "f_meth", "reml")
+    low = st.columns(5)
+    with low[0]:
+        window = _pick("Time after the dose", list(WINDOWS), {}, "f_time", "8 days to 6 weeks")
+    with low[1]:
+        drug = _pick("Drug form", drugs, names, "f_drug", ANY)
+    with low[2]:
+        route = _pick("Route", routes, names, "f_route", ANY)
+    with low[3]:
+        comparator = _pick("Comparator", list(COMPARATORS), {}, "f_comp", ANY)
+    with low[4]:
+        design = _pick("Design", list(DESIGNS), {}, "f_design", ANY)
+    lo, hi = WINDOWS[window]
+    question = Question(
+        measure=measure, condition=condition, outcome=outcome, time_min_days=lo, time_max_days=hi,
+        drug=None if drug == ANY else drug, route=None if route == ANY else route,
+        comparator_kind=None if comparator == ANY else comparator, design=None if design == ANY else design,
+        method=method,
+    )
+    pooled = answer(rows, question)
+    st.markdown(f"**{forest.summary_line(pooled)}**")
+    study_labels = {s: name(s) for s in {e.study for e in pooled.included}}
+    frame = forest.forest_frame(pooled, study_labels)
+    if pooled.included:
+        chart = forest.forest_chart(frame, pooled, f"{name(outcome)}: {name(condition)}")
+        event = st.altair_chart(chart, width="stretch", on_select="rerun", key="forest-chart")
+        chosen = [p.get("study") for p in (getattr(event, "selection", {}) or {}).get("row", []) if p.get("study")]
+        if chosen:
+            st.markdown(f"Selected: [{name(chosen[0])}](entity?id={chosen[0]}) (its record, results and sources)")
+        _downloads(chart, frame, "forest-plot")
+    if pooled.excluded:
+        with st.expander(f"Left out ({len(pooled.excluded)}) and why"):
+            st.dataframe([{"result": x.result_id, "study": name(x.study or ""), "reason": x.reason} for x in pooled.excluded],
+                         hide_index=True, width="stretch")
+
+    st.subheader("Time course")
+    st.caption("Each between-group result on the outcome chosen above, at its time point after the dose (log "
+               "scale), by drug form: how fast an effect appears and how long it lasts. Values as reported.")
+    q = data.get_catalogue()["time-course"]
+    course = data.get_worker(path).run(q.text, q.bindings({"outcome": f"kkr:{outcome}"}), data.USER_LIMITS).records()
+    chart = forest.time_course_chart(course, name(outcome))
+    st.altair_chart(chart, width="stretch", key="time-course-chart")
+    import pandas as pd
+
+    _downloads(chart, pd.DataFrame(course), "time-course")
+
+    st.subheader("Response and remission by arm")
+    q = data.get_catalogue()["response-and-remission-by-arm"]
+    rates = data.get_worker(path).run(q.text, q.bindings({"condition": f"kkr:{condition}"}), data.USER_LIMITS).records()
+    if rates:
+        chart = forest.rates_chart(rates)
+        st.altair_chart(chart, width="stretch", key="rates-chart")
+        _downloads(chart, pd.DataFrame(rates), "response-remission")
+    else:
+        st.write("No per-arm response or remission rates recorded for this condition.")
