@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -22,6 +23,7 @@ from ketamine_kg import curation
 from ketamine_kg.cli import main
 from ketamine_kg.compile import compile_curation
 from ketamine_kg.errors import ValidationFailed
+from ketamine_kg.export_formats import KGX_EDGE_BASE, kgx_primary_ids
 from ketamine_kg.export import GRAPH_IRIS, INFORES, export_bytes, export_files, property_graph, split_provenance
 from ketamine_kg.layout import Layout
 
@@ -155,7 +157,8 @@ def _edges(graph) -> dict[str, tuple[str, str, dict]]:
 def test_model_keeps_claims_with_their_evidence(model, known_claim) -> None:
     claim, pmids = known_claim
     node = model.nodes[f"kkr:{claim.id}"]
-    assert node["category"] == "biolink:InformationContentEntity"
+    # InformationContentEntity is abstract in Biolink 4.4.6: a claim is the evidence behind its edge.
+    assert node["category"] == "biolink:Evidence"
     assert node["regulatoryStatus"] == "kk:StatusOffLabel"
     assert set(node["publications"].split("|")) >= pmids
     direct = [d for _, _, d in model.edges(data=True) if d.get("statement") == f"kkr:{claim.id}"]
@@ -173,9 +176,15 @@ def test_graphml_reads_back_in_networkx_and_igraph(outputs, model, tmp_path: Pat
     path.write_bytes(outputs["graphml"])
     back = nx.read_graphml(path, force_multigraph=True)
     assert dict(back.nodes(data=True)) == dict(model.nodes(data=True))
-    assert {k: (u, v, d) for u, v, k, d in back.edges(keys=True, data=True)} == _edges(model)
+    # The edge id is the XML id (networkx's key); the data key beside it is edge_id, not id.
+    renamed = {k: (u, v, {("id" if a == "edge_id" else a): x for a, x in d.items()})
+               for u, v, k, d in back.edges(keys=True, data=True)}
+    assert renamed == _edges(model)
+    assert all(d["edge_id"] == k for _, _, k, d in back.edges(keys=True, data=True))
+    assert '<key id="d' in outputs["graphml"].decode() and 'attr.name="id"' not in outputs["graphml"].decode()
 
-    with pytest.warns(RuntimeWarning, match="already an 'id' edge attribute"):  # ours is the same id
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # igraph warned about the old clashing "id" data key
         g = igraph.Graph.Read_GraphML(str(path))
     assert g.is_directed() and g.vcount() == model.number_of_nodes() and g.ecount() == model.number_of_edges()
     ids = g.vs["id"]
@@ -184,11 +193,11 @@ def test_graphml_reads_back_in_networkx_and_igraph(outputs, model, tmp_path: Pat
         expected = model.nodes[v["id"]]
         # igraph has no "missing" value: it fills absent text with "", numbers with NaN, and
         # booleans with False.
-        got = {k: val for k, val in v.attributes().items() if k != "id" and val not in (None, "")
+        got = {k: val for k, val in v.attributes().items() if k not in ("id", "edge_id") and val not in (None, "")
                and not (isinstance(val, float) and val != val) and not (val is False and k not in expected)}
         assert got == dict(expected)
     for e in g.es:
-        u, v, d = _edges(model)[e["id"]]
+        u, v, d = _edges(model)[e["edge_id"]]
         assert (ids[e.source], ids[e.target]) == (u, v)
         assert e["relation"] == d["relation"] and e["predicate"] == d["predicate"]
 
@@ -256,21 +265,24 @@ def test_neo4j_files_hold_every_node_and_relationship(folders, model, known_clai
     rel_header, rels = _read_csv(folder / "relationships.csv")
     assert node_header[:2] == ["id:ID", ":LABEL"] and rel_header[:3] == [":START_ID", ":END_ID", ":TYPE"]
     for column in node_header[2:] + rel_header[3:]:  # neo4j-admin's name:type header format
-        assert re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(:(long|double|boolean))?", column), column
+        assert re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(:(long|double|boolean|string\[\]))?", column), column
     ids = [n["id:ID"] for n in nodes]
     assert len(ids) == len(set(ids)) == model.number_of_nodes()
     assert len(rels) == model.number_of_edges()
     assert all(r[":START_ID"] in set(ids) and r[":END_ID"] in set(ids) for r in rels)
-    assert all(n[":LABEL"].split(";")[0] == "Resource" for n in nodes)
+    assert all(n[":LABEL"].split("|")[0] == "Resource" for n in nodes)  # the array delimiter
+    # Several values are an array column (string[]), never a text that only looks like one.
+    assert {"publications:string[]", "types:string[]", "source:string[]"} <= set(node_header)
+    assert "publications:string[]" in rel_header
 
     claim, pmids = known_claim
     row = next(r for r in rels if r["statement"] == f"kkr:{claim.id}")
     assert row[":TYPE"] == "TherapeuticUseClaim"
     assert (row[":START_ID"], row[":END_ID"]) == (f"kkr:{claim.drug}", f"kkr:{claim.condition}")
     assert row["regulatoryStatus"] == "kk:StatusOffLabel" and row["evidenceLevel"].startswith("kk:Evidence")
-    assert set(row["publications"].split("|")) >= pmids
+    assert set(row["publications:string[]"].split("|")) >= pmids
     node = next(n for n in nodes if n["id:ID"] == f"kkr:{claim.id}")
-    assert "TherapeuticUseClaim" in node[":LABEL"].split(";") and node["regulatoryStatus"] == "kk:StatusOffLabel"
+    assert "TherapeuticUseClaim" in node[":LABEL"].split("|") and node["regulatoryStatus"] == "kk:StatusOffLabel"
 
 
 def test_cypher_script_uses_files_and_columns_that_exist(folders) -> None:
@@ -286,10 +298,22 @@ def test_cypher_script_uses_files_and_columns_that_exist(folders) -> None:
         assert name in headers, name
         for column in re.findall(r"row\.`([^`]+)`", statement):
             assert column in headers[name], (name, column)
-    created = set(re.findall(r"CREATE \(a\)-\[r:`([^`]+)`\]->\(b\)", script))
-    assert created == {r[":TYPE"] for r in rels}
+    # Idempotent: every relationship is MERGEd on its id (never CREATEd), every node on its id.
+    # (Checked by structure: no Neo4j could be installed here to run the script twice.)
+    assert "CREATE (" not in script and "CREATE (a)" not in script
+    merged = set(re.findall(r"MERGE \(a\)-\[r:`([^`]+)` \{id: row\.`id`\}\]->\(b\)", script))
+    assert merged == {r[":TYPE"] for r in rels}
+    assert all(re.search(r"MERGE \((n:Resource|a\)-\[r:`[^`]+`) \{id: row\.`id(:ID)?`\}", s)
+               or "SET n:`" in s for s in statements)
+    ids = [r["id"] for r in rels]
+    assert len(ids) == len(set(ids))  # the MERGE key is unique
+    # Array columns become Cypher lists (split), the rest keep their single value.
+    for statement in statements:
+        for column in re.findall(r"row\.`([^`]+)`", statement):
+            if column.endswith(":string[]"):
+                assert f"split(row.`{column}`, '|')" in statement, column
     set_labels = set(re.findall(r"SET n:`([^`]+)`", script))
-    assert set_labels == {label for n in nodes for label in n[":LABEL"].split(";")} - {"Resource"}
+    assert set_labels == {label for n in nodes for label in n[":LABEL"].split("|")} - {"Resource"}
 
 
 def test_kgx_tsv_has_biolink_nodes_and_edges(folders, model, known_claim, curated: curation.Curation) -> None:
@@ -303,6 +327,26 @@ def test_kgx_tsv_has_biolink_nodes_and_edges(folders, model, known_claim, curate
     assert len(nodes) == nodes["id"].nunique() == model.number_of_nodes()
     assert len(edges) == edges["id"].nunique() == model.number_of_edges()
     assert set(edges["subject"]) | set(edges["object"]) <= set(nodes["id"])
+    assert edges["id"].str.fullmatch(re.escape(KGX_EDGE_BASE) + r"[0-9a-f]{20}").all()  # IRIs, not keys
+    ids = kgx_primary_ids(model)
+    # Primary ids: Biolink's preferred prefix of the category where the graph maps the node exactly.
+    by_id = nodes.set_index("id")
+    for category, prefixes in (("biolink:Disease", ("MONDO:",)), ("biolink:Drug", ("CHEBI:", "DRUGBANK:")),
+                               ("biolink:PhenotypicFeature", ("HP:",))):
+        chosen = [i for n, i in ids.items() if model.nodes[n]["category"] == category and i != n]
+        assert chosen and all(i.startswith(prefixes) for i in chosen), category
+        assert all(n in by_id.loc[i, "xref"].split("|") for n, i in ids.items() if i in chosen)
+    assert len(set(ids.values())) == len(ids)
+    # Only exact mappings become primary ids.
+    for n, i in ids.items():
+        if i != n:
+            assert any(i.split(":")[1] in iri for iri in str(model.nodes[n]["exactMatch"]).split("|")), (n, i)
+    # No abstract Biolink category (InformationContentEntity, Entity ... in Biolink 4.4.6).
+    assert not set(nodes["category"]) & {"biolink:InformationContentEntity", "biolink:Entity",
+                                         "biolink:AdministrativeEntity", "biolink:StudyResult"}
+    # A "|" inside one value is escaped (KGX splits every cell on "|" and has no escape of its own).
+    piped = [d["label"] for _, d in model.nodes(data=True) if "|" in str(d.get("label", ""))]
+    assert piped and all(label.replace("|", "%7C") in set(nodes["name"]) for label in piped)
     assert nodes["category"].str.startswith("biolink:").all() and edges["predicate"].str.startswith("biolink:").all()
     assert set(edges["knowledge_level"]) <= KNOWLEDGE_LEVELS and set(edges["agent_type"]) <= AGENT_TYPES
     assert set(edges["primary_knowledge_source"]) == {INFORES}
@@ -311,15 +355,16 @@ def test_kgx_tsv_has_biolink_nodes_and_edges(folders, model, known_claim, curate
     for predicate in ("biolink:treats", "biolink:studied_to_treat", "biolink:has_adverse_event",
                       "biolink:contraindicated_in"):
         assert predicate in set(edges["predicate"]), predicate
-    assert nodes.set_index("id").loc["kkr:ketamine", "category"] == "biolink:Drug"
+    assert by_id.loc[ids["kkr:ketamine"], "category"] == "biolink:Drug"
+    assert ids["kkr:ketamine"].startswith(("CHEBI:", "DRUGBANK:"))
     contraindication = curated.contraindications[0]
     row = edges[(edges["predicate"] == "biolink:contraindicated_in") & (edges["statement"] == f"kkr:{contraindication.id}")]
-    assert list(row["subject"]) == [f"kkr:{contraindication.drug}"]
+    assert list(row["subject"]) == [ids[f"kkr:{contraindication.drug}"]]
     assert contraindication.label in nodes.set_index("id").loc[row["object"].iloc[0], "name"]
 
     claim, pmids = known_claim
     row = edges[edges["statement"] == f"kkr:{claim.id}"].iloc[0]
-    assert (row["subject"], row["object"]) == (f"kkr:{claim.drug}", f"kkr:{claim.condition}")
+    assert (row["subject"], row["object"]) == (ids[f"kkr:{claim.drug}"], ids[f"kkr:{claim.condition}"])
     assert row["predicate"] == "biolink:studied_to_treat" and row["original_predicate"] == "kk:TherapeuticUseClaim"
     assert row["regulatoryStatus"] == "kk:StatusOffLabel" and row["direction"].startswith("kk:")
     assert row["knowledge_level"] == "knowledge_assertion" and row["agent_type"] == "manual_agent"

@@ -36,6 +36,8 @@ class BuildResult:
     written: list[Path] = field(default_factory=list)
     unchanged: list[Path] = field(default_factory=list)
     stale: list[Path] = field(default_factory=list)
+    #: The curated data the graph was compiled from (the SSSOM mapping set is written from its xrefs).
+    curation: object | None = None
 
 
 def rdflib_to_store(graph: Graph) -> ox.Store:
@@ -74,7 +76,7 @@ def build_graphs(layout: Layout) -> BuildResult:
     for triple in by_reasoner.triples((None, RDFS.subClassOf, None)):
         tbox.add(triple)
     full = tbox + asserted + inferred
-    return BuildResult(tbox=tbox, asserted=asserted, inferred=inferred, full=full)
+    return BuildResult(tbox=tbox, asserted=asserted, inferred=inferred, full=full, curation=cur)
 
 
 def _bind(graph: Graph) -> Graph:
@@ -164,7 +166,24 @@ def _outputs(layout: Layout, result: BuildResult) -> dict[Path, bytes]:
     for fmt, name in GRAPH_FILES.items():
         outputs[layout.graph_dir / name] = canonical_bytes(result.full, fmt)
     outputs[layout.named_graphs_file] = nquads_bytes(split_built(result.tbox, result.asserted, result.full))
+    cur = getattr(result, "curation", None)  # a stand-in result (the fault tests) may have none
+    if cur is not None:
+        outputs[layout.graph_dir / SSSOM_FILE] = sssom_bytes(cur)
     return outputs
+
+
+#: The cross-references as an SSSOM mapping set, beside the graph files.
+SSSOM_FILE = "ketamine-kg.sssom.tsv"
+
+
+def sssom_bytes(cur) -> bytes:
+    """Every curated cross-reference as one SSSOM row (see :mod:`mappings`)."""
+    from .mappings import Mapping_, sssom_tsv
+
+    labels = {e.id: e.label for e in cur.entities}
+    rows = [Mapping_(x.entity, labels.get(x.entity, x.entity), x.curie, x.label_at_source, x.source_url,
+                     x.mapping, x.justification, x.verified, x.source_detail) for x in cur.xrefs]
+    return sssom_tsv(rows).encode("utf-8")
 
 
 def build(layout: Layout, *, check: bool = False) -> BuildResult:

@@ -112,7 +112,7 @@ def _protected(layout: Layout, path: Path) -> bool:
     inside = (root / "graph" / "curated", root / "ontology", root / "queries")
     if any(path == d or d in path.parents for d in inside):
         return True
-    return path in {(root / "graph" / name) for name in (*GRAPH_FILES.values(), NAMED_GRAPHS_FILE)}
+    return path in {(root / "graph" / name) for name in (*GRAPH_FILES.values(), NAMED_GRAPHS_FILE, "ketamine-kg.sssom.tsv")}
 
 
 def _check_file_target(layout: Layout, path: Path) -> None:

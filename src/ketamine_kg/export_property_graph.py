@@ -48,6 +48,17 @@ INFORES = "infores:ketamine-kg"
 MULTI_VALUE_SEPARATOR = "|"
 _DEFAULT_CATEGORY = "biolink:NamedThing"
 _DEFAULT_PREDICATE = "biolink:related_to"
+#: Biolink categories that are abstract (``abstract: true`` in Biolink 4.4.6), so no tool accepts a
+#: node of that category: the concrete class a node gets instead, by its first matching type.
+_CONCRETE = {
+    "biolink:InformationContentEntity": (
+        ("kk:CrossReference", "biolink:RetrievalSource"),  # where an outside identifier was read
+        ("kk:Statement", "biolink:Evidence"),  # claims, results and the other evidence records
+    ),
+    "biolink:NamedThing": (
+        ("kk:EvidenceLevel", "biolink:ConfidenceLevel"),
+    ),
+}
 _PROVENANCE = {
     "asserted": ("knowledge_assertion", "manual_agent"),
     "ontology": ("knowledge_assertion", "manual_agent"),
@@ -163,6 +174,9 @@ def property_graph(split: ProvenanceSplit):
     categories, predicates = _categories(), _predicates(full)
 
     attrs: dict[URIRef, dict] = {}
+    # Node CURIE -> the attributes that hold several values joined with "|" (a writer whose format
+    # splits on "|" escapes the "|" inside the others).
+    joined: dict[str, set[str]] = {}
     for node in sorted(nodes, key=str):
         types = set(full.objects(node, RDF.type))
         values: dict[str, list] = defaultdict(list)
@@ -170,9 +184,12 @@ def property_graph(split: ProvenanceSplit):
             if p != RDF.type:
                 values[names[p]].append(_value(o))
         data = {"id": _curie(node), "iri": str(node)}
-        data["category"] = next((cat for cls, cat in categories if cls in types), _DEFAULT_CATEGORY)
+        category = next((cat for cls, cat in categories if cls in types), _DEFAULT_CATEGORY)
+        curies_ = {_curie(t) for t in types}
+        data["category"] = next((c for kind, c in _CONCRETE.get(category, ()) if kind in curies_), category)
         data["types"] = _join(sorted(_curie(t) for t in types))
         data.update({name: _join(vals) for name, vals in sorted(values.items())})
+        joined[data["id"]] = {name for name, vals in values.items() if len(vals) > 1} | ({"types"} if len(types) > 1 else set())
         attrs[node] = data
 
     # Publications of every statement: the PMIDs and DOIs of its sources.
@@ -183,6 +200,8 @@ def property_graph(split: ProvenanceSplit):
             pubs += [f"doi:{doi}" for doi in full.objects(src, KK.doi)]
         if pubs:
             data["publications"] = _join(sorted(set(pubs)))
+            if len(set(pubs)) > 1:
+                joined[data["id"]].add("publications")
 
     edges: list[tuple[str, str, dict]] = []
     for s, p, o in full:
@@ -230,6 +249,7 @@ def property_graph(split: ProvenanceSplit):
                     edges.append((_curie(start), _curie(end), edge))
 
     graph = nx.MultiDiGraph(name="ketamine-kg")
+    graph.joined = joined  # a Python attribute, not graph data: no writer serialises it
     for data in attrs.values():
         graph.add_node(data["id"], **{k: v for k, v in data.items() if k != "id"})
     for u, v, data in sorted(edges, key=lambda e: e[2]["id"]):

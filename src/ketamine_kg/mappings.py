@@ -1,7 +1,7 @@
 """The cross-references as an SSSOM mapping set (https://mapping-commons.github.io/sssom/).
 
 SSSOM is how the ontology community exchanges mappings: one row per mapping, with its predicate
-(exact or close), its justification (here always manual curation) and where it was read. Tools
+(skos exact, close, broad, narrow or related match), its justification (here always manual curation) and where it was read. Tools
 such as sssom-py, OxO and the Ontology Lookup Service read it, so the graph's identifiers can be
 reused without loading RDF.
 """
@@ -24,7 +24,13 @@ COLUMNS = (
     "subject_id", "subject_label", "predicate_id", "object_id", "object_label",
     "mapping_justification", "see_also", "comment",
 )
-_PREDICATE = {"exact": "skos:exactMatch", "close": "skos:closeMatch"}
+_PREDICATE = {
+    "exact": "skos:exactMatch",
+    "close": "skos:closeMatch",
+    "broad": "skos:broadMatch",
+    "narrow": "skos:narrowMatch",
+    "related": "skos:relatedMatch",
+}
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,8 @@ class Mapping_:  # noqa: N801 - "Mapping" is taken by collections.abc
     mapping: str = "exact"
     justification: str | None = None
     verified: bool = True
+    #: Which release and file the identifier was read in (goes into the comment).
+    source_detail: str | None = None
 
 
 def _metadata(prefixes: Mapping[str, str]) -> str:
@@ -65,6 +73,8 @@ def sssom_tsv(mappings: Iterable[Mapping_]) -> str:
     writer.writerow(COLUMNS)
     for m in rows:
         comment = m.justification or ""
+        if m.source_detail:
+            comment = (comment.rstrip(". ") + ". " if comment else "") + f"Read in: {m.source_detail}"
         if not m.verified:
             comment = ("UNVERIFIED. " + comment).strip()
         writer.writerow([
