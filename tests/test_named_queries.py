@@ -497,7 +497,7 @@ def _statistics(cur: Curation, rows: list[dict[str, str]]) -> None:
     assert got["study results"] == len(cur.results)
     assert got["outcomes (rating scales and endpoints)"] == sum(e.type == "Outcome" for e in cur.entities)
     assert got["entities with at least one identifier"] == len({x.entity for x in cur.xrefs})
-    assert [r["measure"] for r in rows] == sorted(r["measure"] for r in rows)
+    assert_order(rows, "measure")
 
 
 
@@ -531,12 +531,6 @@ def row_numbers(row: dict[str, str], value: str = "value") -> tuple[Decimal | No
     return (num(row.get("timeValue")), num(row.get(value)), num(row.get("ciLower")), num(row.get("ciUpper")))
 
 
-def assert_sorted(rows: list[dict[str, str]], *keys: str) -> None:
-    def key(row: dict[str, str]) -> tuple[Any, ...]:
-        return tuple((row.get(k) is not None, num(row[k]) if k in {"timeValue", "hours"} and row.get(k) else row.get(k) or "") for k in keys)
-    assert [key(r) for r in rows] == sorted(key(r) for r in rows)
-
-
 @checks("effect-sizes-for-condition")
 def _effect_sizes(cur: Curation, rows: list[dict[str, str]]) -> None:
     root = rows[0]["condition"].removeprefix(KKR)
@@ -557,6 +551,7 @@ def _effect_sizes(cur: Curation, rows: list[dict[str, str]]) -> None:
         for row in rows
     }
     assert got == expected and len(rows) == len(expected)
+    assert_order(rows, "outcomeLabel", "timeUnit", "#timeValue", "studyLabel", "result")
 
 
 @checks("time-course")
@@ -575,7 +570,7 @@ def _time_course(cur: Curation, rows: list[dict[str, str]]) -> None:
         for row in rows
     }
     assert got == expected and len(rows) == len(expected)
-    assert_sorted(rows, "drugLabel")
+    assert_order(rows, "drugLabel", "#hours", "studyLabel", "result")
 
 
 @checks("response-and-remission-by-arm")
@@ -597,34 +592,35 @@ def _rates_by_arm(cur: Curation, rows: list[dict[str, str]]) -> None:
         for row in rows
     }
     assert got == expected and len(rows) == len(expected)
-    assert_sorted(rows, "studyLabel", "measure")
+    assert_order(rows, "studyLabel", "measure", "timeUnit", "#timeValue", "armRole", "arm", "result")
 
 
-def _study_rows(cur: Curation, chosen: list[Any]) -> set[tuple[Any, ...]]:
-    """A row per result of each chosen study, or one row for a study without results."""
-    out = set()
+def _study_rows(cur: Curation, chosen: list[Any]) -> Counter[tuple[Any, ...]]:
+    """A row per result of each chosen study, or one row for a study without results (a multiset)."""
+    out: Counter[tuple[Any, ...]] = Counter()
     for s in chosen:
         head = (s.label, opt_label(cur, s.drug), opt_label(cur, s.condition), s.id)
         found = [r for r in cur.results if r.study == s.id]
         for r in found:
-            out.add((*head, label(cur, r.outcome), r.time_unit, r.measure, *result_numbers(r), r.id))
+            out[(*head, label(cur, r.outcome), r.time_unit, r.measure, *result_numbers(r), r.id)] += 1
         if not found:
-            out.add((*head, None, None, None, None, None, None, None, None))
+            out[(*head, None, None, None, None, None, None, None, None)] += 1
     return out
 
 
-def _got_study_rows(rows: list[dict[str, str]]) -> set[tuple[Any, ...]]:
-    return {
+def _got_study_rows(rows: list[dict[str, str]]) -> Counter[tuple[Any, ...]]:
+    return Counter(
         (row["studyLabel"], row.get("drugLabel"), row.get("conditionLabel"), row["study"].removeprefix(KKR), row.get("outcomeLabel"),
          row.get("timeUnit"), row.get("measure"), *row_numbers(row), row["result"].removeprefix(KKR) if row.get("result") else None)
         for row in rows
-    }
+    )
 
 
 @checks("head-to-head-comparisons")
 def _head_to_head(cur: Curation, rows: list[dict[str, str]]) -> None:
     chosen = [s for s in cur.studies if s.comparator_kind == "active-treatment" and s.design not in ("meta-analysis", "ipd-meta-analysis")]
     assert _got_study_rows(rows) == _study_rows(cur, chosen)
+    assert_order(rows, "studyLabel", "outcomeLabel", "timeUnit", "#timeValue", "result")
     by_study = {s.id: s for s in chosen}
     results = {r.id: r for r in cur.results}
     for row in rows:
@@ -663,6 +659,7 @@ def _null_results(cur: Curation, rows: list[dict[str, str]]) -> None:
         for row in rows
     }
     assert got == expected and len(rows) == len(expected)
+    assert_order(rows, "conditionLabel", "studyLabel", "outcomeLabel", "timeUnit", "#timeValue", "result")
 
 
 @checks("study-by-registry-id")
@@ -671,6 +668,7 @@ def _by_registry(cur: Curation, rows: list[dict[str, str]]) -> None:
     chosen = [s for s in cur.studies if wanted in s.registry_ids]
     assert chosen
     assert _got_study_rows(rows) == _study_rows(cur, chosen)
+    assert_order(rows, "outcomeLabel", "timeUnit", "#timeValue", "result")
     designs = {"randomized-controlled-trial": "randomized controlled trial", "open-label-trial": "open-label trial"}
     for row in rows:
         s = next(s for s in chosen if s.id == row["study"].removeprefix(KKR))
@@ -682,6 +680,7 @@ def _by_registry(cur: Curation, rows: list[dict[str, str]]) -> None:
 def _meta_analyses(cur: Curation, rows: list[dict[str, str]]) -> None:
     chosen = [s for s in cur.studies if s.design in ("meta-analysis", "ipd-meta-analysis")]
     assert _got_study_rows(rows) == _study_rows(cur, chosen)
+    assert_order(rows, "conditionLabel", "studyLabel", "outcomeLabel", "timeUnit", "#timeValue", "result")
     by_id = studies(cur)
     for row in rows:
         s = by_id[row["study"].removeprefix(KKR)]
