@@ -359,10 +359,45 @@ def _neighbourhood(cur: Curation, rows: list[dict[str, str]]) -> None:
     for x in cur.xrefs:
         if x.entity == "ketamine":
             assert ("kkr:ketamine", "oboInOwl:hasDbXref", x.curie) in triples
-    # ... and nothing about ketamine is there that no record says: every triple touches ketamine or labels a neighbour.
-    neighbours = {s for s, _, o in triples if o == "kkr:ketamine"} | {o for s, _, o in triples if s == "kkr:ketamine"}
-    for s, p, o in triples:
-        assert "kkr:ketamine" in (s, o) or (p == "rdfs:label" and s in neighbours), (s, p, o)
+    # ... and the whole answer is the neighbourhood rdflib reads from the graph file: no triple lost or added.
+    assert set(triples) == _neighbourhood_by_rdflib("ketamine")
+
+
+NAMESPACES = {
+    "kkr:": "https://w3id.org/ketamine-kg/resource/", "kk:": "https://w3id.org/ketamine-kg/ontology#",
+    "rdfs:": "http://www.w3.org/2000/01/rdf-schema#", "rdf:": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "skos:": "http://www.w3.org/2004/02/skos/core#", "oboInOwl:": "http://www.geneontology.org/formats/oboInOwl#",
+    "owl:": "http://www.w3.org/2002/07/owl#",
+}
+
+
+def _shown(term: Any) -> str:
+    if isinstance(term, rdflib.Literal):
+        return str(term)
+    for prefix, namespace in NAMESPACES.items():
+        if str(term).startswith(namespace):
+            return prefix + str(term).removeprefix(namespace)
+    return str(term)
+
+
+def _neighbourhood_by_rdflib(slug: str) -> set[tuple[str, str, str]]:
+    """The CONSTRUCT's template filled by rdflib from the graph file, not by the query engine."""
+    entity, label_p = rdflib.URIRef(NAMESPACES["kkr:"] + slug), rdflib.URIRef(RDFS_LABEL)
+    lines = (ROOT_DIR / "graph" / "ketamine-kg.nt").read_text(encoding="utf-8").splitlines()
+    # rdflib parses only the lines that can matter (the whole file takes it seconds): those naming the
+    # entity, then the label lines of every IRI or blank node on them.
+    near = rdflib.Graph().parse(data="\n".join(x for x in lines if f"<{entity}>" in x), format="nt")
+    nodes = {t.n3() for triple in near for t in triple if not isinstance(t, rdflib.Literal)}
+    wanted = "\n".join(x for x in lines if x.split(" ", 1)[0] in nodes and f" <{RDFS_LABEL}> " in x)
+    graph = near + rdflib.Graph().parse(data=wanted, format="nt")
+    out = set()
+    for p, o in graph.predicate_objects(entity):
+        out.add((entity, p, o))
+        out |= {(o, label_p, lab) for lab in graph.objects(o, label_p)}
+    for s, q in graph.subject_predicates(entity):
+        out.add((s, q, entity))
+        out |= {(s, label_p, lab) for lab in graph.objects(s, label_p)}
+    return {tuple(_shown(t) for t in triple) for triple in out}
 
 
 @checks("cross-references")
@@ -687,6 +722,7 @@ def _meta_analyses(cur: Curation, rows: list[dict[str, str]]) -> None:
         included = set(filter(None, (row.get("includedInGraph") or "").split("; ")))
         assert included == {by_id[i].label for i in s.includes}
         assert (num(row.get("pooledStudies")), num(row.get("participants"))) == (num(s.k_studies), num(s.n_participants))
+        assert row["design"] == enum_label("StudyDesign", s.design)
 
 CATALOGUE = load_catalogue(__import__("pathlib").Path(__file__).resolve().parents[1] / "queries")
 
