@@ -154,7 +154,7 @@ def assert_order(rows: list[dict[str, str]], *keys: Any) -> None:
                 value = num(value)
         return ((value is not None, value if value is not None else ""), desc)
 
-    for a, b in zip(rows, rows[1:]):
+    for a, b in zip(rows, rows[1:], strict=False):
         for key in keys:
             (va, desc), (vb, _) = one(key, a), one(key, b)
             if va == vb:

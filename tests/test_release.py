@@ -190,7 +190,10 @@ def modified(tmp_path_factory) -> dict[str, object]:
     }
 
 
-PREFIXES = {"http://www.w3.org/2000/01/rdf-schema#": "rdfs:", KK: "kk:", DCTERMS: "dcterms:", "http://www.w3.org/2004/02/skos/core#": "skos:"}
+PREFIXES = {
+    "http://www.w3.org/2000/01/rdf-schema#": "rdfs:", KK: "kk:", DCTERMS: "dcterms:",
+    "http://www.w3.org/2004/02/skos/core#": "skos:",
+}
 
 
 def _compact(iri: str) -> str:
