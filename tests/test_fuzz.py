@@ -3,7 +3,7 @@ files and command lines. Whatever comes in, the CLI answers with a documented ex
 most one line on stderr, nothing hangs, nothing is fetched from the listener on 127.0.0.1, the
 secret marker never shows, and nothing is written to the project's folders.
 
-Counts of the cases run go to test-artifacts/fuzz-counts.json.
+Each test must run all its cases (asserted per test); the counts also go to test-artifacts/fuzz-counts.json.
 """
 
 from __future__ import annotations
@@ -40,9 +40,20 @@ _BASE = settings(derandomize=True, database=None, deadline=None, print_blob=True
                                        HealthCheck.data_too_large, HealthCheck.filter_too_much])
 
 
-def fuzz(examples: int) -> settings:
-    """Fixed seed (derandomized), no example database in the checkout, an explicit case count."""
-    return settings(_BASE, max_examples=examples)
+#: Test name -> the number of cases it must run (its max_examples; each search space is large).
+CASES: dict[str, int] = {}
+
+
+def fuzz(examples: int):
+    """Fixed seed (derandomized), no example database in the checkout, an explicit case count,
+    which ``every_case_runs_and_is_counted`` asserts."""
+    bounded = settings(_BASE, max_examples=examples)
+
+    def apply(test):
+        CASES[test.__name__] = examples
+        return bounded(test)
+
+    return apply
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +92,28 @@ def nothing_written_and_counts():
     after = _tree_state()
     changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
     assert not changed, f"fuzzing wrote into the project: {changed}"
+
+
+def _cases_run(delta: Counter[str]) -> int:
+    """Cases a test ran. A case adds one to a total ("sparql random") and one to an outcome
+    ("sparql random: refused", "cli argv: exit 2"); a parameter case adds only its outcome."""
+    totals = {k: v for k, v in delta.items() if ": " not in k}
+    if not totals:
+        return sum(delta.values())
+    outcomes = sum(v for k, v in delta.items() if ": " in k)
+    assert outcomes == sum(totals.values()), f"a case without exactly one outcome: {dict(delta)}"
+    return sum(totals.values())
+
+
+@pytest.fixture(autouse=True)
+def every_case_runs_and_is_counted(request, listener: Listener):
+    """Each fuzz test ran all the cases it asks for (a hypothesis test its max_examples, a
+    parametrized case one), every case got to the end where it is counted, and nothing was fetched."""
+    before = COUNTS.copy()
+    yield
+    delta = COUNTS - before
+    assert _cases_run(delta) == CASES.get(request.function.__name__, 1), dict(delta)
+    assert not listener.hits, listener.hits
 
 
 def check_cli(args: list[str], capfd, listener: Listener, *, count: str) -> tuple[int, str, str]:
