@@ -8,12 +8,13 @@ its evidence rank and regulatory status, so styling and path weights need no fur
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 import networkx as nx
 
-from .worker import Worker
 from .results import QueryResult, compact
+from .worker import Worker
 
 __all__ = [
     "NODE_TYPES",
@@ -58,7 +59,9 @@ EDGE_QUERY = """
 SELECT ?s ?relation ?o ?statement ?rank ?status ?direction
 WHERE {
   {
-    VALUES (?p ?relation) { (kk:drug "about drug") (kk:condition "about condition") (kk:source "cites") (kk:setting "in setting") }
+    VALUES (?p ?relation) {
+      (kk:drug "about drug") (kk:condition "about condition") (kk:source "cites") (kk:setting "in setting")
+    }
     ?statement a kk:TherapeuticUseClaim ; ?p ?o ; kk:evidenceLevel/kk:rank ?rank ;
                kk:regulatoryStatus/rdfs:label ?status ; kk:direction/rdfs:label ?direction .
     BIND(?statement AS ?s)
@@ -119,7 +122,7 @@ class Projection:
 
 
 def _rows(result: QueryResult) -> list[dict[str, Any]]:
-    return [{v: t for v, t in zip(result.variables, row) if t is not None} for row in result.rows]
+    return [{v: t for v, t in zip(result.variables, row, strict=False) if t is not None} for row in result.rows]
 
 
 def project(worker: Worker, max_rows: int = 2_000_000) -> Projection:
@@ -127,7 +130,7 @@ def project(worker: Worker, max_rows: int = 2_000_000) -> Projection:
     from .engine import Limits
 
     limits = Limits(timeout=120, max_rows=max_rows)
-    g = nx.MultiDiGraph()
+    g: nx.MultiDiGraph[str] = nx.MultiDiGraph()
     labels: dict[str, str] = {}
     for row in _rows(worker.run(NODE_QUERY, None, limits)):
         node = compact(row["node"])
@@ -153,7 +156,18 @@ def project(worker: Worker, max_rows: int = 2_000_000) -> Projection:
     return Projection(g, labels)
 
 
-_SPECIFICITY = ["drug form", "condition", "claim", "risk", "setting", "monitoring", "mechanism", "alternative", "source", "other"]
+_SPECIFICITY = [
+    "drug form",
+    "condition",
+    "claim",
+    "risk",
+    "setting",
+    "monitoring",
+    "mechanism",
+    "alternative",
+    "source",
+    "other",
+]
 
 
 def _more_specific(existing: str, new: str) -> bool:
@@ -183,15 +197,19 @@ def subgraph(
             return False
         return data.get("rank", min_rank) >= min_rank
 
-    view = nx.MultiDiGraph()
+    view: nx.MultiDiGraph[str] = nx.MultiDiGraph()
     view.add_nodes_from((n, d) for n, d in g.nodes(data=True) if kinds is None or d.get("kind") in kinds)
-    view.add_edges_from(
-        (u, v, k, d) for u, v, k, d in g.edges(keys=True, data=True) if u in view and v in view and edge_ok(d)
-    )
+    for u, v, k, d in g.edges(keys=True, data=True):
+        if u in view and v in view and edge_ok(d):
+            view.add_edge(u, v, key=k, **d)
     # Claims below the minimum evidence level go, even if something else still links to them.
     if min_rank > 0:
-        weak = [n for n in view if g.nodes[n].get("kind") == "claim" and not any(
-            d.get("rank", 0) >= min_rank for _, _, d in g.out_edges(n, data=True))]
+        weak = [
+            n
+            for n in view
+            if g.nodes[n].get("kind") == "claim"
+            and not any(d.get("rank", 0) >= min_rank for _, _, d in g.out_edges(n, data=True))
+        ]
         view.remove_nodes_from(weak)
     if condition:
         # Build the hierarchy once and take the condition's ancestors in it: a path test per
@@ -225,7 +243,7 @@ def subgraph(
 
 
 def _hierarchy(g: nx.MultiDiGraph) -> nx.DiGraph:
-    h = nx.DiGraph()
+    h: nx.DiGraph[str] = nx.DiGraph()
     h.add_edges_from((u, v) for u, v, d in g.edges(data=True) if d["relation"] == "narrower than")
     h.add_nodes_from(n for n in g if g.nodes[n].get("kind") == "condition")
     return h
@@ -233,10 +251,10 @@ def _hierarchy(g: nx.MultiDiGraph) -> nx.DiGraph:
 
 def shortest_paths(projection: Projection, source: str, target: str, limit: int = 5) -> list[list[str]]:
     """Up to ``limit`` shortest paths between two nodes, ignoring edge direction."""
-    undirected = nx.Graph(projection.graph)
+    undirected: nx.Graph[str] = nx.Graph(projection.graph)
     try:
         paths = nx.shortest_simple_paths(undirected, source, target)
-        return [p for _, p in zip(range(limit), paths)]
+        return list(islice(paths, limit))
     except (nx.NetworkXNoPath, nx.NodeNotFound):
         return []
 
@@ -244,7 +262,7 @@ def shortest_paths(projection: Projection, source: str, target: str, limit: int 
 def evidence_path(projection: Projection, source: str, target: str) -> list[str]:
     """The path whose claim edges carry the strongest evidence: each edge costs
     ``6 - evidence rank`` (rank 5 = meta-analysis costs 1), edges without evidence cost 3."""
-    weighted = nx.Graph()
+    weighted: nx.Graph[str] = nx.Graph()
     for u, v, d in projection.graph.edges(data=True):
         cost = 6 - d["rank"] if "rank" in d else 3
         if not weighted.has_edge(u, v) or weighted[u][v]["cost"] > cost:

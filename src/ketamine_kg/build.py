@@ -4,7 +4,6 @@ in named graphs)."""
 
 from __future__ import annotations
 
-
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -51,7 +50,10 @@ def _apply_rules(layout: Layout, graph: Graph) -> Graph:
     store = rdflib_to_store(graph)
     inferred = Graph()
     for rule in sorted(layout.rules.glob("*.rq")):
-        for triple in store.query(rule.read_text(encoding="utf-8")):
+        result = store.query(rule.read_text(encoding="utf-8"))
+        if not isinstance(result, ox.QueryTriples):
+            raise KetamineKGError(f"{rule.name}: a rule must be a CONSTRUCT query")
+        for triple in result:
             inferred.add((URIRef(triple.subject.value), URIRef(triple.predicate.value), URIRef(triple.object.value)))
     return inferred
 
@@ -215,5 +217,3 @@ def _write_all(files: dict[Path, bytes]) -> None:
     finally:
         for tmp, _ in staged:
             Path(tmp).unlink(missing_ok=True)
-
-
