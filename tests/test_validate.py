@@ -48,3 +48,28 @@ def test_not_rdf_is_reported(layout: Layout, tmp_path: Path) -> None:
     junk.write_text("this is not turtle {", encoding="utf-8")
     report = validate(layout, junk)
     assert not report.ok and report.findings[0].check == "parse"
+
+
+def test_unsafe_xml_is_a_parse_finding(layout: Layout, tmp_path: Path) -> None:
+    xxe = tmp_path / "xxe.rdf"
+    xxe.write_text('<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>')
+    report = validate(layout, xxe)
+    assert [f.check for f in report.findings] == ["parse"] and "refused" in report.findings[0].message
+
+
+def test_missing_file_is_a_usage_error(layout: Layout, tmp_path: Path) -> None:
+    from ketamine_kg.errors import UsageError
+
+    with pytest.raises(UsageError, match="file not found"):
+        validate(layout, tmp_path / "missing.ttl")
+
+
+def test_a_parser_bug_is_not_a_parse_finding(layout: Layout, tmp_path: Path, monkeypatch) -> None:
+    import ketamine_kg.validate as module
+
+    def broken(path: Path) -> None:
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(module, "parse_user_file", broken)
+    with pytest.raises(ZeroDivisionError):
+        validate(layout, tmp_path / "any.ttl")

@@ -8,12 +8,13 @@ its evidence rank and regulatory status, so styling and path weights need no fur
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 import networkx as nx
 
-from .worker import Worker
 from .results import QueryResult, compact
+from .worker import Worker
 
 __all__ = [
     "EDGE_QUERY",
@@ -59,7 +60,9 @@ EDGE_QUERY = """
 SELECT ?s ?relation ?o ?statement ?rank ?status ?direction
 WHERE {
   {
-    VALUES (?p ?relation) { (kk:drug "about drug") (kk:condition "about condition") (kk:source "cites") (kk:setting "in setting") }
+    VALUES (?p ?relation) {
+      (kk:drug "about drug") (kk:condition "about condition") (kk:source "cites") (kk:setting "in setting")
+    }
     ?statement a kk:TherapeuticUseClaim ; ?p ?o ; kk:evidenceLevel/kk:rank ?rank ;
                kk:regulatoryStatus/rdfs:label ?status ; kk:direction/rdfs:label ?direction .
     BIND(?statement AS ?s)
@@ -120,7 +123,7 @@ class Projection:
 
 
 def _rows(result: QueryResult) -> list[dict[str, Any]]:
-    return [{v: t for v, t in zip(result.variables, row) if t is not None} for row in result.rows]
+    return [{v: t for v, t in zip(result.variables, row, strict=False) if t is not None} for row in result.rows]
 
 
 def project(worker: Worker, max_rows: int = 2_000_000) -> Projection:
@@ -128,7 +131,7 @@ def project(worker: Worker, max_rows: int = 2_000_000) -> Projection:
     from .engine import Limits
 
     limits = Limits(timeout=120, max_rows=max_rows)
-    g = nx.MultiDiGraph()
+    g: nx.MultiDiGraph[str] = nx.MultiDiGraph()
     labels: dict[str, str] = {}
     for row in _rows(worker.run(NODE_QUERY, None, limits)):
         node = compact(row["node"])
@@ -154,7 +157,18 @@ def project(worker: Worker, max_rows: int = 2_000_000) -> Projection:
     return Projection(g, labels)
 
 
-_SPECIFICITY = ["drug form", "condition", "claim", "risk", "setting", "monitoring", "mechanism", "alternative", "source", "other"]
+_SPECIFICITY = [
+    "drug form",
+    "condition",
+    "claim",
+    "risk",
+    "setting",
+    "monitoring",
+    "mechanism",
+    "alternative",
+    "source",
+    "other",
+]
 
 
 def _more_specific(existing: str, new: str) -> bool:
@@ -187,15 +201,19 @@ def subgraph(
             return False
         return data.get("rank", min_rank) >= min_rank
 
-    filtered = nx.MultiDiGraph()
+    filtered: nx.MultiDiGraph[str] = nx.MultiDiGraph()
     filtered.add_nodes_from((n, d) for n, d in g.nodes(data=True) if kinds is None or d.get("kind") in kinds)
-    filtered.add_edges_from(
-        (u, v, k, d) for u, v, k, d in g.edges(keys=True, data=True) if u in filtered and v in filtered and edge_ok(d)
-    )
+    for u, v, k, d in g.edges(keys=True, data=True):
+        if u in filtered and v in filtered and edge_ok(d):
+            filtered.add_edge(u, v, key=k, **d)
     # Claims below the minimum evidence level go, even if something else still links to them.
     if min_rank > 0:
-        weak = [n for n in filtered if g.nodes[n].get("kind") == "claim" and not any(
-            d.get("rank", 0) >= min_rank for _, _, d in g.out_edges(n, data=True))]
+        weak = [
+            n
+            for n in filtered
+            if g.nodes[n].get("kind") == "claim"
+            and not any(d.get("rank", 0) >= min_rank for _, _, d in g.out_edges(n, data=True))
+        ]
         filtered.remove_nodes_from(weak)
     view = filtered
     if condition:
@@ -219,11 +237,15 @@ def subgraph(
             view.add_node(n, **g.nodes[n])
     if extra:
         present = set(view)
-        view.add_edges_from(
-            (u, v, k, d) for n in extra if n in filtered
-            for u, v, k, d in list(filtered.out_edges(n, keys=True, data=True)) + list(filtered.in_edges(n, keys=True, data=True))
-            if u in present and v in present
-        )
+        for n in extra:
+            if n not in filtered:
+                continue
+            for u, v, k, d in [
+                *filtered.out_edges(n, keys=True, data=True),
+                *filtered.in_edges(n, keys=True, data=True),
+            ]:
+                if u in present and v in present:
+                    view.add_edge(u, v, key=k, **d)
     return view, matched
 
 
@@ -247,7 +269,7 @@ def condition_nodes(projection: Projection, condition: str) -> set[str]:
 
 
 def _hierarchy(g: nx.MultiDiGraph) -> nx.DiGraph:
-    h = nx.DiGraph()
+    h: nx.DiGraph[str] = nx.DiGraph()
     h.add_edges_from((u, v) for u, v, d in g.edges(data=True) if d["relation"] == "narrower than")
     h.add_nodes_from(n for n in g if g.nodes[n].get("kind") == "condition")
     return h
@@ -255,10 +277,10 @@ def _hierarchy(g: nx.MultiDiGraph) -> nx.DiGraph:
 
 def shortest_paths(projection: Projection, source: str, target: str, limit: int = 5) -> list[list[str]]:
     """Up to ``limit`` shortest paths between two nodes, ignoring edge direction."""
-    undirected = nx.Graph(projection.graph)
+    undirected: nx.Graph[str] = nx.Graph(projection.graph)
     try:
         paths = nx.shortest_simple_paths(undirected, source, target)
-        return [p for _, p in zip(range(limit), paths)]
+        return list(islice(paths, limit))
     except (nx.NetworkXNoPath, nx.NodeNotFound):
         return []
 
@@ -266,7 +288,7 @@ def shortest_paths(projection: Projection, source: str, target: str, limit: int 
 def evidence_path(projection: Projection, source: str, target: str) -> list[str]:
     """The path whose claim edges carry the strongest evidence: each edge costs
     ``6 - evidence rank`` (rank 5 = meta-analysis costs 1), edges without evidence cost 3."""
-    weighted = nx.Graph()
+    weighted: nx.Graph[str] = nx.Graph()
     for u, v, d in projection.graph.edges(data=True):
         cost = 6 - d["rank"] if "rank" in d else 3
         if not weighted.has_edge(u, v) or weighted[u][v]["cost"] > cost:

@@ -4,7 +4,6 @@ in named graphs)."""
 
 from __future__ import annotations
 
-
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -53,7 +52,10 @@ def _apply_rules(layout: Layout, graph: Graph) -> Graph:
     store = rdflib_to_store(graph)
     inferred = Graph()
     for rule in sorted(layout.rules.glob("*.rq")):
-        for triple in store.query(rule.read_text(encoding="utf-8")):
+        result = store.query(rule.read_text(encoding="utf-8"))
+        if not isinstance(result, ox.QueryTriples):
+            raise KetamineKGError(f"{rule.name}: a rule must be a CONSTRUCT query")
+        for triple in result:
             inferred.add((URIRef(triple.subject.value), URIRef(triple.predicate.value), URIRef(triple.object.value)))
     return inferred
 
@@ -181,8 +183,20 @@ def sssom_bytes(cur) -> bytes:
     from .mappings import Mapping_, sssom_tsv
 
     labels = {e.id: e.label for e in cur.entities}
-    rows = [Mapping_(x.entity, labels.get(x.entity, x.entity), x.curie, x.label_at_source, x.source_url,
-                     x.mapping, x.justification, x.verified, x.source_detail) for x in cur.xrefs]
+    rows = [
+        Mapping_(
+            x.entity,
+            labels.get(x.entity, x.entity),
+            x.curie,
+            x.label_at_source,
+            x.source_url,
+            x.mapping,
+            x.justification,
+            x.verified,
+            x.source_detail,
+        )
+        for x in cur.xrefs
+    ]
     return sssom_tsv(rows).encode("utf-8")
 
 
@@ -234,5 +248,3 @@ def _write_all(files: dict[Path, bytes]) -> None:
     finally:
         for tmp, _ in staged:
             Path(tmp).unlink(missing_ok=True)
-
-

@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Literal as TypingLiteral
+from typing import cast
 
 from .errors import UsageError
-from .results import Term
 from .prefixes import PREFIXES
+from .results import Term
 
 __all__ = ["NamedQuery", "Parameter", "expand", "load_catalogue", "parse_header"]
 
@@ -139,8 +140,11 @@ def parse_header(path: Path, text: str) -> _Header:
         if key == "param":
             parts = [p.strip() for p in value.split("|")]
             if len(parts) not in (4, 5) or parts[1] not in _KINDS:
-                raise UsageError(f"{path.name}: bad param line (name | kind | default | description [| class]): {value!r}")
-            header.params.append(Parameter(parts[0], parts[1], parts[2], parts[3], parts[4] if len(parts) == 5 else None))  # type: ignore[arg-type]
+                raise UsageError(
+                    f"{path.name}: bad param line (name | kind | default | description [| class]): {value!r}"
+                )
+            kind = cast(ParamKind, parts[1])  # checked against _KINDS above
+            header.params.append(Parameter(parts[0], kind, parts[2], parts[3], parts[4] if len(parts) == 5 else None))
         elif key in ("title", "question", "view"):
             header.fields[key] = value
     return header

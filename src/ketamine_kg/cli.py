@@ -68,7 +68,9 @@ class _LazyGroup(click.Group):
         return super().get_command(ctx, cmd_name)
 
 
-@click.group(cls=_LazyGroup, epilog=_epilog(), context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=_LazyGroup, epilog=_epilog(), context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.version_option(__version__, prog_name="ketamine-kg")
 def cli() -> None:
     """ketamine-kg: a cited, evidence-graded knowledge graph of ketamine, esketamine and

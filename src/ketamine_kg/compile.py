@@ -16,8 +16,8 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from .curation import SECTION_CLASS, Curation
-from .schema_map import CLASSES, ENUMS
 from .prefixes import check_curie, expand_xref
+from .schema_map import CLASSES, ENUMS
 from .vocabulary import KK, KKR, OBOINOWL
 
 __all__ = ["DIRECTION", "ENTITY_CLASS", "EVIDENCE", "STATUS", "compile_curation", "iri"]
@@ -98,13 +98,23 @@ class _Labels:
 
     def predictor(self, p: Any) -> str:
         topic = self.of(p.predictor) if p.predictor else "response rate"
-        return f"{topic}: {self.of(p.drug)}" + (f" in {self.of(p.condition)}" if p.condition else "") + self.cite(p.sources)
+        return (
+            f"{topic}: {self.of(p.drug)}"
+            + (f" in {self.of(p.condition)}" if p.condition else "")
+            + self.cite(p.sources)
+        )
 
     def result(self, r: Any) -> str:
         study = self.studies.get(r.study)
-        when = f" at {r.time_value:g} {r.time_unit}{'s' if r.time_value != 1 else ''}" if r.time_value is not None and r.time_unit else ""
+        when = (
+            f" at {r.time_value:g} {r.time_unit}{'s' if r.time_value != 1 else ''}"
+            if r.time_value is not None and r.time_unit
+            else ""
+        )
         who = r.contrast or r.arm or ""
-        return f"{study.label if study else r.study}: {self.of(r.outcome)}{when}, {r.measure}" + (f" ({who})" if who else "")
+        return f"{study.label if study else r.study}: {self.of(r.outcome)}{when}, {r.measure}" + (
+            f" ({who})" if who else ""
+        )
 
 
 _LABEL: dict[str, Callable[[_Labels, Any], str]] = {

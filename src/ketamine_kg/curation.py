@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,8 @@ from pydantic import ValidationError
 
 from .curation_models import SECTIONS, Entity
 from .errors import CurationError
-from .schema_map import CLASSES, ENUMS
 from .prefixes import check_curie
+from .schema_map import CLASSES, ENUMS
 
 __all__ = [
     "ENTITY_TYPES",
@@ -161,7 +162,9 @@ class _Checker:
             if entity is None:
                 self.add(section, record, "dangling-reference", f"{what} {ref!r} is not a curated entity")
             elif entity.type not in allowed:
-                self.add(section, record, "wrong-type", f"{what} {ref!r} is a {entity.type}, expected {' or '.join(allowed)}")
+                self.add(
+                    section, record, "wrong-type", f"{what} {ref!r} is a {entity.type}, expected {' or '.join(allowed)}"
+                )
             return
         kind = self.kinds.get(ref)
         if kind == target:
@@ -264,10 +267,15 @@ def _result(c: _Checker, r: Any) -> None:
         c.add("results", r, "arm-or-contrast", f"{r.measure} is a per-arm measure: the row names its arm")
     elif not (r.arm or r.contrast):
         # A between-group measure may also be reported within one arm (a pre-post effect size).
-        c.add("results", r, "arm-or-contrast", "a row names its arm (one arm's figure) or its contrast (between groups)")
-    bounds = [(n, v) for n, v in (("ci_lower", r.ci_lower), ("value", r.value), ("ci_upper", r.ci_upper)) if v is not None]
-    if any(a[1] > b[1] for a, b in zip(bounds, bounds[1:])) or (
-            r.ci_lower is not None and r.ci_upper is not None and r.ci_lower > r.ci_upper):
+        c.add(
+            "results", r, "arm-or-contrast", "a row names its arm (one arm's figure) or its contrast (between groups)"
+        )
+    bounds = [
+        (n, v) for n, v in (("ci_lower", r.ci_lower), ("value", r.value), ("ci_upper", r.ci_upper)) if v is not None
+    ]
+    if any(a[1] > b[1] for a, b in pairwise(bounds)) or (
+        r.ci_lower is not None and r.ci_upper is not None and r.ci_lower > r.ci_upper
+    ):
         shown = " <= ".join(f"{n} {v:g}" for n, v in bounds)
         c.add("results", r, "ci-order", f"expected {shown}")
 

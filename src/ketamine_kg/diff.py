@@ -8,7 +8,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .diff_snapshot import (
-    _LABEL, _RDFS, _TYPE, EMPTY, FORMATS, GIT_DEFAULT_PATH, Snapshot, Term, load_snapshot, parse_snapshot,
+    _LABEL,
+    _RDFS,
+    _TYPE,
+    EMPTY,
+    FORMATS,
+    GIT_DEFAULT_PATH,
+    Snapshot,
+    Term,
+    load_snapshot,
+    parse_snapshot,
 )
 from .diff_snapshot import short as _short
 from .schema_map import CLASSES, SECTIONS
@@ -111,6 +120,7 @@ class GraphDiff:
 
 
 # --- Comparing --------------------------------------------------------------------------------------
+
 
 def _field_order(predicate: str, name: str) -> tuple[int, str]:
     names = list(FIELD_NAMES)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from .diff import KINDS, EntityChange, GraphDiff, KindDiff
-from .diff_snapshot import Snapshot, Term, short as _short
+from .diff_snapshot import Snapshot, Term
+from .diff_snapshot import short as _short
 from .errors import UsageError
 
 __all__ = ["render"]
@@ -49,8 +50,12 @@ def _entity_json(change: EntityChange, diff: GraphDiff, with_fields: bool) -> di
         out["condition"] = change.group
     if with_fields:
         out["fields"] = [
-            {"field": name, "property": _short(predicate),
-             "old": [_value_json(t, diff.old) for t in olds], "new": [_value_json(t, diff.new) for t in news]}
+            {
+                "field": name,
+                "property": _short(predicate),
+                "old": [_value_json(t, diff.old) for t in olds],
+                "new": [_value_json(t, diff.new) for t in news],
+            }
             for predicate, name, olds, news in change.fields
         ]
     return out
@@ -66,8 +71,13 @@ def _as_json(diff: GraphDiff) -> str:
     }
     for key, kind in diff.kinds.items():
         data[key] = {
-            "counts": {"old": kind.old_count, "new": kind.new_count, "added": len(kind.added),
-                       "removed": len(kind.removed), "changed": len(kind.changed)},
+            "counts": {
+                "old": kind.old_count,
+                "new": kind.new_count,
+                "added": len(kind.added),
+                "removed": len(kind.removed),
+                "changed": len(kind.changed),
+            },
             "added": [_entity_json(c, diff, False) for c in kind.added],
             "removed": [_entity_json(c, diff, False) for c in kind.removed],
             "changed": [_entity_json(c, diff, True) for c in kind.changed],
@@ -99,8 +109,10 @@ def _some(iris: list[str], markdown: bool, limit: int = 12) -> str:
 
 
 def _counts(kind: KindDiff) -> str:
-    return (f"{len(kind.added)} added, {len(kind.removed)} removed, {len(kind.changed)} changed "
-            f"({kind.old_count:,} -> {kind.new_count:,})")
+    return (
+        f"{len(kind.added)} added, {len(kind.removed)} removed, {len(kind.changed)} changed "
+        f"({kind.old_count:,} -> {kind.new_count:,})"
+    )
 
 
 def _version(snapshot: Snapshot) -> str:
@@ -169,11 +181,18 @@ def _as_markdown(diff: GraphDiff) -> str:
             head, items = _field_lines(olds, news, diff, markdown=True)
             lines.append(f"  - {_md(name)}: {head}".rstrip())
             lines += [f"    - {item}" for item in items]
-    lines += ["", "### Counts", "", "| | before | after | added | removed | changed |",
-              "|---|---:|---:|---:|---:|---:|"]
+    lines += [
+        "",
+        "### Counts",
+        "",
+        "| | before | after | added | removed | changed |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for key, kind in diff.kinds.items():
-        lines.append(f"| {KINDS[key][0]} | {kind.old_count:,} | {kind.new_count:,} | {len(kind.added)} | "
-                     f"{len(kind.removed)} | {len(kind.changed)} |")
+        lines.append(
+            f"| {KINDS[key][0]} | {kind.old_count:,} | {kind.new_count:,} | {len(kind.added)} | "
+            f"{len(kind.removed)} | {len(kind.changed)} |"
+        )
     old_total, new_total = sum(diff.old.triples.values()), sum(diff.new.triples.values())
     lines.append(f"| triples | {old_total:,} | {new_total:,} | {diff.triples_added:,} | {diff.triples_removed:,} | |")
     for key, kind in diff.kinds.items():

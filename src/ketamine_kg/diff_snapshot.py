@@ -15,7 +15,17 @@ import pyoxigraph as ox
 from .errors import UsageError
 from .vocabulary import KKR, ONTOLOGY_IRI, PREFIXES
 
-__all__ = ["EMPTY", "FORMATS", "GIT_DEFAULT_PATH", "Snapshot", "Term", "Triple", "load_snapshot", "parse_snapshot", "short"]
+__all__ = [
+    "EMPTY",
+    "FORMATS",
+    "GIT_DEFAULT_PATH",
+    "Snapshot",
+    "Term",
+    "Triple",
+    "load_snapshot",
+    "parse_snapshot",
+    "short",
+]
 
 _RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 _RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -71,7 +81,8 @@ class Snapshot:
                     classes.add(child)
                     frontier.append(child)
         return {
-            subject[1] for subject, fields in self.by_subject.items()
+            subject[1]
+            for subject, fields in self.by_subject.items()
             if subject[0] == "iri" and any(t[0] == "iri" and t[1] in classes for t in fields.get(_TYPE, ()))
         }
 
@@ -83,6 +94,7 @@ class Snapshot:
 
 
 # --- Reading ----------------------------------------------------------------------------------------
+
 
 def _one_line(text: object) -> str:
     return " ".join(str(text).split())
@@ -142,8 +154,9 @@ def _name_blank_nodes(triples: list[Triple]) -> list[Triple]:
                 continue
             stack.pop()
             on_path.discard(node)
-            parts = sorted(repr((p, ("bnode", names.get(o[1], "cycle")) if o[0] == "bnode" else o))
-                           for p, o in outgoing[node])
+            parts = sorted(
+                repr((p, ("bnode", names.get(o[1], "cycle")) if o[0] == "bnode" else o)) for p, o in outgoing[node]
+            )
             names[node] = "b" + hashlib.sha1("\n".join(parts).encode("utf-8")).hexdigest()[:16]
 
     def rename(term: Term) -> Term:
@@ -178,20 +191,26 @@ def parse_snapshot(data: bytes | None, fmt: ox.RdfFormat, name: str, path: Path 
             # One label per term, the same every run: English or plain first, then the smallest.
             rank = (0 if o[3] in ("", "en") else 1, o[1])
             if s[1] not in labels or rank < labels[s[1]]:
-                labels[s[1]] = rank  # type: ignore[assignment]
+                labels[s[1]] = rank
         if s == ("iri", ONTOLOGY_IRI) and p[1] == _OWL + "versionInfo" and o[0] == "literal":
             versions.add(o[1])
     frozen = {s: {p: frozenset(v) for p, v in fields.items()} for s, fields in by_subject.items()}
-    return Snapshot(name=name, triples=counted, by_subject=frozen,
-                    labels={iri: rank[1] for iri, rank in labels.items()},
-                    version=", ".join(sorted(versions)) or None)
+    return Snapshot(
+        name=name,
+        triples=counted,
+        by_subject=frozen,
+        labels={iri: rank[1] for iri, rank in labels.items()},
+        version=", ".join(sorted(versions)) or None,
+    )
 
 
 def _format_of(path: Path, name: str) -> ox.RdfFormat:
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise UsageError(f"{name}: cannot tell the RDF format from the suffix '{path.suffix}' "
-                         f"(use one of {', '.join(sorted(FORMATS))})")
+        raise UsageError(
+            f"{name}: cannot tell the RDF format from the suffix '{path.suffix}' "
+            f"(use one of {', '.join(sorted(FORMATS))})"
+        )
     return fmt
 
 
@@ -207,7 +226,7 @@ def _git_root(root: Path | None) -> Path:
 
 
 def _git_show(spec: str, root: Path | None) -> bytes:
-    ref, _, path = spec[len("git:"):].partition(":")
+    ref, _, path = spec[len("git:") :].partition(":")
     path = path or GIT_DEFAULT_PATH
     if not ref:
         raise UsageError(f"{spec}: give a git revision after 'git:' (e.g. git:HEAD, git:v0.1.0)")
@@ -215,8 +234,9 @@ def _git_show(spec: str, root: Path | None) -> bytes:
         raise UsageError(f"{spec}: not a git revision")
     # "./" makes the path relative to the project folder even when it sits inside a larger repository.
     try:
-        done = subprocess.run(["git", "-C", str(_git_root(root)), "show", f"{ref}:./{path}"],
-                              capture_output=True, timeout=60, check=False)
+        done = subprocess.run(
+            ["git", "-C", str(_git_root(root)), "show", f"{ref}:./{path}"], capture_output=True, timeout=60, check=False
+        )
     except FileNotFoundError as exc:
         raise UsageError(f"{spec}: git is not installed") from exc
     except subprocess.TimeoutExpired as exc:
@@ -236,7 +256,7 @@ def load_snapshot(spec: str, root: Path | None = None) -> Snapshot:
     if spec == EMPTY:
         return parse_snapshot(b"", ox.RdfFormat.N_TRIPLES, spec)
     if spec.startswith("git:"):
-        fmt = _format_of(Path(spec[len("git:"):].partition(":")[2] or GIT_DEFAULT_PATH), spec)
+        fmt = _format_of(Path(spec[len("git:") :].partition(":")[2] or GIT_DEFAULT_PATH), spec)
         return parse_snapshot(_git_show(spec, root), fmt, spec)
     path = Path(spec)
     if not path.exists():
@@ -252,8 +272,8 @@ _CURIES = sorted(((ns, prefix) for prefix, ns in PREFIXES.items()), key=lambda x
 def short(iri: str) -> str:
     """A curated record's bare id (``claim-x``), else a CURIE (``kk:Supports``), else the IRI."""
     if iri.startswith(str(KKR)):
-        return iri[len(str(KKR)):]
+        return iri[len(str(KKR)) :]
     for ns, prefix in _CURIES:
         if iri.startswith(ns) and iri != ns:
-            return f"{prefix}:{iri[len(ns):]}"
+            return f"{prefix}:{iri[len(ns) :]}"
     return iri

@@ -1,9 +1,9 @@
 """The cross-references as an SSSOM mapping set (https://mapping-commons.github.io/sssom/).
 
 SSSOM is how the ontology community exchanges mappings: one row per mapping, with its predicate
-(skos exact, close, broad, narrow or related match), its justification (here always manual curation) and where it was read. Tools
-such as sssom-py, OxO and the Ontology Lookup Service read it, so the graph's identifiers can be
-reused without loading RDF.
+(skos exact, close, broad, narrow or related match), its justification (here always manual
+curation) and where it was read. Tools such as sssom-py, OxO and the Ontology Lookup Service read
+it, so the graph's identifiers can be reused without loading RDF.
 """
 
 from __future__ import annotations
@@ -21,8 +21,14 @@ __all__ = ["Mapping_", "sssom_tsv"]
 
 #: SSSOM's columns, in the order the specification lists them.
 COLUMNS = (
-    "subject_id", "subject_label", "predicate_id", "object_id", "object_label",
-    "mapping_justification", "see_also", "comment",
+    "subject_id",
+    "subject_label",
+    "predicate_id",
+    "object_id",
+    "object_label",
+    "mapping_justification",
+    "see_also",
+    "comment",
 )
 _PREDICATE = {
     "exact": "skos:exactMatch",
@@ -66,7 +72,11 @@ def sssom_tsv(mappings: Iterable[Mapping_]) -> str:
     used = {m.curie.partition(":")[0] for m in rows}
     known = xref_prefixes()
     prefixes = {p: known[p].uri_prefix for p in used if p in known}
-    prefixes |= {"kkr": str(KKR), "skos": "http://www.w3.org/2004/02/skos/core#", "semapv": "https://w3id.org/semapv/vocab/"}
+    prefixes |= {
+        "kkr": str(KKR),
+        "skos": "http://www.w3.org/2004/02/skos/core#",
+        "semapv": "https://w3id.org/semapv/vocab/",
+    }
     out = io.StringIO()
     out.write(_metadata(prefixes))
     writer = csv.writer(out, delimiter="\t", lineterminator="\n")
@@ -77,8 +87,16 @@ def sssom_tsv(mappings: Iterable[Mapping_]) -> str:
             comment = (comment.rstrip(". ") + ". " if comment else "") + f"Read in: {m.source_detail}"
         if not m.verified:
             comment = ("UNVERIFIED. " + comment).strip()
-        writer.writerow([
-            converter().compress_strict(str(KKR[m.entity])), m.entity_label, _PREDICATE[m.mapping], m.curie,
-            m.label_at_source, "semapv:ManualMappingCuration", m.source_url, comment,
-        ])
+        writer.writerow(
+            [
+                converter().compress_strict(str(KKR[m.entity])),
+                m.entity_label,
+                _PREDICATE[m.mapping],
+                m.curie,
+                m.label_at_source,
+                "semapv:ManualMappingCuration",
+                m.source_url,
+                comment,
+            ]
+        )
     return out.getvalue()

@@ -27,6 +27,7 @@ def load_rows(paths: Sequence[Path]) -> list[dict[str, Any]]:
     Results in curated files are joined with their study (from any of the files) here.
     """
     import yaml
+
     rows: list[dict[str, Any]] = []
     studies: dict[str, Mapping[str, Any]] = {}
     results: list[Mapping[str, Any]] = []

@@ -23,7 +23,8 @@ from .pooling import Exclusion, Pooling, pool
 
 RESULT_KEYS = (
     "id", "study", "outcome", "instrument", "measure", "contrast", "arm", "arm_role", "value", "ci_lower", "ci_upper",
-    "ci_level", "se", "sd", "p_value", "n_intervention", "n_control", "n", "events", "time_value", "time_unit", "time_from",
+    "ci_level", "se", "sd", "p_value", "n_intervention", "n_control", "n", "events", "time_value", "time_unit",
+    "time_from",
 )  # fmt: skip
 STUDY_KEYS = ("condition", "drug", "route", "comparator_kind", "design")
 ROW_KEYS = RESULT_KEYS + STUDY_KEYS

@@ -21,7 +21,6 @@ import sys
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -52,11 +51,27 @@ _DATA = Path(__file__).with_name("prefixes.json")
 #: files as icd11.code (its icd11 is the Foundation's numeric ids); every other prefix is the
 #: Bioregistry's, upper-cased.
 WANTED: dict[str, str] = {
-    "MONDO": "mondo", "DOID": "doid", "MESH": "mesh", "ICD10CM": "icd10cm", "ICD11": "icd11.code",
-    "UMLS": "umls", "CHEBI": "chebi", "DRUGBANK": "drugbank", "PUBCHEM.COMPOUND": "pubchem.compound",
-    "RXNORM": "rxnorm", "UNII": "unii", "ATC": "atc", "WIKIDATA": "wikidata", "HP": "hp",
-    "HGNC": "hgnc", "UniProtKB": "uniprot", "GO": "go", "NCIT": "ncit", "LOINC": "loinc",
-    "STATO": "stato", "CLINICALTRIALS": "clinicaltrials",
+    "MONDO": "mondo",
+    "DOID": "doid",
+    "MESH": "mesh",
+    "ICD10CM": "icd10cm",
+    "ICD11": "icd11.code",
+    "UMLS": "umls",
+    "CHEBI": "chebi",
+    "DRUGBANK": "drugbank",
+    "PUBCHEM.COMPOUND": "pubchem.compound",
+    "RXNORM": "rxnorm",
+    "UNII": "unii",
+    "ATC": "atc",
+    "WIKIDATA": "wikidata",
+    "HP": "hp",
+    "HGNC": "hgnc",
+    "UniProtKB": "uniprot",
+    "GO": "go",
+    "NCIT": "ncit",
+    "LOINC": "loinc",
+    "STATO": "stato",
+    "CLINICALTRIALS": "clinicaltrials",
 }
 
 
@@ -83,13 +98,15 @@ def generate() -> list[dict[str, str]]:
         uri_format = resource.get_rdf_uri_format() or resource.get_uri_format()
         if not uri_format or not uri_format.endswith("$1"):
             raise SystemExit(f"bioregistry gives no usable IRI format for {key!r}")
-        rows.append({
-            "prefix": prefix,
-            "bioregistry": key,
-            "name": resource.get_name() or key,
-            "uri_prefix": uri_format[: -len("$1")],
-            "pattern": resource.get_pattern() or "",
-        })
+        rows.append(
+            {
+                "prefix": prefix,
+                "bioregistry": key,
+                "name": resource.get_name() or key,
+                "uri_prefix": uri_format[: -len("$1")],
+                "pattern": resource.get_pattern() or "",
+            }
+        )
     return rows
 
 

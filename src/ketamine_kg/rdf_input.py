@@ -87,7 +87,10 @@ def parse_user_file(path: Path) -> Graph:
     if fmt == ox.RdfFormat.RDF_XML:
         _check_xml(data)
     try:
-        triples = [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(data, format=fmt, base_iri=path.resolve().as_uri())]
+        triples = [
+            ox.Triple(q.subject, q.predicate, q.object)
+            for q in ox.parse(data, format=fmt, base_iri=path.resolve().as_uri())
+        ]
     except (ValueError, OSError) as exc:
         raise SyntaxError(one_line(str(exc))) from None
     graph = Graph()

@@ -49,7 +49,7 @@ def _curie(iri: str | None) -> str:
         return ""
     for prefix, ns in sorted(PREFIXES.items(), key=lambda kv: -len(kv[1])):
         if iri.startswith(ns):
-            return f"{prefix}:{iri[len(ns):]}"
+            return f"{prefix}:{iri[len(ns) :]}"
     return iri
 
 
@@ -59,10 +59,16 @@ def _cell(text: Any) -> str:
 
 def data_dictionary(data: dict[str, Any]) -> bytes:
     classes, enums = data["classes"], data["enums"]
-    lines = [f"<!-- {_HEADER} -->", "", "# Data dictionary: the curated YAML format", "",
-             "Each file under `graph/curated/` holds any of these sections, each a list of records. "
-             "A field's *predicate* is what it becomes in the graph; a reference (a record or entity id) "
-             "becomes a link to `https://w3id.org/ketamine-kg/resource/<id>`.", ""]
+    lines = [
+        f"<!-- {_HEADER} -->",
+        "",
+        "# Data dictionary: the curated YAML format",
+        "",
+        "Each file under `graph/curated/` holds any of these sections, each a list of records. "
+        "A field's *predicate* is what it becomes in the graph; a reference (a record or entity id) "
+        "becomes a link to `https://w3id.org/ketamine-kg/resource/<id>`.",
+        "",
+    ]
     entity_types = [n for n, c in classes.items() if c["entity_type"]]
 
     def rng(slot: dict[str, Any]) -> str:
@@ -97,15 +103,20 @@ def data_dictionary(data: dict[str, Any]) -> bytes:
             if slot["pattern"]:
                 extra.append(f"pattern `{slot['pattern']}`")
             if slot["minimum"] is not None or slot["maximum"] is not None:
-                extra.append(f"range {slot['minimum'] if slot['minimum'] is not None else ''}.."
-                             f"{slot['maximum'] if slot['maximum'] is not None else ''}")
+                extra.append(
+                    f"range {slot['minimum'] if slot['minimum'] is not None else ''}.."
+                    f"{slot['maximum'] if slot['maximum'] is not None else ''}"
+                )
             if cls == "Entity" and name not in info["slots"]:
                 owners = [t for t in entity_types if name in classes[t]["slots"]]
                 extra.append("only for " + ", ".join(owners))
             if slot["designates_type"]:
                 extra.append("one of " + ", ".join(entity_types))
-            predicate = "(the node's IRI)" if slot["identifier"] else (
-                "rdf:type" if slot["designates_type"] else _curie(slot["uri"]))
+            predicate = (
+                "(the node's IRI)"
+                if slot["identifier"]
+                else ("rdf:type" if slot["designates_type"] else _curie(slot["uri"]))
+            )
             if slot["compiled_by"] == "code":
                 predicate += " (special)"
             desc = "; ".join(p for p in [slot["description"] or "", *extra] if p)

@@ -30,8 +30,17 @@ from .schema_docs import data_dictionary, json_schema
 
 __all__ = ["generate", "main", "regenerate", "stale"]
 
-_TYPE_KIND = {"string": "string", "integer": "integer", "decimal": "decimal", "float": "decimal",
-              "double": "decimal", "boolean": "boolean", "date": "date", "uri": "uri", "uriorcurie": "uri"}
+_TYPE_KIND = {
+    "string": "string",
+    "integer": "integer",
+    "decimal": "decimal",
+    "float": "decimal",
+    "double": "decimal",
+    "boolean": "boolean",
+    "date": "date",
+    "uri": "uri",
+    "uriorcurie": "uri",
+}
 
 
 def _view(layout: Layout):
@@ -62,7 +71,7 @@ def _default(ifabsent: str | None) -> Any:
     if ifabsent in ("true", "false"):
         return ifabsent == "true"
     if ifabsent.startswith("string(") and ifabsent.endswith(")"):
-        return ifabsent[len("string("):-1]
+        return ifabsent[len("string(") : -1]
     raise UsageError(f"schema: unsupported ifabsent {ifabsent!r}")
 
 
@@ -141,30 +150,43 @@ def _schema_map(data: dict[str, Any]) -> str:
     def literal(name: str, value: Any) -> str:
         return f"{name} = " + pprint.pformat(value, width=110, sort_dicts=False) + "\n"
 
-    return "\n".join([
-        f'"""{_HEADER}\n\nThe curated-data schema as plain data, read at run time instead of LinkML."""',
-        "",
-        "from typing import Any",
-        "",
-        literal("VERSION: str", data["version"]),
-        "#: YAML section -> record class.",
-        literal("SECTIONS: dict[str, str]", data["sections"]),
-        "#: Class -> its IRI, ancestors (itself first) and induced slots (range, kind, predicate...).",
-        literal("CLASSES: dict[str, dict[str, Any]]", data["classes"]),
-        "#: Enum -> value -> its meaning (an IRI, or None: then the value is written as text).",
-        literal("ENUMS: dict[str, dict[str, dict[str, Any]]]", data["enums"]),
-    ])
+    return "\n".join(
+        [
+            f'"""{_HEADER}\n\nThe curated-data schema as plain data, read at run time instead of LinkML."""',
+            "",
+            "from typing import Any",
+            "",
+            literal("VERSION: str", data["version"]),
+            "#: YAML section -> record class.",
+            literal("SECTIONS: dict[str, str]", data["sections"]),
+            "#: Class -> its IRI, ancestors (itself first) and induced slots (range, kind, predicate...).",
+            literal("CLASSES: dict[str, dict[str, Any]]", data["classes"]),
+            "#: Enum -> value -> its meaning (an IRI, or None: then the value is written as text).",
+            literal("ENUMS: dict[str, dict[str, dict[str, Any]]]", data["enums"]),
+        ]
+    )
 
 
 # --- curation_models.py ----------------------------------------------------------------------
 
-_PY_TYPE = {"string": "Text", "uri": "Text", "entity": "Text", "record": "Text", "integer": "Integer",
-            "decimal": "Number", "boolean": "StrictBool", "date": "datetime.date"}
+_PY_TYPE = {
+    "string": "Text",
+    "uri": "Text",
+    "entity": "Text",
+    "record": "Text",
+    "integer": "Integer",
+    "decimal": "Number",
+    "boolean": "StrictBool",
+    "date": "datetime.date",
+}
 
 
 def _field(name: str, slot: dict[str, Any], enums: dict[str, Any], required: bool) -> str:
-    base = (f"Literal[{', '.join(repr(v) for v in enums[slot['range']])}]" if slot["kind"] == "enum"
-            else _PY_TYPE[slot["kind"]])
+    base = (
+        f"Literal[{', '.join(repr(v) for v in enums[slot['range']])}]"
+        if slot["kind"] == "enum"
+        else _PY_TYPE[slot["kind"]]
+    )
     constraints = []
     if slot["pattern"]:
         constraints.append(f"pattern={slot['pattern']!r}")
@@ -201,7 +223,7 @@ def _models(data: dict[str, Any]) -> str:
         "",
         '__all__ = ["SECTIONS", ' + ", ".join(f'"{c}"' for c in data["sections"].values()) + "]",
     ]
-    for section, cls in data["sections"].items():
+    for cls in data["sections"].values():
         info = classes[cls]
         if cls == "Entity":
             # One model for every entity type: the fields of all types, each optional unless every
@@ -229,9 +251,15 @@ def _models(data: dict[str, Any]) -> str:
         out += ["", "", f"class {cls}({bases}):", doc.rstrip("\n")] if doc else ["", "", f"class {cls}({bases}):"]
         # The id, then required fields, then the rest: the model reads like the format.
         out += sorted(fields, key=lambda line: (not line.startswith("    id:"), "=" in line.split(":", 1)[1]))
-    out += ["", "", "#: YAML section -> record model.",
-            "SECTIONS: dict[str, type[BaseModel]] = {",
-            *[f'    "{section}": {cls},' for section, cls in data["sections"].items()], "}", ""]
+    out += [
+        "",
+        "",
+        "#: YAML section -> record model.",
+        "SECTIONS: dict[str, type[BaseModel]] = {",
+        *[f'    "{section}": {cls},' for section, cls in data["sections"].items()],
+        "}",
+        "",
+    ]
     return "\n".join(out)
 
 
@@ -242,6 +270,7 @@ def _shapes(layout: Layout, data: dict[str, Any]) -> bytes:
     from linkml.generators.shaclgen import ShaclGenerator
     from rdflib import BNode, Graph, Literal, URIRef
     from rdflib.namespace import RDF, RDFS, XSD
+    from rdflib.term import Node
 
     from .build import canonical_bytes
     from .prefixes import xref_prefixes
@@ -250,7 +279,7 @@ def _shapes(layout: Layout, data: dict[str, Any]) -> bytes:
     # Open shapes: statements carry labels the compiler builds and types the reasoner adds.
     g = Graph().parse(data=ShaclGenerator(str(layout.schema), closed=False).serialize(), format="turtle")
 
-    def drop(node: object) -> None:
+    def drop(node: Node) -> None:
         for _, _, o in list(g.triples((node, None, None))):
             g.remove((node, None, o))
             if isinstance(o, BNode):
@@ -294,8 +323,14 @@ def _shapes(layout: Layout, data: dict[str, Any]) -> bytes:
     for p in (SH.order, SH.defaultValue):
         g.remove((None, p, None))
     # The CURIE patterns are the Bioregistry's, copied to prefixes.json (the Python check reads them too).
-    curie = "^(" + "|".join(f"{re.escape(p.prefix)}:({p.pattern.removeprefix('^').removesuffix('$') or '.+'})"
-                            for p in xref_prefixes().values()) + ")$"
+    curie = (
+        "^("
+        + "|".join(
+            f"{re.escape(p.prefix)}:({p.pattern.removeprefix('^').removesuffix('$') or '.+'})"
+            for p in xref_prefixes().values()
+        )
+        + ")$"
+    )
     for prop in g.subjects(SH.path, KK.curie):
         g.add((prop, SH.pattern, Literal(curie)))
     dbxref = URIRef("https://w3id.org/ketamine-kg/shapes#DbXrefShape")

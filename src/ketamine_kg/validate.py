@@ -11,10 +11,10 @@ from rdflib.namespace import RDF
 from . import curation as _curation
 from .build import rdflib_to_store
 from .engine import execute
-from .errors import CurationError, KetamineKGError
+from .errors import CurationError, KetamineKGError, UsageError
 from .layout import GRAPH_FILES, Layout
 from .ontology import load_tbox, reason
-from .rdf_input import parse_user_file
+from .rdf_input import UnsafeInput, parse_user_file
 from .results import compact
 from .vocabulary import SH
 
@@ -137,7 +137,13 @@ def _built_files(layout: Layout) -> tuple[Graph | None, list[Finding], list[str]
     if reference is not None:
         for fmt, graph in graphs.items():
             if len(graph) != len(reference):
-                findings.append(Finding("built-files", GRAPH_FILES[fmt], f"holds {len(graph)} triples, the N-Triples file {len(reference)}"))
+                findings.append(
+                    Finding(
+                        "built-files",
+                        GRAPH_FILES[fmt],
+                        f"holds {len(graph)} triples, the N-Triples file {len(reference)}",
+                    )
+                )
     passed = [] if findings else ["built-files: every format parses to the same number of triples"]
     return reference, findings, passed
 
@@ -152,8 +158,10 @@ def validate(layout: Layout, graph_file: Path | None = None, *, reasoner: bool =
         try:
             graph = parse_user_file(graph_file)  # never fetches a remote @context or an XML entity
         except FileNotFoundError:
-            raise KetamineKGError(f"file not found: {graph_file}") from None
-        except Exception as exc:
+            raise UsageError(f"file not found: {graph_file}") from None
+        # What the parser raises for a bad file; an unreadable one is already a UsageError, and
+        # anything else is a bug that must not be reported as a finding about the file.
+        except (SyntaxError, UnsafeInput) as exc:
             report = Report()
             report.findings.append(Finding("parse", str(graph_file), " ".join(str(exc).split())[:300]))
             return report
@@ -178,12 +186,12 @@ def validate(layout: Layout, graph_file: Path | None = None, *, reasoner: bool =
             findings.append(Finding("curation", "graph/curated", str(exc)))
     if not findings:
         passed.append("curation: every record fits its section and its references resolve")
-    graph, file_findings, file_passed = _built_files(layout)
+    built, file_findings, file_passed = _built_files(layout)
     findings += file_findings
     passed += file_passed
-    if graph is None:
+    if built is None:
         return Report(findings=findings, passed=passed)
-    report = validate_graph(graph, layout, reasoner=reasoner)
+    report = validate_graph(built, layout, reasoner=reasoner)
     report.findings = findings + report.findings
     report.passed = passed + report.passed
     return report
