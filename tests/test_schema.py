@@ -81,7 +81,7 @@ def test_fixture_loads_checks_and_compiles_to_typed_literals() -> None:
         assert value.datatype == XSD.decimal and Decimal(str(value)) == Decimal(expected), predicate
     (n,) = g.objects(res, KK.interventionCount)
     assert n.datatype == XSD.integer and int(n) == 20
-    assert (res, KK.measure, Literal("mean-difference")) in g
+    assert (res, KK.measure, KK.MeanDifference) in g  # an effect-measure individual, mapped to STATO in the ontology
     study = KKR["study-fixture-rct"]
     assert (study, KK.studyDesign, KK.RandomizedControlledTrial) in g
     assert (study, KK.comparatorTreatment, KKR["midazolam"]) in g
