@@ -28,6 +28,11 @@ SKIPPED = {
     "oxigraph serve --location /tmp/my-store --bind 127.0.0.1:7879": "starts a server",
     "ketamine-kg load --endpoint http://127.0.0.1:7879": "needs the writable server started just before it",
     "ketamine-kg query approved-uses --endpoint http://127.0.0.1:7879/query": "needs the writable server above",
+    # Each line runs on its own here, so the block's KGX and P variables are unset; tests/test_export_kgx.py
+    # runs these same three commands with the kgx venv that .ci/run builds.
+    "$KGX src/ketamine_kg/export_kgx_offline.py $P validate -i tsv kgx/nodes.tsv kgx/edges.tsv": "needs the kgx venv",
+    "$KGX src/ketamine_kg/export_kgx_offline.py $P transform --stream -i tsv -f nt -o kk.nt kgx/nodes.tsv kgx/edges.tsv": "needs the kgx venv",
+    "$KGX src/ketamine_kg/export_kgx_offline.py $P transform --stream -i tsv -f jsonl -o kk kgx/nodes.tsv kgx/edges.tsv": "needs the kgx venv",
 }
 #: Commands that need Java (HermiT); skipped, with the reason, where Java is missing.
 NEEDS_JAVA = {"ketamine-kg build --check", "ketamine-kg validate --file graph/ketamine-kg.ttl"}
