@@ -112,7 +112,9 @@ def _protected(layout: Layout, path: Path) -> bool:
     inside = (root / "graph" / "curated", root / "ontology", root / "queries")
     if any(path == d or d in path.parents for d in inside):
         return True
-    return path in {(root / "graph" / name) for name in (*GRAPH_FILES.values(), NAMED_GRAPHS_FILE, "ketamine-kg.sssom.tsv")}
+    return path in {
+        (root / "graph" / name) for name in (*GRAPH_FILES.values(), NAMED_GRAPHS_FILE, "ketamine-kg.sssom.tsv")
+    }
 
 
 def _check_file_target(layout: Layout, path: Path) -> None:
@@ -134,8 +136,9 @@ def _check_dir_target(layout: Layout, path: Path, names: tuple[str, ...]) -> Non
             raise UsageError(f"{path} exists and is not a folder; --format needs a folder for --output")
         others = sorted(p.name for p in path.iterdir() if p.name not in names or not p.is_file())
         if others:
-            raise UsageError(f"{path} holds files this export did not make ({', '.join(others[:3])}); "
-                             "choose a new or empty folder")
+            raise UsageError(
+                f"{path} holds files this export did not make ({', '.join(others[:3])}); choose a new or empty folder"
+            )
     if _protected(layout, path.resolve()):
         raise UsageError(f"{path} is inside the project's own folders; export elsewhere")
     if not path.parent.is_dir():

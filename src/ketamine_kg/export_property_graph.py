@@ -55,9 +55,7 @@ _CONCRETE = {
         ("kk:CrossReference", "biolink:RetrievalSource"),  # where an outside identifier was read
         ("kk:Statement", "biolink:Evidence"),  # claims, results and the other evidence records
     ),
-    "biolink:NamedThing": (
-        ("kk:EvidenceLevel", "biolink:ConfidenceLevel"),
-    ),
+    "biolink:NamedThing": (("kk:EvidenceLevel", "biolink:ConfidenceLevel"),),
 }
 _PROVENANCE = {
     "asserted": ("knowledge_assertion", "manual_agent"),
@@ -79,7 +77,9 @@ def _categories() -> tuple[tuple[URIRef, str], ...]:
             if slot["uri"] == str(RDF.type) and slot["kind"] == "enum":
                 for pv in ENUMS[slot["range"]].values():
                     if pv["annotations"].get("biolink_category"):
-                        found.append((len(c["ancestors"]) + 1, URIRef(pv["meaning"]), pv["annotations"]["biolink_category"]))
+                        found.append(
+                            (len(c["ancestors"]) + 1, URIRef(pv["meaning"]), pv["annotations"]["biolink_category"])
+                        )
     unique = {uri: (depth, category) for depth, uri, category in found}
     return tuple((uri, category) for uri, (depth, category) in sorted(unique.items(), key=lambda kv: -kv[1][0]))
 
@@ -94,7 +94,7 @@ def _predicates(full: Graph) -> dict[str, str]:
                 found[_curie(URIRef(slot["uri"]))] = slot["annotations"]["biolink_predicate"]
     for prop, match in full.subject_objects(SKOS.exactMatch):
         if isinstance(prop, URIRef) and str(prop).startswith(str(KK)) and str(match).startswith(str(BIOLINK)):
-            found[_curie(prop)] = "biolink:" + str(match)[len(str(BIOLINK)):]
+            found[_curie(prop)] = "biolink:" + str(match)[len(str(BIOLINK)) :]
     return found
 
 
@@ -105,8 +105,11 @@ def _statement_edges() -> dict[str, tuple[URIRef, URIRef, str]]:
     for c in CLASSES.values():
         a = c["annotations"]
         if a.get("edge_from") and a.get("edge_to"):
-            edges[_curie(URIRef(c["uri"]))] = (URIRef(c["slots"][a["edge_from"]]["uri"]),
-                                              URIRef(c["slots"][a["edge_to"]]["uri"]), a["biolink_predicate"])
+            edges[_curie(URIRef(c["uri"]))] = (
+                URIRef(c["slots"][a["edge_from"]]["uri"]),
+                URIRef(c["slots"][a["edge_to"]]["uri"]),
+                a["biolink_predicate"],
+            )
     return edges
 
 
@@ -118,7 +121,7 @@ def _curie(term: URIRef) -> str:
     text = str(term)
     for prefix, ns in sorted(PREFIXES.items(), key=lambda kv: -len(kv[1])):
         if text.startswith(ns) and len(text) > len(ns):
-            return f"{prefix}:{text[len(ns):]}"
+            return f"{prefix}:{text[len(ns) :]}"
     return text
 
 
@@ -168,8 +171,11 @@ def property_graph(split: ProvenanceSplit):
 
     full = split.full
     where = split.graph_of()
-    nodes = {s for s in full.subjects(RDF.type, OWL.NamedIndividual) if isinstance(s, URIRef)
-             and (s, URIRef("http://www.w3.org/2000/01/rdf-schema#label"), None) in full}
+    nodes = {
+        s
+        for s in full.subjects(RDF.type, OWL.NamedIndividual)
+        if isinstance(s, URIRef) and (s, URIRef("http://www.w3.org/2000/01/rdf-schema#label"), None) in full
+    }
     names = _attribute_names(full, nodes)
     categories, predicates = _categories(), _predicates(full)
 
@@ -189,7 +195,9 @@ def property_graph(split: ProvenanceSplit):
         data["category"] = next((c for kind, c in _CONCRETE.get(category, ()) if kind in curies_), category)
         data["types"] = _join(sorted(_curie(t) for t in types))
         data.update({name: _join(vals) for name, vals in sorted(values.items())})
-        joined[data["id"]] = {name for name, vals in values.items() if len(vals) > 1} | ({"types"} if len(types) > 1 else set())
+        joined[data["id"]] = {name for name, vals in values.items() if len(vals) > 1} | (
+            {"types"} if len(types) > 1 else set()
+        )
         attrs[node] = data
 
     # Publications of every statement: the PMIDs and DOIs of its sources.
@@ -208,15 +216,21 @@ def property_graph(split: ProvenanceSplit):
         if s in nodes and o in nodes and p != RDF.type:
             relation = _curie(p)
             level, agent = _PROVENANCE[where[(s, p, o)]]
-            edges.append((_curie(s), _curie(o), {
-                "id": f"{_curie(s)}--{relation}->{_curie(o)}",
-                "relation": relation,
-                "predicate": predicates.get(relation, _DEFAULT_PREDICATE),
-                "graph": where[(s, p, o)],
-                "knowledge_level": level,
-                "agent_type": agent,
-                "primary_knowledge_source": INFORES,
-            }))
+            edges.append(
+                (
+                    _curie(s),
+                    _curie(o),
+                    {
+                        "id": f"{_curie(s)}--{relation}->{_curie(o)}",
+                        "relation": relation,
+                        "predicate": predicates.get(relation, _DEFAULT_PREDICATE),
+                        "graph": where[(s, p, o)],
+                        "knowledge_level": level,
+                        "agent_type": agent,
+                        "primary_knowledge_source": INFORES,
+                    },
+                )
+            )
 
     established = set(full.subjects(RDF.type, KK.EstablishedUseClaim))
     for node, data in attrs.items():
@@ -236,16 +250,18 @@ def property_graph(split: ProvenanceSplit):
                     if start not in nodes or end not in nodes:
                         continue
                     edge = {k: v for k, v in data.items() if k not in _NODE_ONLY}
-                    edge.update({
-                        "id": f"{_curie(start)}--{data['id']}->{_curie(end)}",
-                        "relation": cls,
-                        "statement": data["id"],
-                        "predicate": predicate,
-                        "graph": "asserted",
-                        "knowledge_level": "knowledge_assertion",
-                        "agent_type": "manual_agent",
-                        "primary_knowledge_source": INFORES,
-                    })
+                    edge.update(
+                        {
+                            "id": f"{_curie(start)}--{data['id']}->{_curie(end)}",
+                            "relation": cls,
+                            "statement": data["id"],
+                            "predicate": predicate,
+                            "graph": "asserted",
+                            "knowledge_level": "knowledge_assertion",
+                            "agent_type": "manual_agent",
+                            "primary_knowledge_source": INFORES,
+                        }
+                    )
                     edges.append((_curie(start), _curie(end), edge))
 
     graph = nx.MultiDiGraph(name="ketamine-kg")
@@ -285,5 +301,3 @@ def attribute_kinds(dicts: list[dict]) -> dict[str, type]:
         for k, v in d.items():
             kinds.setdefault(k, type(v))
     return kinds
-
-

@@ -35,9 +35,12 @@ def readable(result: QueryResult, labels: dict[str, str] | None = None) -> tuple
     labels = labels or {}
     variables = list(result.variables)
     index = {v: i for i, v in enumerate(variables)}
-    iri_columns = {v for v in variables if any(r[index[v]] is not None and r[index[v]].kind == "iri" for r in result.rows)}
-    merged = {f"{v}Label" for v in iri_columns if f"{v}Label" in index} | ({"label"} if len(iri_columns) == 1
-                                                                           and "label" in index else set())
+    iri_columns = {
+        v for v in variables if any(r[index[v]] is not None and r[index[v]].kind == "iri" for r in result.rows)
+    }
+    merged = {f"{v}Label" for v in iri_columns if f"{v}Label" in index} | (
+        {"label"} if len(iri_columns) == 1 and "label" in index else set()
+    )
     columns: dict[str, list[object]] = {}
     config: dict[str, object] = {}
     unlabelled: list[str] = []
@@ -54,7 +57,11 @@ def readable(result: QueryResult, labels: dict[str, str] | None = None) -> tuple
                     values.append(None)
                     continue
                 curie = compact(term)
-                text = row[index[label_col]].value if label_col and row[index[label_col]] is not None else labels.get(curie)
+                text = (
+                    row[index[label_col]].value
+                    if label_col and row[index[label_col]] is not None
+                    else labels.get(curie)
+                )
                 any_label = any_label or text is not None
                 if term.kind == "iri" and curie.startswith(_LOCAL):
                     values.append(f"{entity_url(curie)}#{text or curie}")
@@ -127,17 +134,34 @@ def show_table(result: QueryResult, labels: dict[str, str] | None = None, key: s
     return frame
 
 
-_TOKEN_WORDS = {"?": "a variable", "$": "a variable", "<": "an IRI", ":": "a prefixed name", '"': "a literal",
-                "'": "a literal", "(": "a bracket", "[": "a blank node", ".": "a full stop", "}": "a closing brace",
-                "{": "an opening brace", "_:": "a blank node", "true": "true or false"}
+_TOKEN_WORDS = {
+    "?": "a variable",
+    "$": "a variable",
+    "<": "an IRI",
+    ":": "a prefixed name",
+    '"': "a literal",
+    "'": "a literal",
+    "(": "a bracket",
+    "[": "a blank node",
+    ".": "a full stop",
+    "}": "a closing brace",
+    "{": "an opening brace",
+    "_:": "a blank node",
+    "true": "true or false",
+}
 
 
 def _expected_words(expected: str) -> str:
     """The parser's list of expected tokens as a few words: "a variable, an IRI, a literal or GRAPH"."""
     words: list[str] = []
-    for quoted, keyword in re.findall(r'"((?:[^"\\]|\\.)+)"|\b([A-Z]{2,})\b', expected.split("[", 1)[0] if "[" in expected and '"["' not in expected else expected):
+    for quoted, keyword in re.findall(
+        r'"((?:[^"\\]|\\.)+)"|\b([A-Z]{2,})\b',
+        expected.split("[", 1)[0] if "[" in expected and '"["' not in expected else expected,
+    ):
         token = (quoted or keyword).replace('\\"', '"')
-        word = _TOKEN_WORDS.get(token, _TOKEN_WORDS.get(token[:1]) if not keyword and token[:1] in "?$<\"'" else None) or (keyword and keyword)
+        word = _TOKEN_WORDS.get(
+            token, _TOKEN_WORDS.get(token[:1]) if not keyword and token[:1] in "?$<\"'" else None
+        ) or (keyword and keyword)
         if word and word not in words:
             words.append(word)
     if not words:
@@ -157,12 +181,14 @@ def plain_error(message: str, text: str) -> tuple[str, str | None]:
     line_no, col_no, expected = int(found[1]), int(found[2]), found[3]
     lines = text.splitlines() or [""]
     line = lines[line_no - 1] if 0 < line_no <= len(lines) else ""
-    rest = line[col_no - 1:].strip()
+    rest = line[col_no - 1 :].strip()
     at_end = not rest and all(not later.strip() or later.strip().startswith("#") for later in lines[line_no:])
     hint = _expected_words(expected)
     if at_end:
-        what = (f"The query stops before it is complete (line {line_no}, column {col_no}, its end): something is missing "
-                f"or wrong before there, such as a closing brace or the rest of a pattern.{hint}")
+        what = (
+            f"The query stops before it is complete (line {line_no}, column {col_no}, its end): something is missing "
+            f"or wrong before there, such as a closing brace or the rest of a pattern.{hint}"
+        )
     else:
         what = f"Line {line_no}, column {col_no}: the query cannot go on with “{rest[:20]}” there.{hint}"
     marker = f"{line}\n{' ' * (col_no - 1)}^ here"

@@ -24,8 +24,12 @@ __all__ = ["EvidenceCell", "evidence_cells", "home", "map_args", "pair_blocks"]
 LEVELS = {0: "preclinical", 1: "case reports", 2: "non-randomized", 3: "one RCT", 4: "several RCTs", 5: "meta-analysis"}
 #: Evidence level -> cell colour, light (weak) to dark (strong); text stays dark enough to read.
 FILLS = {0: "#f1f3f6", 1: "#e3eefb", 2: "#cfe2f8", 3: "#b5d3f4", 4: "#93bfee", 5: "#6fa9e6"}
-STATUS_COLOURS = {"approved": "#0b7a33", "guideline-established": "#00796b", "off-label": "#c15d00",
-                  "investigational": "#5f6368"}
+STATUS_COLOURS = {
+    "approved": "#0b7a33",
+    "guideline-established": "#00796b",
+    "off-label": "#c15d00",
+    "investigational": "#5f6368",
+}
 
 _CLAIMS = """
 SELECT ?claim ?drug ?drugLabel ?condition ?conditionLabel ?rank ?status ?statusRank ?direction
@@ -88,8 +92,10 @@ class EvidenceCell:
     @property
     def summary(self) -> str:
         studies = f", {self.studies} studies" if self.studies else ""
-        return (f"best evidence {LEVELS.get(self.best_rank, '?')}, {self.best_status}; {self.claims} claims, "
-                f"{self.sources} sources{studies}; {self.supports} support, {self.against} do not")
+        return (
+            f"best evidence {LEVELS.get(self.best_rank, '?')}, {self.best_status}; {self.claims} claims, "
+            f"{self.sources} sources{studies}; {self.supports} support, {self.against} do not"
+        )
 
 
 @st.cache_data(show_spinner=False)
@@ -147,13 +153,22 @@ def map_args(rows: list[tuple[str, str]], cols: list[tuple[str, str]], cells: di
         if cell.studies:
             counts += f", {cell.studies} stud{'ies' if cell.studies != 1 else 'y'}"
         out[key] = {
-            "level": LEVELS.get(cell.best_rank, "?"), "status": cell.best_status or "?",
-            "statusColor": STATUS_COLOURS.get(cell.best_status, "#5f6368"), "fill": FILLS.get(cell.best_rank, "#f1f3f6"),
-            "counts": counts, "supports": cell.supports, "against": cell.against, "summary": cell.summary,
+            "level": LEVELS.get(cell.best_rank, "?"),
+            "status": cell.best_status or "?",
+            "statusColor": STATUS_COLOURS.get(cell.best_status, "#5f6368"),
+            "fill": FILLS.get(cell.best_rank, "#f1f3f6"),
+            "counts": counts,
+            "supports": cell.supports,
+            "against": cell.against,
+            "summary": cell.summary,
         }
     legend = [{"fill": FILLS[r], "text": LEVELS[r]} for r in sorted(LEVELS)]
-    return {"rows": [{"id": i, "label": t} for i, t in rows], "cols": [{"id": i, "label": t} for i, t in cols],
-            "cells": out, "legend": legend}
+    return {
+        "rows": [{"id": i, "label": t} for i, t in rows],
+        "cols": [{"id": i, "label": t} for i, t in cols],
+        "cells": out,
+        "legend": legend,
+    }
 
 
 def home() -> None:
@@ -204,10 +219,21 @@ def pair_blocks(path: str, drug: str, condition: str) -> list[str]:
     for claim in worker.run(_PAIR_CLAIMS, binding, data.USER_LIMITS).records():
         mark = "✓" if claim["direction"] == "supports" else "✗" if claim["direction"] == "does not support" else "•"
         # One markdown block per claim: fewer elements for the browser to lay out on each click.
-        text = (f"**{mark} {entity_md(claim['claim'], claim['label'])}**  \n"
-                f"{md_text(claim['level'])} · {md_text(claim['status'])} · {md_text(claim['direction'])}")
-        facts = [(name, claim[k]) for name, k in (("Effect", "effect"), ("Population", "population"),
-                 ("Dose", "dose"), ("Route", "route"), ("Compared with", "comparator")) if k in claim]
+        text = (
+            f"**{mark} {entity_md(claim['claim'], claim['label'])}**  \n"
+            f"{md_text(claim['level'])} · {md_text(claim['status'])} · {md_text(claim['direction'])}"
+        )
+        facts = [
+            (name, claim[k])
+            for name, k in (
+                ("Effect", "effect"),
+                ("Population", "population"),
+                ("Dose", "dose"),
+                ("Route", "route"),
+                ("Compared with", "comparator"),
+            )
+            if k in claim
+        ]
         if facts:
             text += "  \n" + "  \n".join(f"*{name}:* {md_text(value)}" for name, value in facts)
         sources = worker.run(CITATION_QUERY, {"entity": Term.iri(_expand(claim["claim"]))}, data.USER_LIMITS).records()
