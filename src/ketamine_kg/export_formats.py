@@ -126,7 +126,7 @@ def _neo4j(graph) -> dict[str, bytes]:
 
     def assignments(var: str, cols: list[str], kinds: dict[str, type], headers: list[str], lists: set[str]) -> str:
         parts = []
-        for c, h in zip(cols, headers):
+        for c, h in zip(cols, headers, strict=True):
             if c in lists:
                 # An array: null stays null (no property), not [""].
                 value = f"CASE WHEN row.`{h}` IS NULL THEN null ELSE split(row.`{h}`, '{NEO4J_ARRAY_DELIMITER}') END"

@@ -19,8 +19,8 @@ in a venv of its own, see the README)::
     <kgx-venv>/bin/python src/ketamine_kg/export_kgx_offline.py validate -i tsv kgx/nodes.tsv kgx/edges.tsv
 
 Everything after the script name is ``kgx``'s own command line, except leading
-``--prefix NAME=IRI`` options, which declare a prefix beside Biolink's (see :func:`offline`). Do not pass ``--biolink-release``:
-that asks ``kgx`` for a URL again.
+``--prefix NAME=IRI`` options, which declare a prefix beside Biolink's (see :func:`offline`).
+Do not pass ``--biolink-release``: that asks ``kgx`` for a URL again.
 """
 
 from __future__ import annotations

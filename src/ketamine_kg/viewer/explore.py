@@ -81,7 +81,10 @@ def explore() -> None:
             index=condition_options.index(chosen) if chosen in condition_options else 0,
             format_func=lambda c: "(all conditions)" if c == "(all)" else projection.labels.get(c, c),
             key="condition",
-            help="Only this condition (and the conditions under it), its claims and alternatives, and what those claims cite.",
+            help=(
+                "Only this condition (and the conditions under it), its claims and alternatives,"
+                " and what those claims cite."
+            ),
             on_change=_show_claims,
         )
         min_rank = st.select_slider(

@@ -55,7 +55,8 @@ def legend_markdown() -> str:
     kinds = " · ".join(f":{c}[{glyph}] {kind}" for kind, (c, _, _, glyph, _) in KIND_STYLE.items() if kind != "other")
     edges = (
         "edges: solid = approved or guideline-established · dashed = off-label or investigational · "
-        "wider = stronger evidence · :red[red] = source does not support · hover a node for its name, click it for its page"
+        "wider = stronger evidence · :red[red] = source does not support · "
+        "hover a node for its name, click it for its page"
     )
     return kinds + "  \n" + edges
 

@@ -55,7 +55,7 @@ def evidence() -> None:
             ["treatment", "treatmentLabel", "kind", "status", "evidence"],
         ),
     )
-    for column, (title, name, empty, shown) in zip(st.columns(2), columns):
+    for column, (title, name, empty, shown) in zip(st.columns(2), columns, strict=True):
         with column:
             st.markdown(f"**{title}**")
             q = catalogue[name]
