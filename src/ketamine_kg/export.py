@@ -16,6 +16,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from rdflib import Graph
 
@@ -86,7 +87,7 @@ def export_bytes(layout: Layout, fmt: str, split: ProvenanceSplit | None = None)
         return layout.named_graphs_file.read_bytes()
     if fmt == "trig":
         return trig_bytes(split)
-    return WRITERS[fmt](property_graph(split))
+    return cast(bytes, WRITERS[fmt](property_graph(split)))  # a single-file format
 
 
 def export_files(layout: Layout, fmt: str, split: ProvenanceSplit | None = None) -> dict[str, bytes]:
@@ -94,7 +95,7 @@ def export_files(layout: Layout, fmt: str, split: ProvenanceSplit | None = None)
     _check_format(fmt)
     if fmt not in MULTI_FILE_FORMATS:
         raise UsageError(f"--format {fmt} writes one file, not a folder")
-    return WRITERS[fmt](property_graph(split or split_provenance(layout)))
+    return cast(dict[str, bytes], WRITERS[fmt](property_graph(split or split_provenance(layout))))
 
 
 @dataclass

@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
+from typing import Any
 
 from . import RELEASE_DATE, __version__
 from .errors import ValidationFailed
@@ -233,7 +235,7 @@ def kgx_primary_ids(graph) -> dict[str, str]:
         matches = str(d.get("exactMatch", "") or "")
         if not prefixes or not matches:
             continue
-        found = {}
+        found: dict[str, str] = {}
         for iri in matches.split(MULTI_VALUE_SEPARATOR):
             curie = converter().compress(iri)
             if curie:
@@ -306,4 +308,9 @@ def _kgx(graph) -> dict[str, bytes]:
 
 
 #: Format name -> writer: one file's bytes, or file name -> bytes for a folder.
-WRITERS = {"graphml": _graphml, "gexf": _gexf, "neo4j": _neo4j, "kgx": _kgx}
+WRITERS: dict[str, Callable[[Any], bytes | dict[str, bytes]]] = {
+    "graphml": _graphml,
+    "gexf": _gexf,
+    "neo4j": _neo4j,
+    "kgx": _kgx,
+}

@@ -31,9 +31,11 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from decimal import Decimal
+from typing import Any, cast
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, SKOS, XSD
+from rdflib.term import Node
 
 from .errors import ValidationFailed
 from .export_rdf import ProvenanceSplit
@@ -117,7 +119,7 @@ def _statement_edges() -> dict[str, tuple[URIRef, URIRef, str]]:
 _NODE_ONLY = {"id", "iri", "types", "category"}
 
 
-def _curie(term: URIRef) -> str:
+def _curie(term: Node) -> str:
     text = str(term)
     for prefix, ns in sorted(PREFIXES.items(), key=lambda kv: -len(kv[1])):
         if text.startswith(ns) and len(text) > len(ns):
@@ -125,7 +127,7 @@ def _curie(term: URIRef) -> str:
     return text
 
 
-def _local_name(term: URIRef) -> str:
+def _local_name(term: Node) -> str:
     return re.split(r"[#/]", str(term))[-1]
 
 
@@ -141,14 +143,15 @@ def _value(term: object) -> str | int | float | bool:
     return _curie(term)  # type: ignore[arg-type]
 
 
-def _attribute_names(graph: Graph, nodes: set[URIRef]) -> dict[URIRef, str]:
+def _attribute_names(graph: Graph, nodes: set[URIRef]) -> dict[Node, str]:
     """Predicate -> attribute name: its local name, or ``prefix_local`` where two would clash."""
-    predicates = sorted({p for s, p, _ in graph if s in nodes and p != RDF.type})
+    # A predicate is always a URIRef; URIRefs sort as their strings.
+    predicates = sorted({cast(URIRef, p) for s, p, _ in graph if s in nodes and p != RDF.type})
     by_local: dict[str, list[URIRef]] = defaultdict(list)
     for p in predicates:
         by_local[_local_name(p)].append(p)
     reserved = {"id", "iri", "types", "category", "publications", "relation", "statement", "predicate", "graph"}
-    names = {}
+    names: dict[Node, str] = {}
     for local, preds in by_local.items():
         for p in preds:
             names[p] = local if len(preds) == 1 and local not in reserved else _curie(p).replace(":", "_")
@@ -189,7 +192,7 @@ def property_graph(split: ProvenanceSplit):
         for p, o in full.predicate_objects(node):
             if p != RDF.type:
                 values[names[p]].append(_value(o))
-        data = {"id": _curie(node), "iri": str(node)}
+        data: dict[str, Any] = {"id": _curie(node), "iri": str(node)}
         category = next((cat for cls, cat in categories if cls in types), _DEFAULT_CATEGORY)
         curies_ = {_curie(t) for t in types}
         data["category"] = next((c for kind, c in _CONCRETE.get(category, ()) if kind in curies_), category)
@@ -234,9 +237,9 @@ def property_graph(split: ProvenanceSplit):
 
     established = set(full.subjects(RDF.type, KK.EstablishedUseClaim))
     for node, data in attrs.items():
-        types = data["types"].split(MULTI_VALUE_SEPARATOR)
+        type_curies = data["types"].split(MULTI_VALUE_SEPARATOR)
         for cls, (from_prop, to_prop, predicate) in _statement_edges().items():
-            if cls not in types:
+            if cls not in type_curies:
                 continue
             starts, ends = full.objects(node, from_prop), list(full.objects(node, to_prop))
             if not ends and cls == "kk:Contraindication":
@@ -264,8 +267,9 @@ def property_graph(split: ProvenanceSplit):
                     )
                     edges.append((_curie(start), _curie(end), edge))
 
-    graph = nx.MultiDiGraph(name="ketamine-kg")
-    graph.joined = joined  # a Python attribute, not graph data: no writer serialises it
+    graph: nx.MultiDiGraph[str] = nx.MultiDiGraph(name="ketamine-kg")
+    # A Python attribute, not graph data: no writer serialises it (the stubs know no such attribute).
+    graph.joined = joined  # type: ignore[attr-defined]
     for data in attrs.values():
         graph.add_node(data["id"], **{k: v for k, v in data.items() if k != "id"})
     for u, v, data in sorted(edges, key=lambda e: e[2]["id"]):
