@@ -4,12 +4,16 @@ dates as dates, a one-line summary drawn from the rows, and SPARQL errors in pla
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
 
 from ..results import QueryResult, compact
 from .text import entity_url
+
+if TYPE_CHECKING:
+    from streamlit.elements.lib.column_types import ColumnConfig
 
 __all__ = ["column_words", "plain_error", "readable", "show_table", "summary_line"]
 
@@ -25,7 +29,7 @@ def column_words(name: str) -> str:
     return words[:1].upper() + words[1:]
 
 
-def readable(result: QueryResult, labels: dict[str, str] | None = None) -> tuple[pd.DataFrame, dict[str, object]]:
+def readable(result: QueryResult, labels: dict[str, str] | None = None) -> tuple[pd.DataFrame, dict[str, ColumnConfig]]:
     """The answer as a frame for people and its column configuration.
 
     Each IRI column becomes a link to its entity page showing the label (its ``xLabel`` column,
@@ -36,13 +40,13 @@ def readable(result: QueryResult, labels: dict[str, str] | None = None) -> tuple
     variables = list(result.variables)
     index = {v: i for i, v in enumerate(variables)}
     iri_columns = {
-        v for v in variables if any(r[index[v]] is not None and r[index[v]].kind == "iri" for r in result.rows)
+        v for v in variables if any(t is not None and t.kind == "iri" for t in (r[index[v]] for r in result.rows))
     }
     merged = {f"{v}Label" for v in iri_columns if f"{v}Label" in index} | (
         {"label"} if len(iri_columns) == 1 and "label" in index else set()
     )
     columns: dict[str, list[object]] = {}
-    config: dict[str, object] = {}
+    config: dict[str, ColumnConfig] = {}
     unlabelled: list[str] = []
     for v in variables:
         if v in merged:
@@ -57,11 +61,8 @@ def readable(result: QueryResult, labels: dict[str, str] | None = None) -> tuple
                     values.append(None)
                     continue
                 curie = compact(term)
-                text = (
-                    row[index[label_col]].value
-                    if label_col and row[index[label_col]] is not None
-                    else labels.get(curie)
-                )
+                label = row[index[label_col]] if label_col else None
+                text = label.value if label is not None else labels.get(curie)
                 any_label = any_label or text is not None
                 if term.kind == "iri" and curie.startswith(_LOCAL):
                     values.append(f"{entity_url(curie)}#{text or curie}")
@@ -72,7 +73,7 @@ def readable(result: QueryResult, labels: dict[str, str] | None = None) -> tuple
             if not any_label:
                 unlabelled.append(name)
         else:
-            raw = [row[index[v]].value if row[index[v]] is not None else None for row in result.rows]
+            raw = [t.value if t is not None else None for t in (row[index[v]] for row in result.rows)]
             name = column_words(v)
             present = [x for x in raw if x is not None]
             if present and all(_DATE.match(x) for x in present):
@@ -83,7 +84,7 @@ def readable(result: QueryResult, labels: dict[str, str] | None = None) -> tuple
             elif present and set(present) <= {"true", "false"}:
                 values = [None if x is None else ("yes" if x == "true" else "no") for x in raw]
             else:
-                values = raw
+                values = list(raw)  # a list[object] of its own (list is invariant)
                 longest = max((len(x) for x in present), default=0)
                 if longest > 60:
                     config[name] = st.column_config.TextColumn(name, width="large")
@@ -103,7 +104,9 @@ def summary_line(frame: pd.DataFrame) -> str:
     """One plain sentence from the rows: what they share, what they count, the years they span."""
     if frame.empty:
         return "No answers."
-    subject, counts, years = "", [], []
+    subject = ""
+    counts: list[str] = []
+    years: list[int] = []
     for column in frame.columns:
         series = frame[column].dropna()
         if series.empty:

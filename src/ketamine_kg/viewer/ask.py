@@ -88,12 +88,16 @@ def ask() -> None:
             choices = data.member_choices(path, p.choices_class)
             ids = [c for c, _ in choices]
             labels = dict(choices)
+
+            def label_of(c: str, labels: dict[str, str] = labels) -> str:
+                return labels.get(c, c)
+
             default = url_value if url_value in ids else (p.default if p.default in ids else ids[0])
             value = st.selectbox(
                 p.description,
                 ids,
                 index=ids.index(default),
-                format_func=lambda c, labels=labels: labels.get(c, c),
+                format_func=label_of,
                 key=f"param-{name}-{p.name}",
             )
         else:

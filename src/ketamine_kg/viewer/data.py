@@ -166,7 +166,8 @@ def explore_choices(path: str) -> tuple[list[str], list[str], list[str]]:
     g = projection.graph
     kinds = sorted({projection.kind(n) for n in g})
     relations = sorted({d["relation"] for *_, d in g.edges(data=True)})
-    conditions = sorted((n for n in g if projection.kind(n) == "condition"), key=projection.labels.get)
+    # analysis.project labels every node it adds, so the lookup cannot miss.
+    conditions = sorted((n for n in g if projection.kind(n) == "condition"), key=projection.labels.__getitem__)
     return kinds, relations, conditions
 
 
@@ -391,5 +392,7 @@ def all_labels(path: str) -> dict[str, str]:
         Limits(timeout=30, max_rows=2_000_000),
     )
     for row in result.rows:
-        out.setdefault(compact(row[0]), row[1].value)
+        label = row[1]
+        assert label is not None  # ?label is bound in every answer of this query
+        out.setdefault(compact(row[0]), label.value)
     return out

@@ -11,6 +11,7 @@ is OPTIONAL, so it answers with or without them).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 import streamlit as st
 
@@ -121,9 +122,9 @@ def evidence_cells(path: str) -> tuple[list[tuple[str, str]], list[tuple[str, st
         elif row["direction"] == "does not support":
             cell.against += 1
     for row in worker.run(_STUDIES, None, data.USER_LIMITS).records():
-        cell = cells.get(f"{row['drug']}|{row['condition']}")
-        if cell:
-            cell.studies = int(row["studies"])
+        studied = cells.get(f"{row['drug']}|{row['condition']}")
+        if studied:
+            studied.studies = int(row["studies"])
     parents: dict[str, str] = {}
     for row in worker.run(_HIERARCHY, None, data.USER_LIMITS).records():
         if "parent" in row:
@@ -188,8 +189,10 @@ def home() -> None:
     clicked = st.session_state.get("evidence-map")
     if isinstance(clicked, dict) and clicked.get("n") != st.session_state.get("map-seen"):
         st.session_state["map-seen"] = clicked.get("n")
-        drug, condition = clicked.get("drug"), clicked.get("condition")
-        params["drug"], params["condition"] = drug, condition
+        # The map component's click always carries both.
+        clicked_drug, clicked_condition = cast(str, clicked.get("drug")), cast(str, clicked.get("condition"))
+        drug, condition = clicked_drug, clicked_condition
+        params["drug"], params["condition"] = clicked_drug, clicked_condition
     selected = f"{drug}|{condition}" if drug and condition else ""
     component(mode="map", selected=selected, key="evidence-map", default=None, **map_args(rows, cols, cells))
     data.FIRST_PAGE_SERVED.set()

@@ -80,7 +80,7 @@ def layout_positions(graph: nx.MultiDiGraph, core_limit: int = 3000) -> dict[str
     node (sources, which hang off claims, and the tail of a very large graph) is placed beside its
     placed neighbours, so the layout's cost stays bounded and it never changes between views.
     """
-    simple = nx.Graph()
+    simple: nx.Graph[str] = nx.Graph()
     simple.add_nodes_from(graph)
     simple.add_edges_from((u, v) for u, v in graph.edges() if u != v)
     core = [n for n in graph if graph.nodes[n].get("kind") != "source"]
@@ -119,7 +119,7 @@ def place(
     exactly where they are. Without any fixed node the view is laid out on its own (from ``start``,
     the whole graph's layout, so it looks alike from view to view) to fill a ``width`` x ``height``
     area: a filtered view is spread out instead of keeping the whole graph's gaps."""
-    simple = nx.Graph()
+    simple: nx.Graph[str] = nx.Graph()
     simple.add_nodes_from(view)
     simple.add_edges_from((u, v) for u, v in view.edges() if u != v)
     if not len(simple):

@@ -129,7 +129,7 @@ def ontology() -> None:
             lines.append(
                 "    " * depth + f"- {entity_md(node, labels.get(node, node))}" + (f" ({count})" if count else "")
             )
-            for child in sorted(children.get(node, []), key=lambda c: labels.get(c, c).casefold()):
+            for child in sorted(children.get(node, []), key=lambda c: (labels[c] if c in labels else c).casefold()):
                 if child not in seen:
                     walk(child, depth + 1, seen | {child})
 
@@ -139,7 +139,7 @@ def ontology() -> None:
     with right:
         st.subheader(f"Individuals ({sum(len(v) for v in members.values())})")
         st.caption("The things the graph describes, under their classes.")
-        for cls in sorted(members, key=lambda c: labels.get(c, c).casefold()):
+        for cls in sorted(members, key=lambda c: (labels[c] if c in labels else c).casefold()):
             items = members[cls]
             with st.expander(f"{labels.get(cls, cls)} ({len(items)})"):
                 st.markdown("\n".join("- " + entity_md(i, label) for i, label in items))
@@ -158,7 +158,11 @@ def paths() -> None:
         "evidence-weighted path prefers edges backed by stronger evidence."
     )
     nodes = sorted(
-        projection.graph, key=lambda n: (projection.kind(n) == "source", projection.labels.get(n, n).casefold())
+        projection.graph,
+        key=lambda n: (
+            projection.kind(n) == "source",
+            (projection.labels[n] if n in projection.labels else n).casefold(),
+        ),
     )
 
     def fmt(n: str) -> str:
@@ -239,5 +243,5 @@ def downloads() -> None:
         except KetamineKGError as exc:
             show_error(exc)
             return
-        for fmt, (name, content, mime) in exports.items():
-            st.download_button(f"{name} — {FORMATS[fmt]}", content, name, mime, key=f"dl-export-{fmt}")
+        for fmt, (name, content, mime_type) in exports.items():
+            st.download_button(f"{name} — {FORMATS[fmt]}", content, name, mime_type, key=f"dl-export-{fmt}")

@@ -81,7 +81,7 @@ def _tree(result: QueryResult) -> None:
 
     def walk(node: str, depth: int, seen: frozenset[str]) -> None:
         lines.append("    " * depth + "- " + entity_md(node, labels.get(node, node)))
-        for child in sorted(set(children.get(node, [])), key=lambda c: labels.get(c, c).casefold()):
+        for child in sorted(set(children.get(node, [])), key=lambda c: (labels[c] if c in labels else c).casefold()):
             if child not in seen:
                 walk(child, depth + 1, seen | {child})
 
@@ -101,15 +101,12 @@ def _rows_graph(result: QueryResult) -> None:
         v
         for v in result.variables
         if v != "relation"
-        and any(
-            row[result.variables.index(v)] is not None and row[result.variables.index(v)].kind == "iri"
-            for row in result.rows
-        )
+        and any(t is not None and t.kind == "iri" for t in (row[result.variables.index(v)] for row in result.rows))
     )[:2]
     if len(columns) < 2:
         return
     a, b = columns
-    g = nx.MultiDiGraph()
+    g: nx.MultiDiGraph[str] = nx.MultiDiGraph()
     for row in records:
         if a not in row or b not in row:
             continue
@@ -145,7 +142,7 @@ def _timeline_chart(frame: pd.DataFrame) -> None:
 def _triples_graph(result: QueryResult) -> None:
     import networkx as nx
 
-    g = nx.MultiDiGraph()
+    g: nx.MultiDiGraph[str] = nx.MultiDiGraph()
     labels: dict[str, str] = {}
     for s, p, o in result.triples:
         if compact(p) == "rdfs:label":
