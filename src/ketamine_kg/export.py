@@ -16,6 +16,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from rdflib import Graph
 
@@ -86,7 +87,7 @@ def export_bytes(layout: Layout, fmt: str, split: ProvenanceSplit | None = None)
         return layout.named_graphs_file.read_bytes()
     if fmt == "trig":
         return trig_bytes(split)
-    return WRITERS[fmt](property_graph(split))
+    return cast(bytes, WRITERS[fmt](property_graph(split)))  # a single-file format
 
 
 def export_files(layout: Layout, fmt: str, split: ProvenanceSplit | None = None) -> dict[str, bytes]:
@@ -94,7 +95,7 @@ def export_files(layout: Layout, fmt: str, split: ProvenanceSplit | None = None)
     _check_format(fmt)
     if fmt not in MULTI_FILE_FORMATS:
         raise UsageError(f"--format {fmt} writes one file, not a folder")
-    return WRITERS[fmt](property_graph(split or split_provenance(layout)))
+    return cast(dict[str, bytes], WRITERS[fmt](property_graph(split or split_provenance(layout))))
 
 
 @dataclass
@@ -112,7 +113,9 @@ def _protected(layout: Layout, path: Path) -> bool:
     inside = (root / "graph" / "curated", root / "ontology", root / "queries")
     if any(path == d or d in path.parents for d in inside):
         return True
-    return path in {(root / "graph" / name) for name in (*GRAPH_FILES.values(), NAMED_GRAPHS_FILE, "ketamine-kg.sssom.tsv")}
+    return path in {
+        (root / "graph" / name) for name in (*GRAPH_FILES.values(), NAMED_GRAPHS_FILE, "ketamine-kg.sssom.tsv")
+    }
 
 
 def _check_file_target(layout: Layout, path: Path) -> None:
@@ -134,8 +137,9 @@ def _check_dir_target(layout: Layout, path: Path, names: tuple[str, ...]) -> Non
             raise UsageError(f"{path} exists and is not a folder; --format needs a folder for --output")
         others = sorted(p.name for p in path.iterdir() if p.name not in names or not p.is_file())
         if others:
-            raise UsageError(f"{path} holds files this export did not make ({', '.join(others[:3])}); "
-                             "choose a new or empty folder")
+            raise UsageError(
+                f"{path} holds files this export did not make ({', '.join(others[:3])}); choose a new or empty folder"
+            )
     if _protected(layout, path.resolve()):
         raise UsageError(f"{path} is inside the project's own folders; export elsewhere")
     if not path.parent.is_dir():

@@ -9,13 +9,14 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
+from typing import Any
 
 from . import RELEASE_DATE, __version__
 from .errors import ValidationFailed
 from .export_property_graph import INFORES, MULTI_VALUE_SEPARATOR, as_text, attribute_kinds
 
 __all__ = ["WRITERS"]
-
 
 
 #: GraphML's edge element carries the edge id as its XML ``id``; a data key named ``id`` beside it
@@ -33,8 +34,9 @@ def _graphml(graph) -> bytes:
     # networkx writes Python's True/False; GraphML (and igraph) expect XML Schema's true/false.
     boolean_keys = re.findall(r'<key id="(d\d+)"[^>]*attr.type="boolean"', text)
     for key in boolean_keys:
-        text = re.sub(rf'(<data key="{key}">)(True|False)(</data>)',
-                      lambda m: m.group(1) + m.group(2).lower() + m.group(3), text)
+        text = re.sub(
+            rf'(<data key="{key}">)(True|False)(</data>)', lambda m: m.group(1) + m.group(2).lower() + m.group(3), text
+        )
     return ('<?xml version="1.0" encoding="utf-8"?>\n' + text + "\n").encode("utf-8")
 
 
@@ -61,9 +63,7 @@ NEO4J_ARRAY_DELIMITER = MULTI_VALUE_SEPARATOR
 
 
 def _neo4j_labels(types: str) -> list[str]:
-    return ["Resource"] + sorted(
-        t.split(":", 1)[1] for t in types.split(MULTI_VALUE_SEPARATOR) if t.startswith("kk:")
-    )
+    return ["Resource"] + sorted(t.split(":", 1)[1] for t in types.split(MULTI_VALUE_SEPARATOR) if t.startswith("kk:"))
 
 
 def _neo4j_rel_type(relation: str) -> str:
@@ -73,8 +73,9 @@ def _neo4j_rel_type(relation: str) -> str:
 def _csv_bytes(rows: list[list[str]], delimiter: str = ",") -> bytes:
     buffer = io.StringIO()
     if delimiter == "\t":
-        writer = csv.writer(buffer, delimiter="\t", quoting=csv.QUOTE_NONE, quotechar=None,
-                            escapechar=None, lineterminator="\n")
+        writer = csv.writer(
+            buffer, delimiter="\t", quoting=csv.QUOTE_NONE, quotechar=None, escapechar=None, lineterminator="\n"
+        )
     else:
         writer = csv.writer(buffer, lineterminator="\n")
     writer.writerows(rows)
@@ -106,15 +107,18 @@ def _neo4j(graph) -> dict[str, bytes]:
         for d in rows:
             for k in lists & d.keys():
                 if k not in joined.get(owner(d), ()) and NEO4J_ARRAY_DELIMITER in as_text(d[k]):
-                    raise ValidationFailed(f"{k} of {owner(d)} holds {NEO4J_ARRAY_DELIMITER!r} in one value, "
-                                           "which the Neo4j array column would split")
+                    raise ValidationFailed(
+                        f"{k} of {owner(d)} holds {NEO4J_ARRAY_DELIMITER!r} in one value, "
+                        "which the Neo4j array column would split"
+                    )
 
     check(node_dicts, node_lists, lambda d: d["id"])
     check(edge_dicts, edge_lists, lambda d: d.get("statement", ""))
     node_header = ["id:ID", ":LABEL"] + [header(c, node_kinds[c], c in node_lists) for c in node_cols]
     node_rows = [node_header] + [
         [d["id"], NEO4J_ARRAY_DELIMITER.join(_neo4j_labels(d["types"]))]
-        + [cell(d.get(c), c in node_lists) for c in node_cols] for d in node_dicts
+        + [cell(d.get(c), c in node_lists) for c in node_cols]
+        for d in node_dicts
     ]
     edge_header = [":START_ID", ":END_ID", ":TYPE"] + [header(c, edge_kinds[c], c in edge_lists) for c in edge_cols]
     edge_rows = [edge_header] + [
@@ -124,7 +128,7 @@ def _neo4j(graph) -> dict[str, bytes]:
 
     def assignments(var: str, cols: list[str], kinds: dict[str, type], headers: list[str], lists: set[str]) -> str:
         parts = []
-        for c, h in zip(cols, headers):
+        for c, h in zip(cols, headers, strict=True):
             if c in lists:
                 # An array: null stays null (no property), not [""].
                 value = f"CASE WHEN row.`{h}` IS NULL THEN null ELSE split(row.`{h}`, '{NEO4J_ARRAY_DELIMITER}') END"
@@ -177,8 +181,16 @@ def _neo4j(graph) -> dict[str, bytes]:
 _KGX_NODE_COLUMNS = {"label": "name", "definition": "description", "altLabel": "synonym", "hasDbXref": "xref"}
 # Attributes whose names kgx reads as Biolink slots of another multiplicity (``kgx validate``:
 # INVALID_NODE_PROPERTY_VALUE_TYPE): written with a ``kk_`` prefix.
-_KGX_CLASHING = ("exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relatedMatch", "subClassOf",
-                 "treats", "studiedToTreat")
+_KGX_CLASHING = (
+    "exactMatch",
+    "closeMatch",
+    "broadMatch",
+    "narrowMatch",
+    "relatedMatch",
+    "subClassOf",
+    "treats",
+    "studiedToTreat",
+)
 _KGX_NODE_COLUMNS |= {name: f"kk_{name}" for name in _KGX_CLASHING}
 #: Biolink's preferred identifier prefixes for the categories where the graph has exact mappings
 #: (biolink-model's prefixmaps/preferred_prefixes_per_class.json, in Biolink's spelling), best first.
@@ -223,7 +235,7 @@ def kgx_primary_ids(graph) -> dict[str, str]:
         matches = str(d.get("exactMatch", "") or "")
         if not prefixes or not matches:
             continue
-        found = {}
+        found: dict[str, str] = {}
         for iri in matches.split(MULTI_VALUE_SEPARATOR):
             curie = converter().compress(iri)
             if curie:
@@ -236,8 +248,9 @@ def kgx_primary_ids(graph) -> dict[str, str]:
     for target in wanted.values():
         counts[target] = counts.get(target, 0) + 1
     taken = set(graph.nodes)
-    return {n: (wanted[n] if n in wanted and counts[wanted[n]] == 1 and wanted[n] not in taken else n)
-            for n in graph.nodes}
+    return {
+        n: (wanted[n] if n in wanted and counts[wanted[n]] == 1 and wanted[n] not in taken else n) for n in graph.nodes
+    }
 
 
 def kgx_edge_id(old: str) -> str:
@@ -256,18 +269,35 @@ def _kgx(graph) -> dict[str, bytes]:
         row.update({_KGX_NODE_COLUMNS.get(k, k): _kgx_value(v, k in joined.get(n, ())) for k, v in d.items()})
         if ids[n] != n:
             # The project's own id stays, as a cross-reference beside the outside ones.
-            row["xref"] = MULTI_VALUE_SEPARATOR.join(sorted({n, *str(row.get("xref", "") or "").split(MULTI_VALUE_SEPARATOR)} - {""}))
+            row["xref"] = MULTI_VALUE_SEPARATOR.join(
+                sorted({n, *str(row.get("xref", "") or "").split(MULTI_VALUE_SEPARATOR)} - {""})
+            )
         nodes.append(row)
     edges = []
     for u, v, d in graph.edges(data=True):
-        row = {"subject": ids[u], "object": ids[v], "category": "biolink:Association", "original_predicate": d["relation"]}
+        row = {
+            "subject": ids[u],
+            "object": ids[v],
+            "category": "biolink:Association",
+            "original_predicate": d["relation"],
+        }
         lists = joined.get(d.get("statement", ""), set())
         row.update({k: _kgx_value(val, k in lists) for k, val in d.items() if k != "relation"})
         row["id"] = kgx_edge_id(d["id"])
         edges.append(row)
     first_nodes = ["id", "category", "name", "description", "xref", "synonym", "iri", "provided_by"]
-    first_edges = ["id", "subject", "predicate", "object", "category", "knowledge_level", "agent_type",
-                   "primary_knowledge_source", "publications", "original_predicate"]
+    first_edges = [
+        "id",
+        "subject",
+        "predicate",
+        "object",
+        "category",
+        "knowledge_level",
+        "agent_type",
+        "primary_knowledge_source",
+        "publications",
+        "original_predicate",
+    ]
 
     def table(rows: list[dict], first: list[str]) -> bytes:
         keys = {k for r in rows for k in r}
@@ -278,4 +308,9 @@ def _kgx(graph) -> dict[str, bytes]:
 
 
 #: Format name -> writer: one file's bytes, or file name -> bytes for a folder.
-WRITERS = {"graphml": _graphml, "gexf": _gexf, "neo4j": _neo4j, "kgx": _kgx}
+WRITERS: dict[str, Callable[[Any], bytes | dict[str, bytes]]] = {
+    "graphml": _graphml,
+    "gexf": _gexf,
+    "neo4j": _neo4j,
+    "kgx": _kgx,
+}

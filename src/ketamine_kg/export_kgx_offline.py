@@ -19,8 +19,8 @@ in a venv of its own, see the README)::
     <kgx-venv>/bin/python src/ketamine_kg/export_kgx_offline.py validate -i tsv kgx/nodes.tsv kgx/edges.tsv
 
 Everything after the script name is ``kgx``'s own command line, except leading
-``--prefix NAME=IRI`` options, which declare a prefix beside Biolink's (see :func:`offline`). Do not pass ``--biolink-release``:
-that asks ``kgx`` for a URL again.
+``--prefix NAME=IRI`` options, which declare a prefix beside Biolink's (see :func:`offline`).
+Do not pass ``--biolink-release``: that asks ``kgx`` for a URL again.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def offline(extra_prefixes: dict[str, str] | None = None) -> Path:
     root = Path(list(biolink_model.__path__)[0])  # a namespace package: no __file__
     schema = root / "schema" / "biolink_model.yaml"
     prefix_map = json.loads((root / "prefixmaps" / "biolink-model-prefix-map.json").read_text("utf-8"))
-    no_predicate_map = {"predicate mappings": []}
+    no_predicate_map: dict[str, list[object]] = {"predicate mappings": []}
     bmt.toolkit.REMOTE_PATH = str(schema)
     bmt.toolkit.PREDICATE_MAP = no_predicate_map
     # The defaults of __init__ were bound when bmt was imported: replace them.

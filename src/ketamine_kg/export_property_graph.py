@@ -31,9 +31,11 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from decimal import Decimal
+from typing import Any, cast
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, SKOS, XSD
+from rdflib.term import Node
 
 from .errors import ValidationFailed
 from .export_rdf import ProvenanceSplit
@@ -55,9 +57,7 @@ _CONCRETE = {
         ("kk:CrossReference", "biolink:RetrievalSource"),  # where an outside identifier was read
         ("kk:Statement", "biolink:Evidence"),  # claims, results and the other evidence records
     ),
-    "biolink:NamedThing": (
-        ("kk:EvidenceLevel", "biolink:ConfidenceLevel"),
-    ),
+    "biolink:NamedThing": (("kk:EvidenceLevel", "biolink:ConfidenceLevel"),),
 }
 _PROVENANCE = {
     "asserted": ("knowledge_assertion", "manual_agent"),
@@ -79,7 +79,9 @@ def _categories() -> tuple[tuple[URIRef, str], ...]:
             if slot["uri"] == str(RDF.type) and slot["kind"] == "enum":
                 for pv in ENUMS[slot["range"]].values():
                     if pv["annotations"].get("biolink_category"):
-                        found.append((len(c["ancestors"]) + 1, URIRef(pv["meaning"]), pv["annotations"]["biolink_category"]))
+                        found.append(
+                            (len(c["ancestors"]) + 1, URIRef(pv["meaning"]), pv["annotations"]["biolink_category"])
+                        )
     unique = {uri: (depth, category) for depth, uri, category in found}
     return tuple((uri, category) for uri, (depth, category) in sorted(unique.items(), key=lambda kv: -kv[1][0]))
 
@@ -94,7 +96,7 @@ def _predicates(full: Graph) -> dict[str, str]:
                 found[_curie(URIRef(slot["uri"]))] = slot["annotations"]["biolink_predicate"]
     for prop, match in full.subject_objects(SKOS.exactMatch):
         if isinstance(prop, URIRef) and str(prop).startswith(str(KK)) and str(match).startswith(str(BIOLINK)):
-            found[_curie(prop)] = "biolink:" + str(match)[len(str(BIOLINK)):]
+            found[_curie(prop)] = "biolink:" + str(match)[len(str(BIOLINK)) :]
     return found
 
 
@@ -105,8 +107,11 @@ def _statement_edges() -> dict[str, tuple[URIRef, URIRef, str]]:
     for c in CLASSES.values():
         a = c["annotations"]
         if a.get("edge_from") and a.get("edge_to"):
-            edges[_curie(URIRef(c["uri"]))] = (URIRef(c["slots"][a["edge_from"]]["uri"]),
-                                              URIRef(c["slots"][a["edge_to"]]["uri"]), a["biolink_predicate"])
+            edges[_curie(URIRef(c["uri"]))] = (
+                URIRef(c["slots"][a["edge_from"]]["uri"]),
+                URIRef(c["slots"][a["edge_to"]]["uri"]),
+                a["biolink_predicate"],
+            )
     return edges
 
 
@@ -114,15 +119,15 @@ def _statement_edges() -> dict[str, tuple[URIRef, URIRef, str]]:
 _NODE_ONLY = {"id", "iri", "types", "category"}
 
 
-def _curie(term: URIRef) -> str:
+def _curie(term: Node) -> str:
     text = str(term)
     for prefix, ns in sorted(PREFIXES.items(), key=lambda kv: -len(kv[1])):
         if text.startswith(ns) and len(text) > len(ns):
-            return f"{prefix}:{text[len(ns):]}"
+            return f"{prefix}:{text[len(ns) :]}"
     return text
 
 
-def _local_name(term: URIRef) -> str:
+def _local_name(term: Node) -> str:
     return re.split(r"[#/]", str(term))[-1]
 
 
@@ -138,14 +143,15 @@ def _value(term: object) -> str | int | float | bool:
     return _curie(term)  # type: ignore[arg-type]
 
 
-def _attribute_names(graph: Graph, nodes: set[URIRef]) -> dict[URIRef, str]:
+def _attribute_names(graph: Graph, nodes: set[URIRef]) -> dict[Node, str]:
     """Predicate -> attribute name: its local name, or ``prefix_local`` where two would clash."""
-    predicates = sorted({p for s, p, _ in graph if s in nodes and p != RDF.type})
+    # A predicate is always a URIRef; URIRefs sort as their strings.
+    predicates = sorted({cast(URIRef, p) for s, p, _ in graph if s in nodes and p != RDF.type})
     by_local: dict[str, list[URIRef]] = defaultdict(list)
     for p in predicates:
         by_local[_local_name(p)].append(p)
     reserved = {"id", "iri", "types", "category", "publications", "relation", "statement", "predicate", "graph"}
-    names = {}
+    names: dict[Node, str] = {}
     for local, preds in by_local.items():
         for p in preds:
             names[p] = local if len(preds) == 1 and local not in reserved else _curie(p).replace(":", "_")
@@ -168,8 +174,11 @@ def property_graph(split: ProvenanceSplit):
 
     full = split.full
     where = split.graph_of()
-    nodes = {s for s in full.subjects(RDF.type, OWL.NamedIndividual) if isinstance(s, URIRef)
-             and (s, URIRef("http://www.w3.org/2000/01/rdf-schema#label"), None) in full}
+    nodes = {
+        s
+        for s in full.subjects(RDF.type, OWL.NamedIndividual)
+        if isinstance(s, URIRef) and (s, URIRef("http://www.w3.org/2000/01/rdf-schema#label"), None) in full
+    }
     names = _attribute_names(full, nodes)
     categories, predicates = _categories(), _predicates(full)
 
@@ -183,13 +192,15 @@ def property_graph(split: ProvenanceSplit):
         for p, o in full.predicate_objects(node):
             if p != RDF.type:
                 values[names[p]].append(_value(o))
-        data = {"id": _curie(node), "iri": str(node)}
+        data: dict[str, Any] = {"id": _curie(node), "iri": str(node)}
         category = next((cat for cls, cat in categories if cls in types), _DEFAULT_CATEGORY)
         curies_ = {_curie(t) for t in types}
         data["category"] = next((c for kind, c in _CONCRETE.get(category, ()) if kind in curies_), category)
         data["types"] = _join(sorted(_curie(t) for t in types))
         data.update({name: _join(vals) for name, vals in sorted(values.items())})
-        joined[data["id"]] = {name for name, vals in values.items() if len(vals) > 1} | ({"types"} if len(types) > 1 else set())
+        joined[data["id"]] = {name for name, vals in values.items() if len(vals) > 1} | (
+            {"types"} if len(types) > 1 else set()
+        )
         attrs[node] = data
 
     # Publications of every statement: the PMIDs and DOIs of its sources.
@@ -208,21 +219,27 @@ def property_graph(split: ProvenanceSplit):
         if s in nodes and o in nodes and p != RDF.type:
             relation = _curie(p)
             level, agent = _PROVENANCE[where[(s, p, o)]]
-            edges.append((_curie(s), _curie(o), {
-                "id": f"{_curie(s)}--{relation}->{_curie(o)}",
-                "relation": relation,
-                "predicate": predicates.get(relation, _DEFAULT_PREDICATE),
-                "graph": where[(s, p, o)],
-                "knowledge_level": level,
-                "agent_type": agent,
-                "primary_knowledge_source": INFORES,
-            }))
+            edges.append(
+                (
+                    _curie(s),
+                    _curie(o),
+                    {
+                        "id": f"{_curie(s)}--{relation}->{_curie(o)}",
+                        "relation": relation,
+                        "predicate": predicates.get(relation, _DEFAULT_PREDICATE),
+                        "graph": where[(s, p, o)],
+                        "knowledge_level": level,
+                        "agent_type": agent,
+                        "primary_knowledge_source": INFORES,
+                    },
+                )
+            )
 
     established = set(full.subjects(RDF.type, KK.EstablishedUseClaim))
     for node, data in attrs.items():
-        types = data["types"].split(MULTI_VALUE_SEPARATOR)
+        type_curies = data["types"].split(MULTI_VALUE_SEPARATOR)
         for cls, (from_prop, to_prop, predicate) in _statement_edges().items():
-            if cls not in types:
+            if cls not in type_curies:
                 continue
             starts, ends = full.objects(node, from_prop), list(full.objects(node, to_prop))
             if not ends and cls == "kk:Contraindication":
@@ -236,20 +253,23 @@ def property_graph(split: ProvenanceSplit):
                     if start not in nodes or end not in nodes:
                         continue
                     edge = {k: v for k, v in data.items() if k not in _NODE_ONLY}
-                    edge.update({
-                        "id": f"{_curie(start)}--{data['id']}->{_curie(end)}",
-                        "relation": cls,
-                        "statement": data["id"],
-                        "predicate": predicate,
-                        "graph": "asserted",
-                        "knowledge_level": "knowledge_assertion",
-                        "agent_type": "manual_agent",
-                        "primary_knowledge_source": INFORES,
-                    })
+                    edge.update(
+                        {
+                            "id": f"{_curie(start)}--{data['id']}->{_curie(end)}",
+                            "relation": cls,
+                            "statement": data["id"],
+                            "predicate": predicate,
+                            "graph": "asserted",
+                            "knowledge_level": "knowledge_assertion",
+                            "agent_type": "manual_agent",
+                            "primary_knowledge_source": INFORES,
+                        }
+                    )
                     edges.append((_curie(start), _curie(end), edge))
 
-    graph = nx.MultiDiGraph(name="ketamine-kg")
-    graph.joined = joined  # a Python attribute, not graph data: no writer serialises it
+    graph: nx.MultiDiGraph[str] = nx.MultiDiGraph(name="ketamine-kg")
+    # A Python attribute, not graph data: no writer serialises it (the stubs know no such attribute).
+    graph.joined = joined  # type: ignore[attr-defined]
     for data in attrs.values():
         graph.add_node(data["id"], **{k: v for k, v in data.items() if k != "id"})
     for u, v, data in sorted(edges, key=lambda e: e[2]["id"]):
@@ -285,5 +305,3 @@ def attribute_kinds(dicts: list[dict]) -> dict[str, type]:
         for k, v in d.items():
             kinds.setdefault(k, type(v))
     return kinds
-
-

@@ -4,12 +4,16 @@ dates as dates, a one-line summary drawn from the rows, and SPARQL errors in pla
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
 
 from ..results import QueryResult, compact
 from .text import entity_url
+
+if TYPE_CHECKING:
+    from streamlit.elements.lib.column_types import ColumnConfig
 
 __all__ = ["column_words", "plain_error", "readable", "show_table", "summary_line"]
 
@@ -25,7 +29,7 @@ def column_words(name: str) -> str:
     return words[:1].upper() + words[1:]
 
 
-def readable(result: QueryResult, labels: dict[str, str] | None = None) -> tuple[pd.DataFrame, dict[str, object]]:
+def readable(result: QueryResult, labels: dict[str, str] | None = None) -> tuple[pd.DataFrame, dict[str, ColumnConfig]]:
     """The answer as a frame for people and its column configuration.
 
     Each IRI column becomes a link to its entity page showing the label (its ``xLabel`` column,
@@ -35,11 +39,14 @@ def readable(result: QueryResult, labels: dict[str, str] | None = None) -> tuple
     labels = labels or {}
     variables = list(result.variables)
     index = {v: i for i, v in enumerate(variables)}
-    iri_columns = {v for v in variables if any(r[index[v]] is not None and r[index[v]].kind == "iri" for r in result.rows)}
-    merged = {f"{v}Label" for v in iri_columns if f"{v}Label" in index} | ({"label"} if len(iri_columns) == 1
-                                                                           and "label" in index else set())
+    iri_columns = {
+        v for v in variables if any(t is not None and t.kind == "iri" for t in (r[index[v]] for r in result.rows))
+    }
+    merged = {f"{v}Label" for v in iri_columns if f"{v}Label" in index} | (
+        {"label"} if len(iri_columns) == 1 and "label" in index else set()
+    )
     columns: dict[str, list[object]] = {}
-    config: dict[str, object] = {}
+    config: dict[str, ColumnConfig] = {}
     unlabelled: list[str] = []
     for v in variables:
         if v in merged:
@@ -54,7 +61,8 @@ def readable(result: QueryResult, labels: dict[str, str] | None = None) -> tuple
                     values.append(None)
                     continue
                 curie = compact(term)
-                text = row[index[label_col]].value if label_col and row[index[label_col]] is not None else labels.get(curie)
+                label = row[index[label_col]] if label_col else None
+                text = label.value if label is not None else labels.get(curie)
                 any_label = any_label or text is not None
                 if term.kind == "iri" and curie.startswith(_LOCAL):
                     values.append(f"{entity_url(curie)}#{text or curie}")
@@ -65,7 +73,7 @@ def readable(result: QueryResult, labels: dict[str, str] | None = None) -> tuple
             if not any_label:
                 unlabelled.append(name)
         else:
-            raw = [row[index[v]].value if row[index[v]] is not None else None for row in result.rows]
+            raw = [t.value if t is not None else None for t in (row[index[v]] for row in result.rows)]
             name = column_words(v)
             present = [x for x in raw if x is not None]
             if present and all(_DATE.match(x) for x in present):
@@ -76,7 +84,7 @@ def readable(result: QueryResult, labels: dict[str, str] | None = None) -> tuple
             elif present and set(present) <= {"true", "false"}:
                 values = [None if x is None else ("yes" if x == "true" else "no") for x in raw]
             else:
-                values = raw
+                values = list(raw)  # a list[object] of its own (list is invariant)
                 longest = max((len(x) for x in present), default=0)
                 if longest > 60:
                     config[name] = st.column_config.TextColumn(name, width="large")
@@ -96,7 +104,9 @@ def summary_line(frame: pd.DataFrame) -> str:
     """One plain sentence from the rows: what they share, what they count, the years they span."""
     if frame.empty:
         return "No answers."
-    subject, counts, years = "", [], []
+    subject = ""
+    counts: list[str] = []
+    years: list[int] = []
     for column in frame.columns:
         series = frame[column].dropna()
         if series.empty:
@@ -127,17 +137,34 @@ def show_table(result: QueryResult, labels: dict[str, str] | None = None, key: s
     return frame
 
 
-_TOKEN_WORDS = {"?": "a variable", "$": "a variable", "<": "an IRI", ":": "a prefixed name", '"': "a literal",
-                "'": "a literal", "(": "a bracket", "[": "a blank node", ".": "a full stop", "}": "a closing brace",
-                "{": "an opening brace", "_:": "a blank node", "true": "true or false"}
+_TOKEN_WORDS = {
+    "?": "a variable",
+    "$": "a variable",
+    "<": "an IRI",
+    ":": "a prefixed name",
+    '"': "a literal",
+    "'": "a literal",
+    "(": "a bracket",
+    "[": "a blank node",
+    ".": "a full stop",
+    "}": "a closing brace",
+    "{": "an opening brace",
+    "_:": "a blank node",
+    "true": "true or false",
+}
 
 
 def _expected_words(expected: str) -> str:
     """The parser's list of expected tokens as a few words: "a variable, an IRI, a literal or GRAPH"."""
     words: list[str] = []
-    for quoted, keyword in re.findall(r'"((?:[^"\\]|\\.)+)"|\b([A-Z]{2,})\b', expected.split("[", 1)[0] if "[" in expected and '"["' not in expected else expected):
+    for quoted, keyword in re.findall(
+        r'"((?:[^"\\]|\\.)+)"|\b([A-Z]{2,})\b',
+        expected.split("[", 1)[0] if "[" in expected and '"["' not in expected else expected,
+    ):
         token = (quoted or keyword).replace('\\"', '"')
-        word = _TOKEN_WORDS.get(token, _TOKEN_WORDS.get(token[:1]) if not keyword and token[:1] in "?$<\"'" else None) or (keyword and keyword)
+        word = _TOKEN_WORDS.get(
+            token, _TOKEN_WORDS.get(token[:1]) if not keyword and token[:1] in "?$<\"'" else None
+        ) or (keyword and keyword)
         if word and word not in words:
             words.append(word)
     if not words:
@@ -157,12 +184,14 @@ def plain_error(message: str, text: str) -> tuple[str, str | None]:
     line_no, col_no, expected = int(found[1]), int(found[2]), found[3]
     lines = text.splitlines() or [""]
     line = lines[line_no - 1] if 0 < line_no <= len(lines) else ""
-    rest = line[col_no - 1:].strip()
+    rest = line[col_no - 1 :].strip()
     at_end = not rest and all(not later.strip() or later.strip().startswith("#") for later in lines[line_no:])
     hint = _expected_words(expected)
     if at_end:
-        what = (f"The query stops before it is complete (line {line_no}, column {col_no}, its end): something is missing "
-                f"or wrong before there, such as a closing brace or the rest of a pattern.{hint}")
+        what = (
+            f"The query stops before it is complete (line {line_no}, column {col_no}, its end): something is missing "
+            f"or wrong before there, such as a closing brace or the rest of a pattern.{hint}"
+        )
     else:
         what = f"Line {line_no}, column {col_no}: the query cannot go on with “{rest[:20]}” there.{hint}"
     marker = f"{line}\n{' ' * (col_no - 1)}^ here"

@@ -28,14 +28,29 @@ ORDER BY ?condition ?drug
 # -- Ask ---------------------------------------------------------------------------------------------
 #: The gallery's topics, in order; a question not listed goes under "More".
 TOPICS: dict[str, list[str]] = {
-    "Uses and evidence": ["evidence-by-condition", "approved-uses", "off-label-and-investigational-uses", "claims-for-drug",
-                          "mixed-or-negative-evidence", "landmark-trials", "substance-use-disorder-evidence",
-                          "sources-for-condition", "alternatives-for-condition", "response-predictors"],
+    "Uses and evidence": [
+        "evidence-by-condition",
+        "approved-uses",
+        "off-label-and-investigational-uses",
+        "claims-for-drug",
+        "mixed-or-negative-evidence",
+        "landmark-trials",
+        "substance-use-disorder-evidence",
+        "sources-for-condition",
+        "alternatives-for-condition",
+        "response-predictors",
+    ],
     "Regulation": ["regulatory-timeline", "controlled-substance-schedules", "boxed-warnings"],
     "Safety": ["risks-of-drug", "contraindications", "chronic-and-recreational-harms", "monitoring-requirements"],
     "Pharmacology": ["mechanism-of-action", "routes-and-doses"],
-    "The graph itself": ["condition-hierarchy", "entity-neighbourhood", "treats-edges", "cross-references",
-                         "graph-statistics", "unverified-sources"],
+    "The graph itself": [
+        "condition-hierarchy",
+        "entity-neighbourhood",
+        "treats-edges",
+        "cross-references",
+        "graph-statistics",
+        "unverified-sources",
+    ],
 }
 
 
@@ -56,7 +71,9 @@ def ask() -> None:
     if current not in catalogue:
         _gallery(catalogue, names)
         return
-    name = st.selectbox("Question", names, index=names.index(current), format_func=lambda n: catalogue[n].title, key="question")
+    name = st.selectbox(
+        "Question", names, index=names.index(current), format_func=lambda n: catalogue[n].title, key="question"
+    )
     st.button("← All questions", key="gallery", on_click=_open_question, args=(None,))
     if name != current:
         # A new question starts clean: no parameter of the one before stays in the URL.
@@ -71,9 +88,18 @@ def ask() -> None:
             choices = data.member_choices(path, p.choices_class)
             ids = [c for c, _ in choices]
             labels = dict(choices)
+
+            def label_of(c: str, labels: dict[str, str] = labels) -> str:
+                return labels.get(c, c)
+
             default = url_value if url_value in ids else (p.default if p.default in ids else ids[0])
-            value = st.selectbox(p.description, ids, index=ids.index(default), format_func=lambda c, labels=labels: labels.get(c, c),
-                                 key=f"param-{name}-{p.name}")
+            value = st.selectbox(
+                p.description,
+                ids,
+                index=ids.index(default),
+                format_func=label_of,
+                key=f"param-{name}-{p.name}",
+            )
         else:
             value = st.text_input(p.description, value=url_value, key=f"param-{name}-{p.name}")
         given[p.name] = value
@@ -111,8 +137,10 @@ def _gallery(catalogue, names: list[str]) -> None:
 # -- SPARQL ------------------------------------------------------------------------------------------
 def sparql() -> None:
     path = header("SPARQL")
-    st.caption("Read-only: updates, LOAD and SERVICE are refused; queries stop after 30 s and return at most 10,000 rows. "
-               "Prefixes kk:, kkr:, rdfs:, skos:, schema:, biolink: and others are predeclared.")
+    st.caption(
+        "Read-only: updates, LOAD and SERVICE are refused; queries stop after 30 s and return at most 10,000 rows. "
+        "Prefixes kk:, kkr:, rdfs:, skos:, schema:, biolink: and others are predeclared."
+    )
     initial = st.session_state.pop("sparql_text", None) or st.query_params.get("sparql", _EXAMPLE_SPARQL)
     text = st.text_area("Query", value=initial, height=260, key="sparql-editor")
     run = st.button("Run", type="primary", key="run")
@@ -133,7 +161,9 @@ def _downloads_for(result: QueryResult) -> None:
         return
     cols = st.columns(3)
     cols[0].download_button("CSV", render(result, "csv"), "result.csv", "text/csv", key="dl-csv")
-    cols[1].download_button("JSON", render(result, "json"), "result.json", "application/sparql-results+json", key="dl-json")
+    cols[1].download_button(
+        "JSON", render(result, "json"), "result.json", "application/sparql-results+json", key="dl-json"
+    )
     if result.kind == "graph":
         from rdflib import Graph
 

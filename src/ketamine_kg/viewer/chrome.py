@@ -5,6 +5,8 @@ Kept apart from pages.py so that the first page (the evidence map) does not impo
 
 from __future__ import annotations
 
+from typing import Literal
+
 import streamlit as st
 
 from . import data
@@ -12,7 +14,7 @@ from . import data
 __all__ = ["header"]
 
 
-def header(title: str, sidebar: str = "auto") -> str:
+def header(title: str, sidebar: Literal["auto", "expanded", "collapsed"] = "auto") -> str:
     """Set up the page and return the graph file path it should use.
 
     No Material icons: Streamlit fetches their font from a CDN, and the explorer works offline."""

@@ -72,6 +72,8 @@ def _wait_until_quiet(quiet_s: float = 1.5, most_s: float = 60.0) -> None:
     deadline = time.monotonic() + most_s
     while time.monotonic() < deadline and time.monotonic() - LAST_RUN[0] < quiet_s:
         time.sleep(0.1)
+
+
 #: What ``viewer/launch.py`` starts computing while Streamlit itself starts: (what, path) -> future.
 _WARM: dict[tuple[str, str], Future] = {}
 
@@ -103,11 +105,15 @@ def warm(path: str, after_s: float = 15.0) -> None:
         from streamlit.runtime import Runtime
 
         for _ in range(200):
-            if Runtime.exists() and Runtime.instance().state.name in ("NO_SESSIONS_CONNECTED", "ONE_OR_MORE_SESSIONS_CONNECTED"):
+            if Runtime.exists() and Runtime.instance().state.name in (
+                "NO_SESSIONS_CONNECTED",
+                "ONE_OR_MORE_SESSIONS_CONNECTED",
+            ):
                 break
             FIRST_PAGE_SERVED.wait(0.05)
         import pandas  # noqa: F401  (streamlit.dataframe_util.is_dataframe_like imports both)
         import pyarrow  # noqa: F401
+
         # The rest is for Explore: it starts once the first page is served (two cores are shared
         # by the server, the browser and this thread), or after ``after_s`` at the latest.
         FIRST_PAGE_SERVED.wait(after_s)
@@ -160,14 +166,21 @@ def explore_choices(path: str) -> tuple[list[str], list[str], list[str]]:
     g = projection.graph
     kinds = sorted({projection.kind(n) for n in g})
     relations = sorted({d["relation"] for *_, d in g.edges(data=True)})
-    conditions = sorted((n for n in g if projection.kind(n) == "condition"), key=projection.labels.get)
+    # analysis.project labels every node it adds, so the lookup cannot miss.
+    conditions = sorted((n for n in g if projection.kind(n) == "condition"), key=projection.labels.__getitem__)
     return kinds, relations, conditions
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def drawn_subgraph(
-    path: str, kinds: tuple[str, ...], relations: tuple[str, ...], min_rank: int,
-    condition: str | None, focus: tuple[str, ...], max_nodes: int, expand: tuple[str, ...] = (),
+    path: str,
+    kinds: tuple[str, ...],
+    relations: tuple[str, ...],
+    min_rank: int,
+    condition: str | None,
+    focus: tuple[str, ...],
+    max_nodes: int,
+    expand: tuple[str, ...] = (),
 ) -> tuple[nx.MultiDiGraph, int]:
     """:func:`analysis.subgraph` for one set of filters, shared by every session (callers only read it).
 
@@ -177,8 +190,14 @@ def drawn_subgraph(
     from ..analysis import subgraph
 
     return subgraph(
-        get_projection(path), kinds=set(kinds), relations=set(relations), min_rank=min_rank,
-        condition=condition, focus=set(focus) or None, expand=set(expand) or None, max_nodes=max_nodes,
+        get_projection(path),
+        kinds=set(kinds),
+        relations=set(relations),
+        min_rank=min_rank,
+        condition=condition,
+        focus=set(focus) or None,
+        expand=set(expand) or None,
+        max_nodes=max_nodes,
     )
 
 
@@ -194,8 +213,9 @@ def get_positions(path: str) -> dict[str, tuple[float, float]]:
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)
-def placed(path: str, nodes: tuple[str, ...], fixed: tuple[tuple[str, tuple[float, float]], ...], _place: Any
-           ) -> dict[str, tuple[float, float]]:
+def placed(
+    path: str, nodes: tuple[str, ...], fixed: tuple[tuple[str, tuple[float, float]], ...], _place: Any
+) -> dict[str, tuple[float, float]]:
     """:func:`graphview.place` for one view and the positions already on the screen, shared by
     every session (the first view of every reader is laid out once)."""
     view = get_projection(path).graph.subgraph(nodes)
@@ -261,7 +281,12 @@ def _link_for(predicate: str, value: Term) -> tuple[str, str] | None:
 
     text = value.value
     if value.kind == "iri" and predicate in (
-        "rdfs:seeAlso", "skos:exactMatch", "skos:closeMatch", "skos:broadMatch", "skos:narrowMatch", "skos:relatedMatch"
+        "rdfs:seeAlso",
+        "skos:exactMatch",
+        "skos:closeMatch",
+        "skos:broadMatch",
+        "skos:narrowMatch",
+        "skos:relatedMatch",
     ):
         return (text, text)
     if predicate == "kk:pmid":
@@ -297,22 +322,33 @@ def entity_details(path: str, curie: str) -> Details | None:
             label = o.value
         p_label = row[index["pLabel"]]
         o_label = row[index["oLabel"]]
-        props.append({
-            "property": p_label.value if p_label else p_text,
-            "value": o_label.value if o_label else compact(o),
-            "id": compact(o) if o is not None and o.kind == "iri" else "",
-            "p": p_text,
-        })
+        props.append(
+            {
+                "property": p_label.value if p_label else p_text,
+                "value": o_label.value if o_label else compact(o),
+                "id": compact(o) if o is not None and o.kind == "iri" else "",
+                "p": p_text,
+            }
+        )
         link = _link_for(p_text, o) if o is not None else None
         if link:
             links.append(link)
     incoming = [
-        {"statement": r.get("sLabel", r.get("s", "")), "via": r.get("pLabel", r.get("p", "")), "id": r.get("s", ""),
-         "p": r.get("p", "")}
+        {
+            "statement": r.get("sLabel", r.get("s", "")),
+            "via": r.get("pLabel", r.get("p", "")),
+            "id": r.get("s", ""),
+            "p": r.get("p", ""),
+        }
         for r in worker.run(_INCOMING, binding, USER_LIMITS).records()
     ]
     return Details(
-        curie=compact(Term.iri(iri)), iri=iri, label=label, properties=props, incoming=incoming, links=links,
+        curie=compact(Term.iri(iri)),
+        iri=iri,
+        label=label,
+        properties=props,
+        incoming=incoming,
+        links=links,
         sources=[citation_from(r) for r in worker.run(CITATION_QUERY, binding, USER_LIMITS).records()],
     )
 
@@ -328,8 +364,12 @@ def tool_exports(root: str) -> dict[str, tuple[str, bytes, str]]:
     layout = Layout(Path(root))
     split = split_provenance(layout)
     out: dict[str, tuple[str, bytes, str]] = {}
-    singles = {"trig": ("ketamine-kg.trig", "application/trig"), "nquads": ("ketamine-kg.nq", "application/n-quads"),
-               "graphml": ("ketamine-kg.graphml", "application/graphml+xml"), "gexf": ("ketamine-kg.gexf", "application/xml")}
+    singles = {
+        "trig": ("ketamine-kg.trig", "application/trig"),
+        "nquads": ("ketamine-kg.nq", "application/n-quads"),
+        "graphml": ("ketamine-kg.graphml", "application/graphml+xml"),
+        "gexf": ("ketamine-kg.gexf", "application/xml"),
+    }
     for fmt, (name, mime) in singles.items():
         out[fmt] = (name, export_bytes(layout, fmt, split), mime)
     for fmt in MULTI_FILE_FORMATS:
@@ -346,8 +386,13 @@ def tool_exports(root: str) -> dict[str, tuple[str, bytes, str]]:
 def all_labels(path: str) -> dict[str, str]:
     """Every labelled IRI's label by CURIE, for answers whose IRIs come without a label column."""
     out: dict[str, str] = {}
-    result = get_worker(path).run("SELECT ?s ?label WHERE { ?s rdfs:label ?label FILTER(isIRI(?s)) }", None,
-                                  Limits(timeout=30, max_rows=2_000_000))
+    result = get_worker(path).run(
+        "SELECT ?s ?label WHERE { ?s rdfs:label ?label FILTER(isIRI(?s)) }",
+        None,
+        Limits(timeout=30, max_rows=2_000_000),
+    )
     for row in result.rows:
-        out.setdefault(compact(row[0]), row[1].value)
+        label = row[1]
+        assert label is not None  # ?label is bound in every answer of this query
+        out.setdefault(compact(row[0]), label.value)
     return out

@@ -17,9 +17,24 @@ from .text import entity_md, md_link, md_text
 
 __all__ = ["entity_page", "statement_groups"]
 
-_SHOWN_ELSEWHERE = {"rdfs:label", "skos:definition", "skos:altLabel", "oboInOwl:hasDbXref", "skos:exactMatch",
-                    "skos:closeMatch", "rdfs:seeAlso", "kk:source", "kk:pmid", "kk:doi", "kk:nct", "kk:readAt",
-                    "kk:authors", "kk:year", "kk:journal", "dcterms:title"}
+_SHOWN_ELSEWHERE = {
+    "rdfs:label",
+    "skos:definition",
+    "skos:altLabel",
+    "oboInOwl:hasDbXref",
+    "skos:exactMatch",
+    "skos:closeMatch",
+    "rdfs:seeAlso",
+    "kk:source",
+    "kk:pmid",
+    "kk:doi",
+    "kk:nct",
+    "kk:readAt",
+    "kk:authors",
+    "kk:year",
+    "kk:journal",
+    "dcterms:title",
+}
 _RISKS = """
 SELECT ?risk ?riskLabel ?statement ?frequency ?comparator ?boxed WHERE {
   ?statement a kk:AdverseEffectAssociation ; kk:drug ?entity ; kk:adverseEffect ?risk .
@@ -54,9 +69,17 @@ SELECT ?study ?studyLabel ?result ?resultLabel WHERE {
 
 
 #: Words for the standard properties the graph does not label itself.
-PROPERTY_WORDS = {"rdfs:subClassOf": "narrower than", "rdfs:comment": "comment", "owl:equivalentClass": "same as",
-                  "rdfs:domain": "applies to", "rdfs:range": "values are", "rdfs:subPropertyOf": "narrower than",
-                  "dcterms:title": "title", "skos:broader": "broader", "skos:narrower": "narrower"}
+PROPERTY_WORDS = {
+    "rdfs:subClassOf": "narrower than",
+    "rdfs:comment": "comment",
+    "owl:equivalentClass": "same as",
+    "rdfs:domain": "applies to",
+    "rdfs:range": "values are",
+    "rdfs:subPropertyOf": "narrower than",
+    "dcterms:title": "title",
+    "skos:broader": "broader",
+    "skos:narrower": "narrower",
+}
 _TYPE_NOISE = {"owl:NamedIndividual", "owl:Class", "owl:Thing", "rdfs:Resource"}
 
 
@@ -67,7 +90,9 @@ def statement_groups(properties: list[dict[str, str]]) -> dict[str, list[dict[st
     for prop in properties:
         if prop["p"] in _SHOWN_ELSEWHERE or (prop["p"] == "rdf:type" and prop["id"] in _TYPE_NOISE):
             continue
-        if prop["id"].startswith("_:") or (prop["p"] == "rdfs:subClassOf" and not prop["id"].startswith(("kk", "http"))):
+        if prop["id"].startswith("_:") or (
+            prop["p"] == "rdfs:subClassOf" and not prop["id"].startswith(("kk", "http"))
+        ):
             continue  # OWL restrictions are blank nodes: the ontology page shows them
         name = "is a" if prop["p"] == "rdf:type" else PROPERTY_WORDS.get(prop["p"], prop["property"])
         if prop not in groups[name]:
@@ -112,21 +137,58 @@ def entity_page() -> None:
     left, right = st.columns([3, 2])
     with left:
         _uses(path, curie, kind)
-        _section(worker, binding, "Risks", _RISKS, lambda r: entity_md(r["risk"], r["riskLabel"]) + "".join((
-            f" · {md_text(r['frequency'])}%" if "frequency" in r else "",
-            f" (comparator {md_text(r['comparator'])}%)" if "comparator" in r else "",
-            " · **boxed warning**" if r.get("boxed") == "true" else "")))
-        _section(worker, binding, "Monitoring", _MONITORING,
-                 lambda r: entity_md(r["item"], r["label"]) + (f": {md_text(r['text'])}" if "text" in r else ""))
-        _section(worker, binding, "Alternatives", _ALTERNATIVES, lambda r: entity_md(r["treatment"], r["treatmentLabel"])
-                 + "".join(f" · {md_text(r[k])}" for k in ("level", "status") if k in r))
-        _section(worker, binding, "Studies and results", _STUDIES, lambda r: entity_md(r["study"], r.get("studyLabel", r["study"]))
-                 + (" → " + entity_md(r["result"], r.get("resultLabel", r["result"])) if "result" in r else ""))
+        _section(
+            worker,
+            binding,
+            "Risks",
+            _RISKS,
+            lambda r: (
+                entity_md(r["risk"], r["riskLabel"])
+                + "".join(
+                    (
+                        f" · {md_text(r['frequency'])}%" if "frequency" in r else "",
+                        f" (comparator {md_text(r['comparator'])}%)" if "comparator" in r else "",
+                        " · **boxed warning**" if r.get("boxed") == "true" else "",
+                    )
+                )
+            ),
+        )
+        _section(
+            worker,
+            binding,
+            "Monitoring",
+            _MONITORING,
+            lambda r: entity_md(r["item"], r["label"]) + (f": {md_text(r['text'])}" if "text" in r else ""),
+        )
+        _section(
+            worker,
+            binding,
+            "Alternatives",
+            _ALTERNATIVES,
+            lambda r: (
+                entity_md(r["treatment"], r["treatmentLabel"])
+                + "".join(f" · {md_text(r[k])}" for k in ("level", "status") if k in r)
+            ),
+        )
+        _section(
+            worker,
+            binding,
+            "Studies and results",
+            _STUDIES,
+            lambda r: (
+                entity_md(r["study"], r.get("studyLabel", r["study"]))
+                + (" → " + entity_md(r["result"], r.get("resultLabel", r["result"])) if "result" in r else "")
+            ),
+        )
         groups = statement_groups(props)
         if groups:
             st.markdown("**Statements**")
-            st.markdown("\n".join(f"- *{md_text(name)}:* " + ", ".join(_value_md(p) for p in values)
-                                  for name, values in sorted(groups.items(), key=lambda kv: (kv[0] != "is a", kv[0]))))
+            st.markdown(
+                "\n".join(
+                    f"- *{md_text(name)}:* " + ", ".join(_value_md(p) for p in values)
+                    for name, values in sorted(groups.items(), key=lambda kv: (kv[0] != "is a", kv[0]))
+                )
+            )
         if details.sources:
             st.markdown(f"**Sources ({len(details.sources)})**")
             st.markdown("\n".join("1. " + c.markdown() for c in details.sources))
@@ -135,10 +197,14 @@ def entity_page() -> None:
             for row in details.incoming:
                 by_property[row["via"]].append(row)
             with st.expander(f"Mentioned by ({len(details.incoming)})"):
-                st.markdown("\n".join(
-                    f"- *{md_text(via)}:* " + ", ".join(entity_md(r["id"], r["statement"]) for r in rows[:60])
-                    + (f" and {len(rows) - 60} more" if len(rows) > 60 else "")
-                    for via, rows in sorted(by_property.items())))
+                st.markdown(
+                    "\n".join(
+                        f"- *{md_text(via)}:* "
+                        + ", ".join(entity_md(r["id"], r["statement"]) for r in rows[:60])
+                        + (f" and {len(rows) - 60} more" if len(rows) > 60 else "")
+                        for via, rows in sorted(by_property.items())
+                    )
+                )
     with right:
         _neighbourhood(path, curie)
 
@@ -166,8 +232,10 @@ def _uses(path: str, curie: str, kind: str) -> None:
     for c in sorted(mine, key=lambda c: (-c.best_rank, -c.status_rank)):
         target = c.condition if kind == "drug form" else c.drug
         pair = f"/?drug={c.drug}&condition={c.condition}"
-        lines.append(f"| {entity_md(target, labels.get(target, target))} | {md_text(LEVELS.get(c.best_rank, '?'))} | "
-                     f"{md_text(c.best_status)} | [{c.claims}]({pair}) | {c.supports} | {c.against} |")
+        lines.append(
+            f"| {entity_md(target, labels.get(target, target))} | {md_text(LEVELS.get(c.best_rank, '?'))} | "
+            f"{md_text(c.best_status)} | [{c.claims}]({pair}) | {c.supports} | {c.against} |"
+        )
     st.markdown("\n".join(lines))
 
 

@@ -11,6 +11,7 @@ is OPTIONAL, so it answers with or without them).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 import streamlit as st
 
@@ -24,8 +25,12 @@ __all__ = ["EvidenceCell", "evidence_cells", "home", "map_args", "pair_blocks"]
 LEVELS = {0: "preclinical", 1: "case reports", 2: "non-randomized", 3: "one RCT", 4: "several RCTs", 5: "meta-analysis"}
 #: Evidence level -> cell colour, light (weak) to dark (strong); text stays dark enough to read.
 FILLS = {0: "#f1f3f6", 1: "#e3eefb", 2: "#cfe2f8", 3: "#b5d3f4", 4: "#93bfee", 5: "#6fa9e6"}
-STATUS_COLOURS = {"approved": "#0b7a33", "guideline-established": "#00796b", "off-label": "#c15d00",
-                  "investigational": "#5f6368"}
+STATUS_COLOURS = {
+    "approved": "#0b7a33",
+    "guideline-established": "#00796b",
+    "off-label": "#c15d00",
+    "investigational": "#5f6368",
+}
 
 _CLAIMS = """
 SELECT ?claim ?drug ?drugLabel ?condition ?conditionLabel ?rank ?status ?statusRank ?direction
@@ -88,8 +93,10 @@ class EvidenceCell:
     @property
     def summary(self) -> str:
         studies = f", {self.studies} studies" if self.studies else ""
-        return (f"best evidence {LEVELS.get(self.best_rank, '?')}, {self.best_status}; {self.claims} claims, "
-                f"{self.sources} sources{studies}; {self.supports} support, {self.against} do not")
+        return (
+            f"best evidence {LEVELS.get(self.best_rank, '?')}, {self.best_status}; {self.claims} claims, "
+            f"{self.sources} sources{studies}; {self.supports} support, {self.against} do not"
+        )
 
 
 @st.cache_data(show_spinner=False)
@@ -115,9 +122,9 @@ def evidence_cells(path: str) -> tuple[list[tuple[str, str]], list[tuple[str, st
         elif row["direction"] == "does not support":
             cell.against += 1
     for row in worker.run(_STUDIES, None, data.USER_LIMITS).records():
-        cell = cells.get(f"{row['drug']}|{row['condition']}")
-        if cell:
-            cell.studies = int(row["studies"])
+        studied = cells.get(f"{row['drug']}|{row['condition']}")
+        if studied:
+            studied.studies = int(row["studies"])
     parents: dict[str, str] = {}
     for row in worker.run(_HIERARCHY, None, data.USER_LIMITS).records():
         if "parent" in row:
@@ -147,13 +154,22 @@ def map_args(rows: list[tuple[str, str]], cols: list[tuple[str, str]], cells: di
         if cell.studies:
             counts += f", {cell.studies} stud{'ies' if cell.studies != 1 else 'y'}"
         out[key] = {
-            "level": LEVELS.get(cell.best_rank, "?"), "status": cell.best_status or "?",
-            "statusColor": STATUS_COLOURS.get(cell.best_status, "#5f6368"), "fill": FILLS.get(cell.best_rank, "#f1f3f6"),
-            "counts": counts, "supports": cell.supports, "against": cell.against, "summary": cell.summary,
+            "level": LEVELS.get(cell.best_rank, "?"),
+            "status": cell.best_status or "?",
+            "statusColor": STATUS_COLOURS.get(cell.best_status, "#5f6368"),
+            "fill": FILLS.get(cell.best_rank, "#f1f3f6"),
+            "counts": counts,
+            "supports": cell.supports,
+            "against": cell.against,
+            "summary": cell.summary,
         }
     legend = [{"fill": FILLS[r], "text": LEVELS[r]} for r in sorted(LEVELS)]
-    return {"rows": [{"id": i, "label": t} for i, t in rows], "cols": [{"id": i, "label": t} for i, t in cols],
-            "cells": out, "legend": legend}
+    return {
+        "rows": [{"id": i, "label": t} for i, t in rows],
+        "cols": [{"id": i, "label": t} for i, t in cols],
+        "cells": out,
+        "legend": legend,
+    }
 
 
 def home() -> None:
@@ -173,8 +189,10 @@ def home() -> None:
     clicked = st.session_state.get("evidence-map")
     if isinstance(clicked, dict) and clicked.get("n") != st.session_state.get("map-seen"):
         st.session_state["map-seen"] = clicked.get("n")
-        drug, condition = clicked.get("drug"), clicked.get("condition")
-        params["drug"], params["condition"] = drug, condition
+        # The map component's click always carries both.
+        clicked_drug, clicked_condition = cast(str, clicked.get("drug")), cast(str, clicked.get("condition"))
+        drug, condition = clicked_drug, clicked_condition
+        params["drug"], params["condition"] = clicked_drug, clicked_condition
     selected = f"{drug}|{condition}" if drug and condition else ""
     component(mode="map", selected=selected, key="evidence-map", default=None, **map_args(rows, cols, cells))
     data.FIRST_PAGE_SERVED.set()
@@ -204,10 +222,21 @@ def pair_blocks(path: str, drug: str, condition: str) -> list[str]:
     for claim in worker.run(_PAIR_CLAIMS, binding, data.USER_LIMITS).records():
         mark = "✓" if claim["direction"] == "supports" else "✗" if claim["direction"] == "does not support" else "•"
         # One markdown block per claim: fewer elements for the browser to lay out on each click.
-        text = (f"**{mark} {entity_md(claim['claim'], claim['label'])}**  \n"
-                f"{md_text(claim['level'])} · {md_text(claim['status'])} · {md_text(claim['direction'])}")
-        facts = [(name, claim[k]) for name, k in (("Effect", "effect"), ("Population", "population"),
-                 ("Dose", "dose"), ("Route", "route"), ("Compared with", "comparator")) if k in claim]
+        text = (
+            f"**{mark} {entity_md(claim['claim'], claim['label'])}**  \n"
+            f"{md_text(claim['level'])} · {md_text(claim['status'])} · {md_text(claim['direction'])}"
+        )
+        facts = [
+            (name, claim[k])
+            for name, k in (
+                ("Effect", "effect"),
+                ("Population", "population"),
+                ("Dose", "dose"),
+                ("Route", "route"),
+                ("Compared with", "comparator"),
+            )
+            if k in claim
+        ]
         if facts:
             text += "  \n" + "  \n".join(f"*{name}:* {md_text(value)}" for name, value in facts)
         sources = worker.run(CITATION_QUERY, {"entity": Term.iri(_expand(claim["claim"]))}, data.USER_LIMITS).records()

@@ -16,8 +16,14 @@ from .text import entity_md, entity_url, md_link, md_text
 
 __all__ = ["DEFAULT_KINDS", "explore"]
 
-EVIDENCE_LEVELS = {0: "preclinical", 1: "case reports or expert opinion", 2: "non-randomized studies",
-                   3: "single randomized trial", 4: "multiple randomized trials", 5: "meta-analysis of randomized trials"}
+EVIDENCE_LEVELS = {
+    0: "preclinical",
+    1: "case reports or expert opinion",
+    2: "non-randomized studies",
+    3: "single randomized trial",
+    4: "multiple randomized trials",
+    5: "meta-analysis of randomized trials",
+}
 #: The first view: drug forms, conditions and what is known about the drugs, without the many
 #: claims and sources (a click on a node or a condition filter brings those in).
 DEFAULT_KINDS = ["drug form", "condition", "risk", "mechanism"]
@@ -54,24 +60,47 @@ def explore() -> None:
         st.header("Filters")
         query = st.text_input("Search by label or synonym", value=params.get("q", ""), key="search")
         kinds = st.pills(
-            "Show", kinds_all, selection_mode="multi", key="kinds",
-            default=_list_param("kinds", kinds_all) if "kinds" in params else [
-                k for k in DEFAULT_KINDS + (["claim", "alternative"] if params.get("condition") else []) if k in kinds_all],
+            "Show",
+            kinds_all,
+            selection_mode="multi",
+            key="kinds",
+            default=_list_param("kinds", kinds_all)
+            if "kinds" in params
+            else [
+                k
+                for k in DEFAULT_KINDS + (["claim", "alternative"] if params.get("condition") else [])
+                if k in kinds_all
+            ],
             format_func=lambda k: f"{KIND_STYLE.get(k, KIND_STYLE['other'])[3]} {k}",
         )
         condition_options = ["(all)"] + conditions
         chosen = params.get("condition", "(all)")
         condition = st.selectbox(
-            "Condition", condition_options, index=condition_options.index(chosen) if chosen in condition_options else 0,
-            format_func=lambda c: "(all conditions)" if c == "(all)" else projection.labels.get(c, c), key="condition",
-            help="Only this condition (and the conditions under it), its claims and alternatives, and what those claims cite.",
+            "Condition",
+            condition_options,
+            index=condition_options.index(chosen) if chosen in condition_options else 0,
+            format_func=lambda c: "(all conditions)" if c == "(all)" else projection.labels.get(c, c),
+            key="condition",
+            help=(
+                "Only this condition (and the conditions under it), its claims and alternatives,"
+                " and what those claims cite."
+            ),
             on_change=_show_claims,
         )
-        min_rank = st.select_slider("Minimum evidence level", options=list(EVIDENCE_LEVELS), value=_int_param("min", 0, 0, 5),
-                                    format_func=EVIDENCE_LEVELS.get, key="min_rank")
+        min_rank = st.select_slider(
+            "Minimum evidence level",
+            options=list(EVIDENCE_LEVELS),
+            value=_int_param("min", 0, 0, 5),
+            format_func=EVIDENCE_LEVELS.get,
+            key="min_rank",
+        )
         with st.expander("More filters"):
-            relations = st.multiselect("Relations", relations_all,
-                                       default=_list_param("relations", relations_all) or relations_all, key="relations")
+            relations = st.multiselect(
+                "Relations",
+                relations_all,
+                default=_list_param("relations", relations_all) or relations_all,
+                key="relations",
+            )
             max_nodes = st.slider("Most nodes drawn", 1, 400, _int_param("max", 60, 1, 400), key="max_nodes")
     expanded = _list_param("expand", list(projection.graph))
     selected = params.get("entity")
@@ -84,8 +113,12 @@ def explore() -> None:
         if not hits:
             st.sidebar.warning(f"No label or synonym contains “{query}”.")
         else:
-            pick = st.sidebar.selectbox("Matches", hits, key="match",
-                                        format_func=lambda n: f"{projection.labels.get(n, n)} ({projection.kind(n)})")
+            pick = st.sidebar.selectbox(
+                "Matches",
+                hits,
+                key="match",
+                format_func=lambda n: f"{projection.labels.get(n, n)} ({projection.kind(n)})",
+            )
             if pick and pick != st.session_state.get("match-seen"):
                 st.session_state["match-seen"] = pick
                 selected = pick
@@ -93,9 +126,14 @@ def explore() -> None:
         selected = None
     # The whole view lives in the URL, so a copied link reopens it.
     state = {
-        "kinds": ",".join(kinds), "condition": "" if condition == "(all)" else condition, "min": str(min_rank) if min_rank else "",
-        "max": str(max_nodes) if max_nodes != 60 else "", "q": query, "entity": selected or "",
-        "relations": ",".join(relations) if set(relations) != set(relations_all) else "", "expand": ",".join(expanded),
+        "kinds": ",".join(kinds),
+        "condition": "" if condition == "(all)" else condition,
+        "min": str(min_rank) if min_rank else "",
+        "max": str(max_nodes) if max_nodes != 60 else "",
+        "q": query,
+        "entity": selected or "",
+        "relations": ",".join(relations) if set(relations) != set(relations_all) else "",
+        "expand": ",".join(expanded),
     }
     for name, value in state.items():
         if value or name == "kinds":  # no kinds at all is a view too
@@ -104,8 +142,14 @@ def explore() -> None:
             del params[name]
 
     view, matched = data.drawn_subgraph(
-        path, tuple(sorted(kinds)), tuple(sorted(relations)), min_rank,
-        None if condition == "(all)" else condition, tuple([selected] if selected else []), max_nodes, tuple(sorted(expanded)),
+        path,
+        tuple(sorted(kinds)),
+        tuple(sorted(relations)),
+        min_rank,
+        None if condition == "(all)" else condition,
+        tuple([selected] if selected else []),
+        max_nodes,
+        tuple(sorted(expanded)),
     )
     left, right = st.columns([2, 1])
     with left:
@@ -115,8 +159,10 @@ def explore() -> None:
             draw(view, _positions(path, view), key=GRAPH_KEY, selected=selected, fit=state["condition"] or "all")
         drawn = view.number_of_nodes()
         if matched > drawn - len(expanded):
-            st.caption(f"{drawn} nodes drawn: the {min(matched, max_nodes)} most connected of {matched} matching, "
-                       "plus what you expanded. Narrow the filters, pick a condition, or raise “Most nodes drawn”.")
+            st.caption(
+                f"{drawn} nodes drawn: the {min(matched, max_nodes)} most connected of {matched} matching, "
+                "plus what you expanded. Narrow the filters, pick a condition, or raise “Most nodes drawn”."
+            )
         else:
             st.caption(f"{drawn} nodes, {view.number_of_edges()} edges.")
         st.markdown(legend_markdown())
@@ -124,8 +170,10 @@ def explore() -> None:
         if selected:
             _panel(path, selected, expanded)
         else:
-            st.markdown("Click a node, or search for one, to see what the graph says about it. "
-                        "Hover a node for its name; zoom in to label more of them.")
+            st.markdown(
+                "Click a node, or search for one, to see what the graph says about it. "
+                "Hover a node for its name; zoom in to label more of them."
+            )
 
 
 def _positions(path: str, view) -> dict[str, tuple[float, float]]:
@@ -158,15 +206,24 @@ def _panel(path: str, curie: str, expanded: list[str]) -> None:
     st.markdown(md_link("Open its page", entity_url(curie)) + f" · {md_text(details.curie)}")
     buttons = st.columns(2)
     if curie not in expanded:
-        buttons[0].button("Expand its neighbourhood", key="expand", help="Add the nodes one step away from this one",
-                          on_click=_set_expand, args=(sorted(set(expanded) | {curie}),))
+        buttons[0].button(
+            "Expand its neighbourhood",
+            key="expand",
+            help="Add the nodes one step away from this one",
+            on_click=_set_expand,
+            args=(sorted(set(expanded) | {curie}),),
+        )
     if expanded:
         buttons[1].button("Collapse", key="collapse", help="Remove every expansion", on_click=_set_expand, args=([],))
     groups = statement_groups(details.properties)
     lines = []
     for name, values in sorted(groups.items(), key=lambda kv: (kv[0] != "is a", kv[0])):
-        shown = ", ".join(entity_md(v["id"], v["value"]) if v["id"] and not v["id"].startswith(("owl:", "http"))
-                          else md_text(v["value"]) for v in values[:12])
+        shown = ", ".join(
+            entity_md(v["id"], v["value"])
+            if v["id"] and not v["id"].startswith(("owl:", "http"))
+            else md_text(v["value"])
+            for v in values[:12]
+        )
         lines.append(f"- *{md_text(name)}:* {shown}" + (f" and {len(values) - 12} more" if len(values) > 12 else ""))
     st.markdown("\n".join(lines))
     if details.links:

@@ -18,7 +18,16 @@ if TYPE_CHECKING:  # pandas and altair load with the page that draws a chart
     import altair as alt
     import pandas as pd
 
-__all__ = ["forest_chart", "forest_frame", "rates_chart", "static_spec", "summary_line", "time_course_chart", "to_png", "to_svg"]
+__all__ = [
+    "forest_chart",
+    "forest_frame",
+    "rates_chart",
+    "static_spec",
+    "summary_line",
+    "time_course_chart",
+    "to_png",
+    "to_svg",
+]
 
 POOLED = "Pooled"
 
@@ -44,18 +53,39 @@ def forest_frame(p: Pooling, labels: Mapping[str, str]) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     for e, w in zip(p.included, weights, strict=True):
         se = math.sqrt(e.variance)
-        rows.append({
-            "label": labels.get(e.study, e.study), "study": e.study, "result": e.result_id,
-            "effect": _back(p, e.effect), "lower": _back(p, e.effect - z * se), "upper": _back(p, e.effect + z * se),
-            "weight": round(100.0 * w / total, 1), "n": e.n, "from": e.derived_from, "kind": "study",
-        })
+        rows.append(
+            {
+                "label": labels.get(e.study, e.study),
+                "study": e.study,
+                "result": e.result_id,
+                "effect": _back(p, e.effect),
+                "lower": _back(p, e.effect - z * se),
+                "upper": _back(p, e.effect + z * se),
+                "weight": round(100.0 * w / total, 1),
+                "n": e.n,
+                "from": e.derived_from,
+                "kind": "study",
+            }
+        )
     if p.summary:
         s = p.summary
-        rows.append({
-            "label": POOLED, "study": "", "result": "", "effect": _back(p, s.estimate), "lower": _back(p, s.ci_lower),
-            "upper": _back(p, s.ci_upper), "weight": 100.0, "n": p.n_total or None, "from": s.method, "kind": "pooled",
-        })
-    return pd.DataFrame(rows, columns=["label", "study", "result", "effect", "lower", "upper", "weight", "n", "from", "kind"])
+        rows.append(
+            {
+                "label": POOLED,
+                "study": "",
+                "result": "",
+                "effect": _back(p, s.estimate),
+                "lower": _back(p, s.ci_lower),
+                "upper": _back(p, s.ci_upper),
+                "weight": 100.0,
+                "n": p.n_total or None,
+                "from": s.method,
+                "kind": "pooled",
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["label", "study", "result", "effect", "lower", "upper", "weight", "n", "from", "kind"]
+    )
 
 
 def _z(level: float) -> float:
@@ -70,8 +100,10 @@ def summary_line(p: Pooling) -> str:
     if s is None:
         return f"Not pooled: {len(p.included)} study fits this question; at least two are needed."
     est, lo, hi = (_back(p, x) for x in (s.estimate, s.ci_lower, s.ci_upper))
-    text = (f"{p.family} {est:.2f} ({s.level:g}% CI {lo:.2f} to {hi:.2f}); k = {s.k}, n = {p.n_total:,}; "
-            f"tau² = {s.tau2:.3f}, I² = {s.i2:.0f}%; {s.method}")
+    text = (
+        f"{p.family} {est:.2f} ({s.level:g}% CI {lo:.2f} to {hi:.2f}); k = {s.k}, n = {p.n_total:,}; "
+        f"tau² = {s.tau2:.3f}, I² = {s.i2:.0f}%; {s.method}"
+    )
     if s.pi_lower is not None and s.pi_upper is not None:
         text += f"; prediction interval {_back(p, s.pi_lower):.2f} to {_back(p, s.pi_upper):.2f}"
     return text
@@ -93,14 +125,26 @@ def forest_chart(frame: pd.DataFrame, p: Pooling, title: str) -> alt.Chart:
     tooltip = ["label", "effect", "lower", "upper", "weight", "n", "from"]
     studies = base.transform_filter(alt.datum.kind == "study")
     ci = studies.mark_rule(strokeWidth=1.5).encode(x=alt.X("lower:Q", scale=scale, title=x_title), x2="upper:Q")
-    squares = studies.mark_square(color="#1f4e79").encode(
-        x="effect:Q", size=alt.Size("weight:Q", scale=alt.Scale(range=[30, 400]), legend=alt.Legend(title="weight %")),
-        tooltip=tooltip, opacity=alt.condition(select, alt.value(1.0), alt.value(0.35)),
-    ).add_params(select)
+    squares = (
+        studies.mark_square(color="#1f4e79")
+        .encode(
+            x="effect:Q",
+            size=alt.Size("weight:Q", scale=alt.Scale(range=[30, 400]), legend=alt.Legend(title="weight %")),
+            tooltip=tooltip,
+            opacity=alt.condition(select, alt.value(1.0), alt.value(0.35)),
+        )
+        .add_params(select)
+    )
     pooled = base.transform_filter(alt.datum.kind == "pooled")
-    diamond = pooled.mark_point(shape="diamond", filled=True, size=500, color="#b03a2e").encode(x="effect:Q", tooltip=tooltip)
+    diamond = pooled.mark_point(shape="diamond", filled=True, size=500, color="#b03a2e").encode(
+        x="effect:Q", tooltip=tooltip
+    )
     pooled_ci = pooled.mark_rule(strokeWidth=3, color="#b03a2e").encode(x="lower:Q", x2="upper:Q")
-    null = alt.Chart(pd.DataFrame({"x": [1.0 if ratio else 0.0]})).mark_rule(strokeDash=[4, 4], color="#555").encode(x="x:Q")
+    null = (
+        alt.Chart(pd.DataFrame({"x": [1.0 if ratio else 0.0]}))
+        .mark_rule(strokeDash=[4, 4], color="#555")
+        .encode(x="x:Q")
+    )
     # A step height (px per row), not a total: Streamlit sizes a layered chart's total height itself.
     return (ci + squares + pooled_ci + diamond + null).properties(title=title, width="container", height=alt.Step(28))
 
@@ -110,21 +154,42 @@ def time_course_chart(rows: Sequence[Mapping[str, Any]], outcome: str) -> alt.Ch
     import altair as alt
     import pandas as pd
 
-    frame = pd.DataFrame([{
-        "drug": r.get("drugLabel"), "hours": float(r["hours"]), "effect": float(r["value"]),
-        "lower": _float(r.get("ciLower")), "upper": _float(r.get("ciUpper")), "study": r.get("studyLabel"),
-        "measure": r.get("measure"), "result": r.get("result"),
-    } for r in rows if r.get("hours") not in (None, "") and float(r["hours"]) > 0])
+    frame = pd.DataFrame(
+        [
+            {
+                "drug": r.get("drugLabel"),
+                "hours": float(r["hours"]),
+                "effect": float(r["value"]),
+                "lower": _float(r.get("ciLower")),
+                "upper": _float(r.get("ciUpper")),
+                "study": r.get("studyLabel"),
+                "measure": r.get("measure"),
+                "result": r.get("result"),
+            }
+            for r in rows
+            if r.get("hours") not in (None, "") and float(r["hours"]) > 0
+        ]
+    )
     if frame.empty:
         frame = pd.DataFrame(columns=["drug", "hours", "effect", "lower", "upper", "study", "measure", "result"])
     x = alt.X("hours:Q", scale=alt.Scale(type="log"), title="hours after the dose (log scale)")
     color = alt.Color("drug:N", title="drug form")
-    points = alt.Chart(frame).mark_circle(size=70).encode(
-        x=x, y=alt.Y("effect:Q", title=f"between-group effect on {outcome} (as reported)"), color=color,
-        tooltip=["study", "drug", "hours", "measure", "effect", "lower", "upper"],
+    points = (
+        alt.Chart(frame)
+        .mark_circle(size=70)
+        .encode(
+            x=x,
+            y=alt.Y("effect:Q", title=f"between-group effect on {outcome} (as reported)"),
+            color=color,
+            tooltip=["study", "drug", "hours", "measure", "effect", "lower", "upper"],
+        )
     )
-    bars = alt.Chart(frame).transform_filter("isValid(datum.lower) && isValid(datum.upper)").mark_rule(opacity=0.6).encode(
-        x=x, y="lower:Q", y2="upper:Q", color=color)
+    bars = (
+        alt.Chart(frame)
+        .transform_filter("isValid(datum.lower) && isValid(datum.upper)")
+        .mark_rule(opacity=0.6)
+        .encode(x=x, y="lower:Q", y2="upper:Q", color=color)
+    )
     zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(strokeDash=[4, 4], color="#555").encode(y="y:Q")
     return (bars + points + zero).properties(title=f"Time course: {outcome}", width="container", height=320)
 
@@ -134,18 +199,34 @@ def rates_chart(rows: Sequence[Mapping[str, Any]]) -> alt.Chart:
     import altair as alt
     import pandas as pd
 
-    frame = pd.DataFrame([{
-        "study": r.get("studyLabel"), "arm": r.get("arm"), "role": r.get("armRole") or "arm", "measure": r.get("measure"),
-        "percent": float(r["percent"]), "n": _float(r.get("n")), "time": _when(r),
-    } for r in rows])
+    frame = pd.DataFrame(
+        [
+            {
+                "study": r.get("studyLabel"),
+                "arm": r.get("arm"),
+                "role": r.get("armRole") or "arm",
+                "measure": r.get("measure"),
+                "percent": float(r["percent"]),
+                "n": _float(r.get("n")),
+                "time": _when(r),
+            }
+            for r in rows
+        ]
+    )
     if frame.empty:
         frame = pd.DataFrame(columns=["study", "arm", "role", "measure", "percent", "n", "time"])
-    return alt.Chart(frame).mark_point(filled=True, size=80).encode(
-        x=alt.X("percent:Q", scale=alt.Scale(domain=[0, 100]), title="percent of the arm"),
-        y=alt.Y("study:N", title=None, axis=alt.Axis(labelLimit=320)),
-        color=alt.Color("role:N", title="arm"), shape=alt.Shape("measure:N", title="measure"),
-        tooltip=["study", "arm", "measure", "percent", "n", "time"],
-    ).properties(title="Response and remission by arm", width="container", height=alt.Step(20))
+    return (
+        alt.Chart(frame)
+        .mark_point(filled=True, size=80)
+        .encode(
+            x=alt.X("percent:Q", scale=alt.Scale(domain=[0, 100]), title="percent of the arm"),
+            y=alt.Y("study:N", title=None, axis=alt.Axis(labelLimit=320)),
+            color=alt.Color("role:N", title="arm"),
+            shape=alt.Shape("measure:N", title="measure"),
+            tooltip=["study", "arm", "measure", "percent", "n", "time"],
+        )
+        .properties(title="Response and remission by arm", width="container", height=alt.Step(20))
+    )
 
 
 def _float(value: Any) -> float | None:

@@ -20,7 +20,16 @@ import networkx as nx
 
 from .widget import component
 
-__all__ = ["KIND_STYLE", "clicked_node", "draw", "elements", "layout_positions", "legend_markdown", "place", "positions_for"]
+__all__ = [
+    "KIND_STYLE",
+    "clicked_node",
+    "draw",
+    "elements",
+    "layout_positions",
+    "legend_markdown",
+    "place",
+    "positions_for",
+]
 
 #: kind -> (Streamlit colour name, hex, Cytoscape shape, glyph for the legend, node size in px)
 KIND_STYLE: dict[str, tuple[str, str, str, str, int]] = {
@@ -44,8 +53,11 @@ _SCALE = 1000.0
 
 def legend_markdown() -> str:
     kinds = " · ".join(f":{c}[{glyph}] {kind}" for kind, (c, _, _, glyph, _) in KIND_STYLE.items() if kind != "other")
-    edges = "edges: solid = approved or guideline-established · dashed = off-label or investigational · " \
-            "wider = stronger evidence · :red[red] = source does not support · hover a node for its name, click it for its page"
+    edges = (
+        "edges: solid = approved or guideline-established · dashed = off-label or investigational · "
+        "wider = stronger evidence · :red[red] = source does not support · "
+        "hover a node for its name, click it for its page"
+    )
     return kinds + "  \n" + edges
 
 
@@ -68,7 +80,7 @@ def layout_positions(graph: nx.MultiDiGraph, core_limit: int = 3000) -> dict[str
     node (sources, which hang off claims, and the tail of a very large graph) is placed beside its
     placed neighbours, so the layout's cost stays bounded and it never changes between views.
     """
-    simple = nx.Graph()
+    simple: nx.Graph[str] = nx.Graph()
     simple.add_nodes_from(graph)
     simple.add_edges_from((u, v) for u, v in graph.edges() if u != v)
     core = [n for n in graph if graph.nodes[n].get("kind") != "source"]
@@ -96,13 +108,18 @@ def layout_positions(graph: nx.MultiDiGraph, core_limit: int = 3000) -> dict[str
     return {n: (round(x * _SCALE * 1.4, 1), round(y * _SCALE, 1)) for n, (x, y) in pos.items()}
 
 
-def place(view: nx.MultiDiGraph, start: dict[str, tuple[float, float]], fixed: dict[str, tuple[float, float]],
-          width: float = 1000.0, height: float = 1000.0) -> dict[str, tuple[float, float]]:
+def place(
+    view: nx.MultiDiGraph,
+    start: dict[str, tuple[float, float]],
+    fixed: dict[str, tuple[float, float]],
+    width: float = 1000.0,
+    height: float = 1000.0,
+) -> dict[str, tuple[float, float]]:
     """Positions for the nodes of ``view`` that have none yet, around those in ``fixed``, which stay
     exactly where they are. Without any fixed node the view is laid out on its own (from ``start``,
     the whole graph's layout, so it looks alike from view to view) to fill a ``width`` x ``height``
     area: a filtered view is spread out instead of keeping the whole graph's gaps."""
-    simple = nx.Graph()
+    simple: nx.Graph[str] = nx.Graph()
     simple.add_nodes_from(view)
     simple.add_edges_from((u, v) for u, v in view.edges() if u != v)
     if not len(simple):
@@ -125,7 +142,10 @@ def place(view: nx.MultiDiGraph, start: dict[str, tuple[float, float]], fixed: d
         near = [pos[m] for m in simple.neighbors(n) if m in pos]
         dx, dy = _jitter(n)
         if near:
-            pos[n] = (sum(p[0] for p in near) / len(near) + dx * width, sum(p[1] for p in near) / len(near) + dy * height)
+            pos[n] = (
+                sum(p[0] for p in near) / len(near) + dx * width,
+                sum(p[1] for p in near) / len(near) + dy * height,
+            )
         else:
             pos[n] = start.get(n, (dx * width, dy * height))
     spread = max(width, height) / math.sqrt(len(simple))
@@ -148,8 +168,9 @@ def _edge_style(data: dict[str, Any]) -> dict[str, Any]:
     return style
 
 
-def elements(view: nx.MultiDiGraph, positions: dict[str, tuple[float, float]], selected: str | None = None
-             ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def elements(
+    view: nx.MultiDiGraph, positions: dict[str, tuple[float, float]], selected: str | None = None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The component's nodes and edges for ``view``; plain data, labels as text (never HTML)."""
     nodes = []
     for node, data in view.nodes(data=True):
@@ -160,14 +181,26 @@ def elements(view: nx.MultiDiGraph, positions: dict[str, tuple[float, float]], s
         # Priority decides which labels are drawn when they would collide: the selection first,
         # then the best-connected; claims and sources only on hover.
         priority = 10_000 if node == selected else (0 if kind in _HOVER_ONLY else 1 + view.degree(node))
-        nodes.append({
-            "id": node, "label": _clip(label), "full": label, "kind": kind, "color": color, "shape": shape,
-            "size": size + (10 if node == selected else 0), "priority": priority, "x": x, "y": y,
-            "selected": node == selected,
-        })
+        nodes.append(
+            {
+                "id": node,
+                "label": _clip(label),
+                "full": label,
+                "kind": kind,
+                "color": color,
+                "shape": shape,
+                "size": size + (10 if node == selected else 0),
+                "priority": priority,
+                "x": x,
+                "y": y,
+                "selected": node == selected,
+            }
+        )
     edges = []
     for u, v, key, data in view.edges(keys=True, data=True):
-        edges.append({"id": f"{u}>{v}>{key}", "source": u, "target": v, "relation": data["relation"], **_edge_style(data)})
+        edges.append(
+            {"id": f"{u}>{v}>{key}", "source": u, "target": v, "relation": data["relation"], **_edge_style(data)}
+        )
     return nodes, edges
 
 
@@ -183,8 +216,15 @@ def clicked_node(key: str) -> str | None:
     return None
 
 
-def draw(view: nx.MultiDiGraph, positions: dict[str, tuple[float, float]], *, key: str,
-         selected: str | None = None, height: int = 640, fit: str | None = None) -> None:
+def draw(
+    view: nx.MultiDiGraph,
+    positions: dict[str, tuple[float, float]],
+    *,
+    key: str,
+    selected: str | None = None,
+    height: int = 640,
+    fit: str | None = None,
+) -> None:
     """Render ``view`` in the keyed graph component: the same iframe, updated in place. The view
     is fitted to the frame when ``fit`` changes (or a node falls outside it), not on every change."""
     nodes, edges = elements(view, positions, selected)

@@ -18,6 +18,7 @@ from .text import entity_md
 
 __all__ = ["downloads", "evidence", "header", "ontology", "paths"]
 
+
 # -- Evidence ----------------------------------------------------------------------------------------
 def evidence() -> None:
     path = header("Evidence")
@@ -32,16 +33,29 @@ def evidence() -> None:
     ids = [c for c, _ in choices]
     labels = dict(choices)
     current = st.query_params.get("condition", "kkr:treatment-resistant-depression")
-    condition = st.selectbox("Condition", ids, index=ids.index(current) if current in ids else 0,
-                             format_func=lambda c: labels.get(c, c), key="evidence-condition")
+    condition = st.selectbox(
+        "Condition",
+        ids,
+        index=ids.index(current) if current in ids else 0,
+        format_func=lambda c: labels.get(c, c),
+        key="evidence-condition",
+    )
     st.query_params["condition"] = condition
     columns = (
-        ("Ketamine forms: claims and sources", "sources-for-condition", "No claims about this condition.",
-         ["claim", "drugLabel", "claimConditionLabel", "direction", "source", "title", "year", "pmid"]),
-        ("Alternatives, with their own status", "alternatives-for-condition", "No alternatives recorded for this condition.",
-         ["treatment", "treatmentLabel", "kind", "status", "evidence"]),
+        (
+            "Ketamine forms: claims and sources",
+            "sources-for-condition",
+            "No claims about this condition.",
+            ["claim", "drugLabel", "claimConditionLabel", "direction", "source", "title", "year", "pmid"],
+        ),
+        (
+            "Alternatives, with their own status",
+            "alternatives-for-condition",
+            "No alternatives recorded for this condition.",
+            ["treatment", "treatmentLabel", "kind", "status", "evidence"],
+        ),
     )
-    for column, (title, name, empty, shown) in zip(st.columns(2), columns):
+    for column, (title, name, empty, shown) in zip(st.columns(2), columns, strict=True):
         with column:
             st.markdown(f"**{title}**")
             q = catalogue[name]
@@ -112,8 +126,10 @@ def ontology() -> None:
 
         def walk(node: str, depth: int, seen: frozenset[str]) -> None:
             count = len(members.get(node, []))
-            lines.append("    " * depth + f"- {entity_md(node, labels.get(node, node))}" + (f" ({count})" if count else ""))
-            for child in sorted(children.get(node, []), key=lambda c: labels.get(c, c).casefold()):
+            lines.append(
+                "    " * depth + f"- {entity_md(node, labels.get(node, node))}" + (f" ({count})" if count else "")
+            )
+            for child in sorted(children.get(node, []), key=lambda c: (labels[c] if c in labels else c).casefold()):
                 if child not in seen:
                     walk(child, depth + 1, seen | {child})
 
@@ -123,7 +139,7 @@ def ontology() -> None:
     with right:
         st.subheader(f"Individuals ({sum(len(v) for v in members.values())})")
         st.caption("The things the graph describes, under their classes.")
-        for cls in sorted(members, key=lambda c: labels.get(c, c).casefold()):
+        for cls in sorted(members, key=lambda c: (labels[c] if c in labels else c).casefold()):
             items = members[cls]
             with st.expander(f"{labels.get(cls, cls)} ({len(items)})"):
                 st.markdown("\n".join("- " + entity_md(i, label) for i, label in items))
@@ -137,9 +153,17 @@ def paths() -> None:
 
     path = header("Paths")
     projection = data.get_projection(path)
-    st.markdown("How is one thing connected to another? Shortest paths ignore edge direction; the "
-                "evidence-weighted path prefers edges backed by stronger evidence.")
-    nodes = sorted(projection.graph, key=lambda n: (projection.kind(n) == "source", projection.labels.get(n, n).casefold()))
+    st.markdown(
+        "How is one thing connected to another? Shortest paths ignore edge direction; the "
+        "evidence-weighted path prefers edges backed by stronger evidence."
+    )
+    nodes = sorted(
+        projection.graph,
+        key=lambda n: (
+            projection.kind(n) == "source",
+            (projection.labels[n] if n in projection.labels else n).casefold(),
+        ),
+    )
 
     def fmt(n: str) -> str:
         return f"{projection.labels.get(n, n)} ({projection.kind(n)})"
@@ -147,8 +171,12 @@ def paths() -> None:
     a_default = st.query_params.get("from", "kkr:ketamine")
     b_default = st.query_params.get("to", "kkr:post-traumatic-stress-disorder")
     col_a, col_b = st.columns(2)
-    source = col_a.selectbox("From", nodes, index=nodes.index(a_default) if a_default in nodes else 0, format_func=fmt, key="from")
-    target = col_b.selectbox("To", nodes, index=nodes.index(b_default) if b_default in nodes else 1, format_func=fmt, key="to")
+    source = col_a.selectbox(
+        "From", nodes, index=nodes.index(a_default) if a_default in nodes else 0, format_func=fmt, key="from"
+    )
+    target = col_b.selectbox(
+        "To", nodes, index=nodes.index(b_default) if b_default in nodes else 1, format_func=fmt, key="to"
+    )
     st.query_params["from"], st.query_params["to"] = source, target
     found = shortest_paths(projection, source, target)
     weighted = evidence_path(projection, source, target)
@@ -159,9 +187,13 @@ def paths() -> None:
     for p in found:
         st.markdown(" → ".join(entity_md(n, projection.labels.get(n, n)) for n in p))
     if weighted:
-        st.markdown("**Evidence-weighted path:** " + " → ".join(entity_md(n, projection.labels.get(n, n)) for n in weighted))
+        st.markdown(
+            "**Evidence-weighted path:** " + " → ".join(entity_md(n, projection.labels.get(n, n)) for n in weighted)
+        )
     keep = {n for p in found for n in p} | set(weighted)
-    draw(projection.graph.subgraph(keep).copy(), data.get_positions(path), key="paths-graph", selected=source, height=460)
+    draw(
+        projection.graph.subgraph(keep).copy(), data.get_positions(path), key="paths-graph", selected=source, height=460
+    )
 
 
 # -- Downloads ---------------------------------------------------------------------------------------
@@ -170,29 +202,46 @@ def downloads() -> None:
     from ..layout import GRAPH_FILES
 
     layout = data.get_layout()
-    st.markdown("The whole graph (ontology, curated facts and inferences) in every format the build produces. "
-                "The same files are in the repository under `graph/` and `ontology/`.")
-    mime = {"nt": "application/n-triples", "turtle": "text/turtle", "xml": "application/rdf+xml", "json-ld": "application/ld+json"}
+    st.markdown(
+        "The whole graph (ontology, curated facts and inferences) in every format the build produces. "
+        "The same files are in the repository under `graph/` and `ontology/`."
+    )
+    mime = {
+        "nt": "application/n-triples",
+        "turtle": "text/turtle",
+        "xml": "application/rdf+xml",
+        "json-ld": "application/ld+json",
+    }
     for fmt, name in GRAPH_FILES.items():
         file = layout.graph_dir / name
         if file.is_file():
-            st.download_button(f"{name} ({fmt}, {file.stat().st_size / 1024:,.0f} KiB)", file.read_bytes(), name, mime[fmt], key=f"dl-{fmt}")
+            st.download_button(
+                f"{name} ({fmt}, {file.stat().st_size / 1024:,.0f} KiB)",
+                file.read_bytes(),
+                name,
+                mime[fmt],
+                key=f"dl-{fmt}",
+            )
     for name in ("ketamine.owl", "ketamine.ttl", "shapes-generated.ttl", "shapes.ttl"):
         file = layout.ontology_dir / name
         if file.is_file():
             st.download_button(f"ontology/{name}", file.read_bytes(), name, key=f"dl-{name}")
     st.subheader("For other tools")
-    st.markdown("Named graphs that keep provenance apart (ontology, curated, inferred), and property graphs in "
-                "which each claim keeps its evidence level, status, direction and sources "
-                "(the same files as `ketamine-kg export`).")
+    st.markdown(
+        "Named graphs that keep provenance apart (ontology, curated, inferred), and property graphs in "
+        "which each claim keeps its evidence level, status, direction and sources "
+        "(the same files as `ketamine-kg export`)."
+    )
     from ..export import FORMATS
 
-    if st.button("Prepare TriG, N-Quads, GraphML, GEXF, Neo4j and KGX files", key="prepare-exports") or st.session_state.get("exports-ready"):
+    if st.button(
+        "Prepare TriG, N-Quads, GraphML, GEXF, Neo4j and KGX files", key="prepare-exports"
+    ) or st.session_state.get("exports-ready"):
         st.session_state["exports-ready"] = True
         try:
             exports = data.tool_exports(str(layout.root))
         except KetamineKGError as exc:
             show_error(exc)
             return
-        for fmt, (name, content, mime) in exports.items():
-            st.download_button(f"{name} — {FORMATS[fmt]}", content, name, mime, key=f"dl-export-{fmt}")
+        for fmt, (name, content, mime_type) in exports.items():
+            st.download_button(f"{name} — {FORMATS[fmt]}", content, name, mime_type, key=f"dl-export-{fmt}")

@@ -25,7 +25,16 @@ WINDOWS = {
     "8 days to 6 weeks": (7.01, 42.0),
     "after 6 weeks": (42.01, None),
 }
-COMPARATORS = (ANY, "saline-placebo", "placebo", "active-placebo", "active-treatment", "dose-comparison", "none", "mixed")
+COMPARATORS = (
+    ANY,
+    "saline-placebo",
+    "placebo",
+    "active-placebo",
+    "active-treatment",
+    "dose-comparison",
+    "none",
+    "mixed",
+)
 DESIGNS = (ANY, "randomized-controlled-trial", "open-label-trial", "non-randomized-trial", "observational-study")
 
 
@@ -34,8 +43,10 @@ def pooling_rows(path: str) -> list[dict[str, Any]]:
     """Every result with its study's fields (queries/inputs/pooling-inputs.rq), once per graph."""
     text = (data.get_layout().root / "queries" / "inputs" / "pooling-inputs.rq").read_text(encoding="utf-8")
     # The worker's records are compact ("kkr:ketamine"); the pooling speaks the curated slugs.
-    return [{k: v.removeprefix("kkr:") for k, v in row.items()} for row in
-            data.get_worker(path).run(text, None, data.USER_LIMITS).records()]
+    return [
+        {k: v.removeprefix("kkr:") for k, v in row.items()}
+        for row in data.get_worker(path).run(text, None, data.USER_LIMITS).records()
+    ]
 
 
 def _slug(value: str | None) -> str:
@@ -75,8 +86,12 @@ def evidence_numbers(path: str) -> None:
     def name(slug: str) -> str:
         return labels.get(f"kkr:{slug}", slug)
 
-    names = {slug: name(slug) for r in rows for slug in (_slug(r.get("condition")), _slug(r.get("outcome")),
-                                                         _slug(r.get("drug")), _slug(r.get("route"))) if slug}
+    names = {
+        slug: name(slug)
+        for r in rows
+        for slug in (_slug(r.get("condition")), _slug(r.get("outcome")), _slug(r.get("drug")), _slug(r.get("route")))
+        if slug
+    }
     names[ANY] = ANY
     conditions = sorted({_slug(r.get("condition")) for r in rows}, key=name)
     outcomes = sorted({_slug(r.get("outcome")) for r in rows}, key=name)
@@ -84,9 +99,11 @@ def evidence_numbers(path: str) -> None:
     routes = [ANY, *sorted({_slug(r.get("route")) for r in rows if r.get("route")}, key=name)]
 
     st.subheader("Pooled effects: forest plot")
-    st.caption("A random-effects (or fixed-effect) meta-analysis of the results in the graph that answer one "
-               "question. Results of other measures, pooled results of meta-analyses and trials with several "
-               "active arms are left out, each with the reason below.")
+    st.caption(
+        "A random-effects (or fixed-effect) meta-analysis of the results in the graph that answer one "
+        "question. Results of other measures, pooled results of meta-analyses and trials with several "
+        "active arms are left out, each with the reason below."
+    )
     top = st.columns(4)
     with top[0]:
         condition = _pick("Condition", conditions, names, "f_cond", "treatment-resistant-depression")
@@ -109,9 +126,15 @@ def evidence_numbers(path: str) -> None:
         design = _pick("Design", list(DESIGNS), {}, "f_design", ANY)
     lo, hi = WINDOWS[window]
     question = Question(
-        measure=measure, condition=condition, outcome=outcome, time_min_days=lo, time_max_days=hi,
-        drug=None if drug == ANY else drug, route=None if route == ANY else route,
-        comparator_kind=None if comparator == ANY else comparator, design=None if design == ANY else design,
+        measure=measure,
+        condition=condition,
+        outcome=outcome,
+        time_min_days=lo,
+        time_max_days=hi,
+        drug=None if drug == ANY else drug,
+        route=None if route == ANY else route,
+        comparator_kind=None if comparator == ANY else comparator,
+        design=None if design == ANY else design,
         method=method,
     )
     pooled = answer(rows, question)
@@ -127,12 +150,17 @@ def evidence_numbers(path: str) -> None:
         _downloads(chart, frame, "forest-plot")
     if pooled.excluded:
         with st.expander(f"Left out ({len(pooled.excluded)}) and why"):
-            st.dataframe([{"result": x.result_id, "study": name(x.study or ""), "reason": x.reason} for x in pooled.excluded],
-                         hide_index=True, width="stretch")
+            st.dataframe(
+                [{"result": x.result_id, "study": name(x.study or ""), "reason": x.reason} for x in pooled.excluded],
+                hide_index=True,
+                width="stretch",
+            )
 
     st.subheader("Time course")
-    st.caption("Each between-group result on the outcome chosen above, at its time point after the dose (log "
-               "scale), by drug form: how fast an effect appears and how long it lasts. Values as reported.")
+    st.caption(
+        "Each between-group result on the outcome chosen above, at its time point after the dose (log "
+        "scale), by drug form: how fast an effect appears and how long it lasts. Values as reported."
+    )
     q = data.get_catalogue()["time-course"]
     course = data.get_worker(path).run(q.text, q.bindings({"outcome": f"kkr:{outcome}"}), data.USER_LIMITS).records()
     chart = forest.time_course_chart(course, name(outcome))

@@ -15,8 +15,14 @@ from .text import entity_md
 
 __all__ = ["evidence_chart", "frame_of", "only", "show_error", "show_result"]
 
-_EVIDENCE_LEVELS = {0: "preclinical", 1: "case reports or expert opinion", 2: "non-randomized studies",
-                    3: "single randomized trial", 4: "multiple randomized trials", 5: "meta-analysis of randomized trials"}
+_EVIDENCE_LEVELS = {
+    0: "preclinical",
+    1: "case reports or expert opinion",
+    2: "non-randomized studies",
+    3: "single randomized trial",
+    4: "multiple randomized trials",
+    5: "meta-analysis of randomized trials",
+}
 
 
 def show_error(exc: Exception, text: str | None = None) -> None:
@@ -62,7 +68,9 @@ def frame_of(result: QueryResult) -> pd.DataFrame:
 def _tree(result: QueryResult) -> None:
     """A ``condition``/``parent`` answer as an indented tree, each label a link to its page."""
     records = result.records()
-    labels = {r["condition"]: r.get("conditionLabel", r.get("label", r["condition"])) for r in records if "condition" in r}
+    labels = {
+        r["condition"]: r.get("conditionLabel", r.get("label", r["condition"])) for r in records if "condition" in r
+    }
     children: dict[str, list[str]] = {}
     has_parent = set()
     for r in records:
@@ -73,7 +81,7 @@ def _tree(result: QueryResult) -> None:
 
     def walk(node: str, depth: int, seen: frozenset[str]) -> None:
         lines.append("    " * depth + "- " + entity_md(node, labels.get(node, node)))
-        for child in sorted(set(children.get(node, [])), key=lambda c: labels.get(c, c).casefold()):
+        for child in sorted(set(children.get(node, [])), key=lambda c: (labels[c] if c in labels else c).casefold()):
             if child not in seen:
                 walk(child, depth + 1, seen | {child})
 
@@ -90,20 +98,24 @@ def _rows_graph(result: QueryResult) -> None:
 
     records = result.records()
     columns = tuple(
-        v for v in result.variables
-        if v != "relation" and any(row[result.variables.index(v)] is not None and row[result.variables.index(v)].kind == "iri"
-                                   for row in result.rows)
+        v
+        for v in result.variables
+        if v != "relation"
+        and any(t is not None and t.kind == "iri" for t in (row[result.variables.index(v)] for row in result.rows))
     )[:2]
     if len(columns) < 2:
         return
     a, b = columns
-    g = nx.MultiDiGraph()
+    g: nx.MultiDiGraph[str] = nx.MultiDiGraph()
     for row in records:
         if a not in row or b not in row:
             continue
         for node in (a, b):
-            g.add_node(row[node], label=row.get(f"{node}Label", row.get("label", row[node]) if node == a else row[node]),
-                       kind="condition" if node == "condition" else "drug form" if node == "drug" else "other")
+            g.add_node(
+                row[node],
+                label=row.get(f"{node}Label", row.get("label", row[node]) if node == a else row[node]),
+                kind="condition" if node == "condition" else "drug form" if node == "drug" else "other",
+            )
         g.add_edge(row[a], row[b], relation=row.get("relation", ""))
     if g.number_of_nodes():
         draw(g, positions_for(g), key=f"answer-graph-{a}-{b}", height=460)
@@ -113,8 +125,14 @@ def _timeline_chart(frame: pd.DataFrame) -> None:
     import plotly.express as px
 
     plot = frame.assign(when=pd.to_datetime(frame["date"], errors="coerce")).dropna(subset=["when"])
-    figure = px.scatter(plot, x="when", y="agencyLabel", color="drugLabel", hover_data=[c for c in ("indication",) if c in plot],
-                        labels={"when": "approval date", "agencyLabel": "agency", "drugLabel": "drug form"})
+    figure = px.scatter(
+        plot,
+        x="when",
+        y="agencyLabel",
+        color="drugLabel",
+        hover_data=[c for c in ("indication",) if c in plot],
+        labels={"when": "approval date", "agencyLabel": "agency", "drugLabel": "drug form"},
+    )
     figure.update_traces(marker={"size": 14})
     figure.update_xaxes(tickformat="%Y")
     figure.update_layout(height=200 + 40 * plot["agencyLabel"].nunique(), legend={"orientation": "h", "y": -0.3})
@@ -124,7 +142,7 @@ def _timeline_chart(frame: pd.DataFrame) -> None:
 def _triples_graph(result: QueryResult) -> None:
     import networkx as nx
 
-    g = nx.MultiDiGraph()
+    g: nx.MultiDiGraph[str] = nx.MultiDiGraph()
     labels: dict[str, str] = {}
     for s, p, o in result.triples:
         if compact(p) == "rdfs:label":
@@ -151,10 +169,21 @@ def evidence_chart(frame: pd.DataFrame) -> None:
         claims=frame["claims"].astype(int),
     )
     figure = px.scatter(
-        plot, x="drugLabel", y="conditionLabel", color="rank", size="claims", symbol="anyStatus",
-        hover_data=["evidence", "anyStatus", "claims"], range_color=(0, 5), color_continuous_scale="Blues",
-        labels={"rank": "best evidence (5 = meta-analysis)", "conditionLabel": "condition", "drugLabel": "drug form",
-                "anyStatus": "regulatory status"},
+        plot,
+        x="drugLabel",
+        y="conditionLabel",
+        color="rank",
+        size="claims",
+        symbol="anyStatus",
+        hover_data=["evidence", "anyStatus", "claims"],
+        range_color=(0, 5),
+        color_continuous_scale="Blues",
+        labels={
+            "rank": "best evidence (5 = meta-analysis)",
+            "conditionLabel": "condition",
+            "drugLabel": "drug form",
+            "anyStatus": "regulatory status",
+        },
     )
     figure.update_layout(height=160 + 30 * plot["conditionLabel"].nunique(), legend={"orientation": "h", "y": -0.15})
     st.caption("Colour: best evidence level (darker = stronger). Symbol: regulatory status. Size: number of claims.")

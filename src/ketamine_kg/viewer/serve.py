@@ -34,9 +34,18 @@ def run_viewer(root: Path | None, host: str, port: int, endpoint: str | None = N
         build(layout)
     command = [
         # streamlit run, with the graph loading in the background from the start (viewer/launch.py)
-        sys.executable, "-m", "ketamine_kg.viewer.launch", str(app),
-        "--server.address", host, "--server.port", str(port),
-        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        sys.executable,
+        "-m",
+        "ketamine_kg.viewer.launch",
+        str(app),
+        "--server.address",
+        host,
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
     ]
     print(f"ketamine-kg explorer on http://{'localhost' if host == '127.0.0.1' else host}:{port}", flush=True)
     try:

@@ -96,7 +96,14 @@ SELECT ?entity ?source ?title ?authors ?year ?journal ?pmid ?doi ?nct ?url ?veri
 
 def citation_from(row: dict[str, str]) -> Citation:
     return Citation(
-        curie=row["source"], title=row.get("title", row["source"]), authors=row.get("authors", ""),
-        year=row.get("year", ""), journal=row.get("journal", ""), pmid=row.get("pmid", ""), doi=row.get("doi", ""),
-        nct=row.get("nct", ""), url=row.get("url", ""), verified=row.get("verified", "true") == "true",
+        curie=row["source"],
+        title=row.get("title", row["source"]),
+        authors=row.get("authors", ""),
+        year=row.get("year", ""),
+        journal=row.get("journal", ""),
+        pmid=row.get("pmid", ""),
+        doi=row.get("doi", ""),
+        nct=row.get("nct", ""),
+        url=row.get("url", ""),
+        verified=row.get("verified", "true") == "true",
     )
