@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import sysconfig
 import threading
 import time
 import urllib.error
@@ -390,8 +391,13 @@ def test_serve_on_a_busy_port_is_one_line(tmp_path: Path) -> None:
 
 
 def test_serve_without_the_binary_is_one_line(tmp_path: Path) -> None:
+    # An interpreter with no oxigraph beside it (a fresh venv that sees this one's packages) and
+    # none on PATH: serve looks in both places, so the binary is really missing.
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)], check=True)
     env = {**os.environ, "PATH": "/nonexistent"}  # the interpreter is called by its full path
-    proc = run_serve(["--port", str(free_port())], env=env)
+    proc = subprocess.Popen([str(venv / "bin" / "python"), "-m", "ketamine_kg", "serve", "--port", str(free_port())],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 2
     assert err.count("\n") == 1 and "oxigraph" in err
@@ -434,3 +440,14 @@ def test_virtuoso_gives_the_embedded_answers(tmp_path: Path, worker, layout) -> 
         assert count_triples(Endpoint.parse(url), DEFAULT_GRAPH, 10) == shipped  # loaded twice, one copy
     finally:
         stop(proc)
+
+
+def test_serve_finds_the_oxigraph_binary_beside_an_unactivated_interpreter(monkeypatch) -> None:
+    """A venv that is not activated (or pipx) has the binary beside its python, not on PATH."""
+    from ketamine_kg.server import oxigraph_binary
+
+    monkeypatch.setenv("PATH", "/nonexistent")
+    found = oxigraph_binary()
+    assert found is not None and Path(found).name == "oxigraph"
+    beside = (Path(sys.executable).parent, Path(sysconfig.get_path("scripts")))
+    assert Path(found).parent in beside

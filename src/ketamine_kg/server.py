@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import queue
 import shutil
 import signal
@@ -350,6 +351,19 @@ def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
 
+def oxigraph_binary() -> str | None:
+    """The ``oxigraph`` server binary: beside the running interpreter first (a venv that is not
+    activated, pipx), then on PATH. The ``oxigraph`` package installs it into the interpreter's
+    scripts folder, which is on PATH only when the venv is activated."""
+    import sysconfig
+
+    for folder in (sysconfig.get_path("scripts"), str(Path(sys.executable).parent)):
+        candidate = Path(folder) / ("oxigraph.exe" if os.name == "nt" else "oxigraph")
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    return shutil.which("oxigraph")
+
+
 def serve(
     root: Path | None = None,
     host: str = "127.0.0.1",
@@ -366,9 +380,9 @@ def serve(
     """
     if not (0 < timeout_s <= 3600):
         raise UsageError(f"--timeout-s must be between 0 and 3600, got {timeout_s}")
-    binary = shutil.which("oxigraph")
+    binary = oxigraph_binary()
     if binary is None:
-        raise UsageError("the oxigraph server binary is not on PATH: python -m pip install oxigraph")
+        raise UsageError("the oxigraph server binary is missing: python -m pip install -e '.[server]'")
     if graph_file is None:
         layout = find_layout(root)
         graph_file = layout.graph_file("nt")
