@@ -12,18 +12,10 @@ import streamlit as st
 from . import data
 from .entity import statement_groups
 from .graphview import KIND_STYLE, clicked_node, draw, legend_markdown
-from .text import entity_md, entity_url, md_link, md_text
+from .text import EVIDENCE_LEVELS, entity_md, entity_url, md_link, md_text
 
 __all__ = ["DEFAULT_KINDS", "explore"]
 
-EVIDENCE_LEVELS = {
-    0: "preclinical",
-    1: "case reports or expert opinion",
-    2: "non-randomized studies",
-    3: "single randomized trial",
-    4: "multiple randomized trials",
-    5: "meta-analysis of randomized trials",
-}
 #: The first view: drug forms, conditions and what is known about the drugs, without the many
 #: claims and sources (a click on a node or a condition filter brings those in).
 DEFAULT_KINDS = ["drug form", "condition", "risk", "mechanism"]

@@ -243,6 +243,13 @@ def static_spec(chart: alt.Chart) -> str:
     return chart.properties(width=720).to_json()
 
 
+def render_files(spec: str) -> tuple[bytes, bytes]:
+    """PNG (at twice the size, for print) and SVG of a Vega-Lite specification."""
+    import vl_convert as vlc
+
+    return bytes(vlc.vegalite_to_png(spec, scale=2)), vlc.vegalite_to_svg(spec).encode("utf-8")
+
+
 def to_svg(chart: alt.Chart) -> bytes:
     import vl_convert as vlc
 

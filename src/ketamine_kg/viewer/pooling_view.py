@@ -49,10 +49,6 @@ def pooling_rows(path: str) -> list[dict[str, Any]]:
     ]
 
 
-def _slug(value: str | None) -> str:
-    return value or ""
-
-
 def _pick(label: str, options: list[str], names: dict[str, str], param: str, default: str) -> str:
     current = st.query_params.get(param, default)
     index = options.index(current) if current in options else 0
@@ -61,11 +57,7 @@ def _pick(label: str, options: list[str], names: dict[str, str], param: str, def
     return chosen
 
 
-@st.cache_data(show_spinner="Drawing the files…", max_entries=32)
-def _rendered(spec: str) -> tuple[bytes, bytes]:
-    import vl_convert as vlc
-
-    return bytes(vlc.vegalite_to_png(spec, scale=2)), vlc.vegalite_to_svg(spec).encode("utf-8")
+_rendered = st.cache_data(show_spinner="Drawing the files…", max_entries=32)(forest.render_files)
 
 
 def _downloads(chart: Any, frame: Any, stem: str) -> None:
@@ -89,14 +81,14 @@ def evidence_numbers(path: str) -> None:
     names = {
         slug: name(slug)
         for r in rows
-        for slug in (_slug(r.get("condition")), _slug(r.get("outcome")), _slug(r.get("drug")), _slug(r.get("route")))
+        for slug in (r.get("condition"), r.get("outcome"), r.get("drug"), r.get("route"))
         if slug
     }
     names[ANY] = ANY
-    conditions = sorted({_slug(r.get("condition")) for r in rows}, key=name)
-    outcomes = sorted({_slug(r.get("outcome")) for r in rows}, key=name)
-    drugs = [ANY, *sorted({_slug(r.get("drug")) for r in rows if r.get("drug")}, key=name)]
-    routes = [ANY, *sorted({_slug(r.get("route")) for r in rows if r.get("route")}, key=name)]
+    conditions = sorted({r["condition"] for r in rows}, key=name)
+    outcomes = sorted({r["outcome"] for r in rows}, key=name)
+    drugs = [ANY, *sorted({r["drug"] for r in rows if r.get("drug")}, key=name)]
+    routes = [ANY, *sorted({r["route"] for r in rows if r.get("route")}, key=name)]
 
     st.subheader("Pooled effects: forest plot")
     st.caption(

@@ -11,18 +11,9 @@ from ..results import QueryResult, compact
 from . import data
 from .answers import plain_error, show_table
 from .graphview import draw, positions_for
-from .text import entity_md
+from .text import EVIDENCE_LEVELS, entity_md
 
 __all__ = ["evidence_chart", "frame_of", "only", "show_error", "show_result"]
-
-_EVIDENCE_LEVELS = {
-    0: "preclinical",
-    1: "case reports or expert opinion",
-    2: "non-randomized studies",
-    3: "single randomized trial",
-    4: "multiple randomized trials",
-    5: "meta-analysis of randomized trials",
-}
 
 
 def show_error(exc: Exception, text: str | None = None) -> None:
@@ -164,7 +155,7 @@ def evidence_chart(frame: pd.DataFrame) -> None:
     import plotly.express as px
 
     plot = frame.assign(
-        evidence=frame["bestEvidenceRank"].astype(int).map(_EVIDENCE_LEVELS),
+        evidence=frame["bestEvidenceRank"].astype(int).map(EVIDENCE_LEVELS),
         rank=frame["bestEvidenceRank"].astype(int),
         claims=frame["claims"].astype(int),
     )

@@ -6,7 +6,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-__all__ = ["ENTITY_PAGE", "Citation", "entity_md", "entity_url", "md_link", "md_text"]
+__all__ = ["ENTITY_PAGE", "EVIDENCE_LEVELS", "Citation", "entity_md", "entity_url", "md_link", "md_text"]
+
+#: Evidence ranks (as the queries compute them) in words, for filters and charts.
+EVIDENCE_LEVELS = {
+    0: "preclinical",
+    1: "case reports or expert opinion",
+    2: "non-randomized studies",
+    3: "single randomized trial",
+    4: "multiple randomized trials",
+    5: "meta-analysis of randomized trials",
+}
 
 #: The entity page's address inside the app: ``/entity?id=kkr:ketamine``.
 ENTITY_PAGE = "/entity"
