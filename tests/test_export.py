@@ -337,9 +337,15 @@ def test_kgx_tsv_has_biolink_nodes_and_edges(folders, model, known_claim, curate
         assert chosen and all(i.startswith(prefixes) for i in chosen), category
         assert all(n in by_id.loc[i, "xref"].split("|") for n, i in ids.items() if i in chosen)
     assert len(set(ids.values())) == len(ids)
-    # Only exact mappings become primary ids.
+    # A publication's primary id is its own PMID (Biolink's preferred prefix for an Article).
+    articles = {n: i for n, i in ids.items() if model.nodes[n]["category"] == "biolink:Article"}
+    with_pmid = [n for n in articles if model.nodes[n].get("pmid")]
+    assert with_pmid and all(articles[n] == f"PMID:{model.nodes[n]['pmid']}" for n in with_pmid
+                             if ids[n] != n)
+    assert sum(ids[n] != n for n in with_pmid) >= len(with_pmid) - 2  # only a PMID two sources share stays
+    # Otherwise only exact mappings become primary ids.
     for n, i in ids.items():
-        if i != n:
+        if i != n and not i.startswith("PMID:"):
             assert any(i.split(":")[1] in iri for iri in str(model.nodes[n]["exactMatch"]).split("|")), (n, i)
     # No abstract Biolink category (InformationContentEntity, Entity ... in Biolink 4.4.6).
     assert not set(nodes["category"]) & {"biolink:InformationContentEntity", "biolink:Entity",

@@ -201,6 +201,9 @@ KGX_PREFERRED_PREFIXES: dict[str, tuple[str, ...]] = {
     "biolink:ChemicalEntity": ("CHEBI", "DRUGBANK"),
     "biolink:MolecularMixture": ("CHEBI", "DRUGBANK"),
     "biolink:PhenotypicFeature": ("HP",),
+    "biolink:Article": ("PMID",),
+    "biolink:JournalArticle": ("PMID",),
+    "biolink:Publication": ("PMID",),
 }
 #: Edge ids are IRIs under the graph's resource namespace.
 KGX_EDGE_BASE = "https://w3id.org/ketamine-kg/resource/edge/"
@@ -225,22 +228,28 @@ def _kgx_value(value: object, is_list: bool) -> object:
 
 def kgx_primary_ids(graph) -> dict[str, str]:
     """Node CURIE -> the id KGX uses: the Biolink-preferred identifier of the node's category where
-    the graph maps the node to one exactly (``skos:exactMatch``), else the node's own CURIE.
+    the graph maps the node to one exactly (``skos:exactMatch``) or, for a publication, its PMID,
+    else the node's own CURIE.
     Never two nodes on one id: a preferred id two nodes share stays with neither."""
     from .prefixes import converter
 
     wanted: dict[str, str] = {}
     for n, d in graph.nodes(data=True):
         prefixes = KGX_PREFERRED_PREFIXES.get(d.get("category", ""))
-        matches = str(d.get("exactMatch", "") or "")
-        if not prefixes or not matches:
+        if not prefixes:
             continue
         found: dict[str, str] = {}
-        for iri in matches.split(MULTI_VALUE_SEPARATOR):
+        matches = str(d.get("exactMatch", "") or "")
+        for iri in filter(None, matches.split(MULTI_VALUE_SEPARATOR)):
             curie = converter().compress(iri)
             if curie:
                 prefix, _, local = curie.partition(":")
                 found.setdefault(prefix.upper(), f"{prefix.upper()}:{local}")
+        # A publication's PMID is a property of its node, not a mapping. (Its DOI is not used: kgx
+        # rejects a "/" in a CURIE's local part, and every DOI has one.)
+        pmid = str(d.get("pmid", "") or "")
+        if pmid and MULTI_VALUE_SEPARATOR not in pmid:
+            found.setdefault("PMID", f"PMID:{pmid}")
         best = next((found[p] for p in prefixes if p in found), None)
         if best:
             wanted[n] = best
