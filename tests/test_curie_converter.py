@@ -88,7 +88,7 @@ def test_what_does_not_compact_stays_as_it_was() -> None:
 def one_more_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
     """The converter, and only the converter, learns ``ex:``: a module that compacts or expands on
     its own still writes the IRI (or refuses the CURIE)."""
-    monkeypatch.setattr(prefixes, "_project", lambda: prefixes._Project.of({**PREFIXES, "ex": EX}))
+    monkeypatch.setattr(prefixes, "_project", lambda: prefixes._Project({**PREFIXES, "ex": EX}))
 
 
 @pytest.mark.usefixtures("one_more_prefix")
