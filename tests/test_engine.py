@@ -93,7 +93,7 @@ def test_the_query_path_imports_no_rdflib_and_leaves_main_alone(tmp_path) -> Non
         "import sys; main = sys.modules['__main__']\n"
         "from ketamine_kg.cli import main as cli\n"
         f"code = cli(['query', 'approved-uses', '--root', {str(ROOT)!r}])\n"
-        "heavy = sorted(m for m in ('rdflib', 'owlready2', 'pydantic', 'multiprocessing.spawn') if m in sys.modules)\n"
+        "heavy = sorted(m for m in ('rdflib', 'owlready2', 'pydantic', 'curies', 'multiprocessing.spawn') if m in sys.modules)\n"
         "assert sys.modules['__main__'] is main\n"
         "print(code, heavy)\n"
     )

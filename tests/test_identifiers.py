@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ketamine_kg.mappings import Mapping_, sssom_tsv
-from ketamine_kg.prefixes import check_curie, converter, expand_xref, main
+from ketamine_kg.prefixes import check_curie, converter, expand_curie, main
 
 
 def test_prefix_copy_matches_the_installed_bioregistry():
@@ -23,7 +23,7 @@ def test_prefix_copy_matches_the_installed_bioregistry():
 ])
 def test_cross_references_expand_to_the_iris_other_graphs_use(curie, iri):
     assert check_curie(curie) is None
-    assert expand_xref(curie) == iri
+    assert expand_curie(curie) == iri
     assert converter().compress(iri) == curie
 
 

@@ -22,7 +22,7 @@ from ketamine_kg.catalogue import load_catalogue
 from ketamine_kg.compile import EVIDENCE
 from ketamine_kg.curation import Curation
 from ketamine_kg.engine import QueryWorker
-from ketamine_kg.prefixes import expand_xref
+from ketamine_kg.prefixes import expand_curie
 from ketamine_kg.queries import run_named
 
 KKR = "kkr:"
@@ -403,7 +403,7 @@ def _neighbourhood_by_rdflib(slug: str) -> set[tuple[str, str, str]]:
 @checks("cross-references")
 def _xrefs(cur: Curation, rows: list[dict[str, str]]) -> None:
     mine = [x for x in cur.xrefs if x.entity == "ketamine"]
-    exact = [expand_xref(x.curie) for x in mine if x.mapping == "exact"]
+    exact = [expand_curie(x.curie) for x in mine if x.mapping == "exact"]
     expected = [
         ("kkr:ketamine", x.curie, x.label_at_source, iri, x.source_url)
         for x in mine

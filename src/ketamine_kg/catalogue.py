@@ -25,7 +25,7 @@ from typing import Literal as TypingLiteral
 from typing import cast
 
 from .errors import UsageError
-from .prefixes import PREFIXES
+from .prefixes import PREFIXES, expand_curie
 from .results import Term
 
 __all__ = ["NamedQuery", "Parameter", "expand", "load_catalogue", "parse_header"]
@@ -38,7 +38,7 @@ _SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
 def expand(value: str) -> str:
-    """A full IRI from an IRI, a CURIE with a known prefix, or a bare resource slug.
+    """A full IRI from an IRI, a CURIE the one converter knows, or a bare resource slug.
 
     >>> expand("kkr:ketamine")
     'https://w3id.org/ketamine-kg/resource/ketamine'
@@ -52,13 +52,14 @@ def expand(value: str) -> str:
         value = value[1:-1]
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", value):
         iri = value
-    elif _SLUG.match(value):
-        iri = PREFIXES["kkr"] + value
     else:
-        prefix, sep, local = value.partition(":")
-        if not sep or prefix not in PREFIXES:
-            raise UsageError(f"not an IRI, a known CURIE ({', '.join(sorted(PREFIXES))}) or a resource id: {value!r}")
-        iri = PREFIXES[prefix] + local
+        try:
+            iri = expand_curie(f"kkr:{value}" if _SLUG.match(value) else value)
+        except ValueError:
+            raise UsageError(
+                f"not an IRI, a CURIE ({', '.join(sorted(PREFIXES))} or a cross-reference prefix such as MONDO)"
+                f" or a resource id: {value!r}"
+            ) from None
     if _IRI_FORBIDDEN.search(iri):
         raise UsageError(f"not a valid IRI: {value!r}")
     return iri

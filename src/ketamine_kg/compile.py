@@ -16,7 +16,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from .curation import SECTION_CLASS, Curation
-from .prefixes import check_curie, expand_xref
+from .prefixes import check_curie, expand_curie
 from .schema_map import CLASSES, ENUMS
 from .vocabulary import KK, KKR, OBOINOWL
 
@@ -149,7 +149,7 @@ def _special(g: Graph, cls: str, node: URIRef, record: Any) -> None:
         entity = iri(record.entity)
         g.add((entity, OBOINOWL.hasDbXref, Literal(record.curie)))
         if check_curie(record.curie) is None:
-            g.add((entity, _MAPPING[record.mapping], URIRef(expand_xref(record.curie))))
+            g.add((entity, _MAPPING[record.mapping], URIRef(expand_curie(record.curie))))
 
 
 def compile_curation(curation: Curation) -> Graph:

@@ -13,7 +13,8 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .errors import UsageError
-from .vocabulary import KKR, ONTOLOGY_IRI, PREFIXES
+from .prefixes import compact_iri
+from .vocabulary import ONTOLOGY_IRI
 
 __all__ = [
     "EMPTY",
@@ -266,14 +267,7 @@ def load_snapshot(spec: str, root: Path | None = None) -> Snapshot:
     return parse_snapshot(None, _format_of(path, spec), spec, path=path)
 
 
-_CURIES = sorted(((ns, prefix) for prefix, ns in PREFIXES.items()), key=lambda x: -len(x[0]))
-
-
 def short(iri: str) -> str:
     """A curated record's bare id (``claim-x``), else a CURIE (``kk:Supports``), else the IRI."""
-    if iri.startswith(str(KKR)):
-        return iri[len(str(KKR)) :]
-    for ns, prefix in _CURIES:
-        if iri.startswith(ns) and iri != ns:
-            return f"{prefix}:{iri[len(ns) :]}"
-    return iri
+    # The bare id is the name a curator wrote in graph/curated/*.yaml, which is what a diff is read against.
+    return compact_iri(iri).removeprefix("kkr:")

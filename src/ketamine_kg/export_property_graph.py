@@ -39,8 +39,9 @@ from rdflib.term import Node
 
 from .errors import ValidationFailed
 from .export_rdf import ProvenanceSplit
+from .prefixes import compact_iri
 from .schema_map import CLASSES, ENUMS
-from .vocabulary import BIOLINK, KK, PREFIXES
+from .vocabulary import BIOLINK, KK
 
 __all__ = ["INFORES", "MULTI_VALUE_SEPARATOR", "as_text", "attribute_kinds", "property_graph"]
 
@@ -96,7 +97,7 @@ def _predicates(full: Graph) -> dict[str, str]:
                 found[_curie(URIRef(slot["uri"]))] = slot["annotations"]["biolink_predicate"]
     for prop, match in full.subject_objects(SKOS.exactMatch):
         if isinstance(prop, URIRef) and str(prop).startswith(str(KK)) and str(match).startswith(str(BIOLINK)):
-            found[_curie(prop)] = "biolink:" + str(match)[len(str(BIOLINK)) :]
+            found[_curie(prop)] = _curie(match)
     return found
 
 
@@ -120,11 +121,7 @@ _NODE_ONLY = {"id", "iri", "types", "category"}
 
 
 def _curie(term: Node) -> str:
-    text = str(term)
-    for prefix, ns in sorted(PREFIXES.items(), key=lambda kv: -len(kv[1])):
-        if text.startswith(ns) and len(text) > len(ns):
-            return f"{prefix}:{text[len(ns) :]}"
-    return text
+    return compact_iri(str(term))
 
 
 def _local_name(term: Node) -> str:

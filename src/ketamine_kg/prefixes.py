@@ -1,9 +1,18 @@
-"""Prefixes: the project's own (plain strings), and one CURIE converter for cross-references,
-built from the Bioregistry.
+"""Prefixes, and the one CURIE converter: every module that shows an IRI as a CURIE or reads a
+CURIE a person wrote calls :func:`compact_iri` / :func:`expand_curie` (or, for cross-reference
+work such as the SSSOM and KGX ids, :func:`converter` itself), so they all agree.
 
-The project's prefixes are plain strings so that the query path (the command line, the worker,
-the results) never imports rdflib or curies: importing either costs more than answering a named
-query; :func:`converter` imports curies when it is first called.
+The converter is :func:`converter`, a ``curies.Converter`` of the project's prefixes (kk, kkr,
+rdf ...) chained before the Bioregistry's cross-reference prefixes. The project's prefixes are
+plain strings, and :func:`compact_iri` / :func:`expand_curie` answer for them without importing
+curies, because the query path (the command line, the worker, the results) compacts every cell
+and importing curies (pydantic) takes longer than answering a named query; curies is imported
+only for a cross-reference CURIE. ``tests/test_curie_converter.py`` checks that both answer as
+the converter does for every IRI of the built graph.
+
+Compaction uses only the project's prefixes: a cross-reference IRI (an OBO PURL, a MeSH IRI) stays
+an IRI where the graph is shown or exported, since it is the link a reader follows and the value
+other tools (KGX, Neo4j) read; expansion knows both.
 
 The Bioregistry (https://bioregistry.io) is the community's prefix map: for each identifier
 space it gives the canonical prefix, the IRI an identifier expands to and the pattern a local
@@ -26,7 +35,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import curies
 
-__all__ = ["PREFIXES", "XrefPrefix", "check_curie", "converter", "expand_xref", "xref_prefixes"]
+__all__ = ["PREFIXES", "XrefPrefix", "check_curie", "compact_iri", "converter", "expand_curie", "xref_prefixes"]
 
 #: Prefixes bound in every serialisation and offered to every query.
 PREFIXES: dict[str, str] = {
@@ -116,9 +125,34 @@ def xref_prefixes() -> dict[str, XrefPrefix]:
     return {row["prefix"]: XrefPrefix(**row) for row in rows}
 
 
+class _Project:
+    """The project's prefixes, indexed for the lookups :func:`compact_iri` and :func:`expand_curie`
+    make without curies. A plain class: a dataclass would add half a millisecond to every command's
+    import."""
+
+    __slots__ = ("all", "by_length", "namespace")
+
+    def __init__(self, prefixes: dict[str, str]) -> None:
+        self.namespace = dict(prefixes)  #: prefix -> namespace
+        #: (namespace, prefix), longest namespace first: where one namespace holds another, the
+        #: longer one wins, as in curies' trie.
+        self.by_length = tuple(sorted(((ns, p) for p, ns in prefixes.items()), key=lambda pair: -len(pair[0])))
+        #: every namespace, so that an IRI under none (most cross-references) is passed over in one call
+        self.all = tuple(ns for ns, _ in self.by_length)
+
+
+@cache
+def _project() -> _Project:
+    return _Project(PREFIXES)
+
+
 @cache
 def converter() -> curies.Converter:
-    """Project prefixes (kk, kkr, rdf ...) and every cross-reference prefix, in one converter.
+    """The project's prefixes (kk, kkr, rdf ...), then every cross-reference prefix, in one converter.
+
+    Chained, not merged: should a cross-reference prefix ever share a namespace with one of the
+    project's, the project's prefix stays the one written (the CLI, exports and diffs are read by
+    that spelling) and the other becomes a synonym, instead of the converter refusing to build.
 
     >>> converter().expand("MONDO:0002009")
     'http://purl.obolibrary.org/obo/MONDO_0002009'
@@ -127,11 +161,51 @@ def converter() -> curies.Converter:
     """
     import curies
 
-    records = [curies.Record(prefix=p, uri_prefix=ns) for p, ns in PREFIXES.items()]
+    ours = curies.Converter([curies.Record(prefix=p, uri_prefix=ns) for p, ns in PREFIXES.items()])
+    records = []
     for x in xref_prefixes().values():
         synonyms = sorted({x.bioregistry, x.prefix.lower(), x.prefix.upper()} - {x.prefix})
         records.append(curies.Record(prefix=x.prefix, uri_prefix=x.uri_prefix, prefix_synonyms=synonyms))
-    return curies.Converter(records)
+    return curies.chain([ours, curies.Converter(records)])
+
+
+def compact_iri(iri: str) -> str:
+    """The CURIE of an IRI in one of the project's namespaces, else the IRI unchanged.
+
+    A namespace alone stays an IRI: ``kkr:`` with nothing after it names nothing a reader knows.
+
+    >>> compact_iri("https://w3id.org/ketamine-kg/resource/ketamine")
+    'kkr:ketamine'
+    >>> compact_iri("http://purl.obolibrary.org/obo/MONDO_0002009")
+    'http://purl.obolibrary.org/obo/MONDO_0002009'
+    """
+    project = _project()
+    if not iri.startswith(project.all):
+        return iri
+    for ns, prefix in project.by_length:
+        if iri.startswith(ns) and len(iri) > len(ns):
+            return f"{prefix}:{iri[len(ns) :]}"
+    return iri
+
+
+def expand_curie(curie: str) -> str:
+    """The IRI of a CURIE: the project's prefixes first, then the cross-reference prefixes (in
+    Biolink's or the Bioregistry's spelling).
+
+    >>> expand_curie("kk:Drug")
+    'https://w3id.org/ketamine-kg/ontology#Drug'
+    >>> expand_curie("MONDO:0002009")
+    'http://purl.obolibrary.org/obo/MONDO_0002009'
+
+    :raises ValueError: if the converter knows no such prefix.
+    """
+    prefix, sep, local = curie.partition(":")
+    if not sep:
+        raise ValueError(f"not a CURIE: {curie!r}")
+    ns = _project().namespace.get(prefix)
+    if ns is not None:
+        return ns + local
+    return converter().expand_strict(curie)
 
 
 def check_curie(curie: str) -> str | None:
@@ -144,11 +218,6 @@ def check_curie(curie: str) -> str | None:
     if pattern and not re.fullmatch(pattern.removeprefix("^").removesuffix("$"), local):
         return f"local id {local!r} does not match the Bioregistry pattern for {prefix}: {pattern}"
     return None
-
-
-def expand_xref(curie: str) -> str:
-    """The canonical IRI of a cross-reference CURIE (raises ValueError when the prefix is unknown)."""
-    return converter().expand_strict(curie)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 import pyoxigraph as ox
 
-from .prefixes import PREFIXES
+from .prefixes import compact_iri
 
 __all__ = ["FORMATS", "QueryResult", "ResultKind", "Term", "compact", "from_ox", "render", "to_ox"]
 
@@ -86,10 +86,7 @@ def compact(term: Term | None) -> str:
     if term is None:
         return ""
     if term.kind == "iri":
-        for prefix, ns in sorted(PREFIXES.items(), key=lambda kv: -len(kv[1])):
-            if term.value.startswith(ns) and term.value != ns:
-                return f"{prefix}:{term.value[len(ns) :]}"
-        return term.value
+        return compact_iri(term.value)
     if term.kind == "bnode":
         return f"_:{term.value}"
     return term.value

@@ -43,14 +43,9 @@ def json_schema(layout: Layout, data: dict[str, Any]) -> bytes:
 
 
 def _curie(iri: str | None) -> str:
-    from .vocabulary import PREFIXES
+    from .prefixes import compact_iri
 
-    if not iri:
-        return ""
-    for prefix, ns in sorted(PREFIXES.items(), key=lambda kv: -len(kv[1])):
-        if iri.startswith(ns):
-            return f"{prefix}:{iri[len(ns) :]}"
-    return iri
+    return compact_iri(iri) if iri else ""
 
 
 def _cell(text: Any) -> str:

@@ -277,7 +277,7 @@ class Details:
 
 def _link_for(predicate: str, value: Term) -> tuple[str, str] | None:
     """The outside page a property value points to, if it has one."""
-    from ..prefixes import check_curie, expand_xref
+    from ..prefixes import check_curie, expand_curie
 
     text = value.value
     if value.kind == "iri" and predicate in (
@@ -298,7 +298,7 @@ def _link_for(predicate: str, value: Term) -> tuple[str, str] | None:
     if predicate == "kk:readAt":
         return ("page read", text)
     if predicate in ("oboInOwl:hasDbXref", "kk:curie") and check_curie(text) is None:
-        return (text, expand_xref(text))
+        return (text, expand_curie(text))
     return None
 
 
