@@ -81,6 +81,7 @@ WANTED: dict[str, str] = {
     "LOINC": "loinc",
     "STATO": "stato",
     "CLINICALTRIALS": "clinicaltrials",
+    "MAXO": "maxo",
 }
 
 
