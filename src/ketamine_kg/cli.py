@@ -321,7 +321,8 @@ def load_command(
       ketamine-kg load --endpoint http://localhost:3030/ds --graph https://example.org/kg --protocol update
     """
     from .layout import find_layout
-    from .remote import DEFAULT_GRAPH, Endpoint, load_graph
+    from .remote import DEFAULT_GRAPH, Endpoint
+    from .remote_load import load_graph
 
     urls = Endpoint.parse(endpoint, update=update_url, gsp=gsp_url)
     report = load_graph(
