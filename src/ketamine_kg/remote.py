@@ -23,10 +23,10 @@ import time
 from dataclasses import dataclass
 
 from .binding import check_prebinding, checked_iri, prebind, sparql_term
-from .engine import Limits, from_ox
+from .engine import Limits
 from .errors import EndpointError, QueryError, QueryRefused, QueryTimeout, one_line
 from .remote_http import Endpoint, form_body, raise_for_status, request, says_timeout
-from .results import QueryResult, Term
+from .results import QueryResult, Term, from_ox
 from .sparql_guard import check_read_only, keywords
 
 __all__ = [
