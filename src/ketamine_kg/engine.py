@@ -233,7 +233,10 @@ class _Child:
 
     def __del__(self) -> None:
         # A worker dropped without close(): its request pipe closes, so it reads the end and exits.
-        self._close_pipes()
+        try:
+            self._close_pipes()
+        except Exception:  # at interpreter shutdown os may already be torn down; nothing to report
+            pass
 
 
 #: Worker processes still running, killed when this interpreter exits (as multiprocessing's daemons were).
