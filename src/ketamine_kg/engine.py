@@ -16,6 +16,7 @@ the command line can start the worker first and do the rest of its work while th
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import subprocess
 import sys
@@ -62,16 +63,12 @@ def _bootstrap() -> str:
 
     pyoxigraph is found, not imported: the worker starts before this process needs it.
     """
-    module = sys.modules.get("pyoxigraph")
-    origin = getattr(module, "__file__", None)
-    if origin is None:
-        import importlib.util
+    import importlib.util
 
-        spec = importlib.util.find_spec("pyoxigraph")
-        origin = spec.origin if spec is not None else None
-    if origin is None:
+    spec = importlib.util.find_spec("pyoxigraph")
+    if spec is None or spec.origin is None:
         raise QueryError("pyoxigraph is not installed: python -m pip install -e .")
-    pyoxigraph_root = str(Path(origin).resolve().parent.parent)
+    pyoxigraph_root = str(Path(spec.origin).resolve().parent.parent)
     return (
         f"import sys; sys.path.insert(0, {_PACKAGE_ROOT!r}); sys.path.append({pyoxigraph_root!r}); "
         "from ketamine_kg.worker_process import main; sys.exit(main(sys.argv[1:]))"
@@ -196,21 +193,11 @@ class _Child:
     requests: int
     answers: int
 
-    def send(self, message: Any) -> None:
-        from .worker_process import send
-
-        send(self.requests, message)
-
     def poll(self, timeout: float) -> bool:
         """Whether an answer is ready to read within ``timeout`` seconds."""
         import select
 
         return bool(select.select([self.answers], [], [], timeout)[0])
-
-    def recv(self) -> Any:
-        from .worker_process import recv
-
-        return recv(self.answers)
 
     def kill(self) -> None:
         _LIVE.discard(self.proc)
@@ -224,19 +211,14 @@ class _Child:
 
     def _close_pipes(self) -> None:
         for fd in (self.requests, self.answers):
-            if fd >= 0:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-        self.requests = self.answers = -1
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self.requests = self.answers = -1  # closed: os.close(-1) fails, and is suppressed
 
     def __del__(self) -> None:
         # A worker dropped without close(): its request pipe closes, so it reads the end and exits.
-        try:
+        with contextlib.suppress(Exception):  # at interpreter shutdown os may already be gone
             self._close_pipes()
-        except Exception:  # at interpreter shutdown os may already be torn down; nothing to report
-            pass
 
 
 #: Worker processes still running, killed when this interpreter exits (as multiprocessing's daemons were).
@@ -305,13 +287,15 @@ class QueryWorker:
         self._pending = _Child(proc, from_parent, to_parent)
 
     def _await_ready(self) -> None:
+        from .worker_process import recv
+
         child = self._pending
         assert child is not None
         if not child.poll(_STARTUP_TIMEOUT):
             self._kill_pending()
             raise QueryError("the query worker did not start in time")
         try:
-            message = child.recv()
+            message = recv(child.answers)
         except (EOFError, OSError):
             self._kill_pending()
             raise QueryError("the query worker exited while loading the graph") from None
@@ -368,6 +352,7 @@ class QueryWorker:
         """
         from .prefixes import PREFIXES
         from .sparql_guard import check_read_only
+        from .worker_process import recv, send
 
         limits = limits or Limits()
         check_read_only(query)
@@ -388,7 +373,7 @@ class QueryWorker:
             assert child is not None
             try:
                 plain = {k: _plain(v) for k, v in substitutions.items()}
-                child.send((text, plain, limits.max_rows, PREFIXES))
+                send(child.requests, (text, plain, limits.max_rows, PREFIXES))
             except OSError:
                 self._stop()
                 raise QueryError("the query worker died before the query was sent; run it again") from None
@@ -396,7 +381,7 @@ class QueryWorker:
                 self._stop()
                 raise QueryTimeout(f"the query ran past its {limits.timeout:g} s limit and was stopped")
             try:
-                message = child.recv()
+                message = recv(child.answers)
             except (EOFError, OSError):
                 self._stop()
                 raise QueryError("the query worker died while running the query (out of memory?)") from None
