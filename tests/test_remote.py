@@ -24,11 +24,11 @@ from ketamine_kg.remote import (
     Endpoint,
     RemoteWorker,
     check_prebinding,
-    load_graph,
     parse_results_json,
     prebind,
     sparql_term,
 )
+from ketamine_kg.remote_load import load_graph
 from ketamine_kg.results import Term
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -454,9 +454,9 @@ def test_a_redirect_to_another_host_is_reported_not_followed(stub: Stub) -> None
 
 
 def test_an_oversize_answer_is_refused(stub: Stub, monkeypatch) -> None:
-    import ketamine_kg.remote as remote
+    import ketamine_kg.remote_http as remote_http
 
-    monkeypatch.setattr(remote, "MAX_ANSWER_BYTES", 1000)
+    monkeypatch.setattr(remote_http, "MAX_ANSWER_BYTES", 1000)
     rows = [{"s": {"type": "uri", "value": f"http://e/{i}"}} for i in range(100)]
     stub.reply = lambda h, *a: send(h, 200, select_json(["s"], rows))
     with pytest.raises(EndpointError, match="more than"):

@@ -1,6 +1,8 @@
-"""The ``ketamine-kg`` command line: build, validate, list and run the named queries.
+"""The ``ketamine-kg`` command line: the group, its exit codes, and the commands on the query path.
 
-Every command is a thin wrapper around a function the tests and the viewer call directly.
+Every command is a thin wrapper around a function the tests and the viewer call directly. Only
+``query`` and ``queries`` are defined here; the others live in :mod:`ketamine_kg.cli_graph`,
+:mod:`ketamine_kg.cli_server` and :mod:`ketamine_kg.pool_cli`, imported when they run.
 """
 
 from __future__ import annotations
@@ -50,10 +52,20 @@ def _epilog() -> str:
 
 
 class _LazyGroup(click.Group):
-    """Commands whose modules load heavy libraries are imported when they run, not at start-up
-    (click's documented lazy-subcommand pattern): every other command keeps its fast path."""
+    """Commands defined in other modules are imported when they run (or for --help), not at start-up
+    (click's documented lazy-subcommand pattern): a query does not pay for defining them."""
 
-    lazy = {"pool": ("ketamine_kg.pool_cli", "pool_command")}
+    lazy = {
+        "build": ("ketamine_kg.cli_graph", "build"),
+        "schema": ("ketamine_kg.cli_graph", "schema"),
+        "validate": ("ketamine_kg.cli_graph", "validate"),
+        "diff": ("ketamine_kg.cli_graph", "diff_command"),
+        "export": ("ketamine_kg.cli_graph", "export_command"),
+        "load": ("ketamine_kg.cli_server", "load_command"),
+        "serve": ("ketamine_kg.cli_server", "serve_command"),
+        "viewer": ("ketamine_kg.cli_server", "viewer"),
+        "pool": ("ketamine_kg.pool_cli", "pool_command"),
+    }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self.lazy])
@@ -85,95 +97,6 @@ def cli() -> None:
       ketamine-kg pool --measure odds-ratio --outcome abstinence --method dl
       ketamine-kg validate
     """
-
-
-@cli.command()
-@ROOT_OPTION
-@click.option("--check", is_flag=True, help="Write nothing; exit 4 if a generated file is out of date.")
-def build(root: Path | None, check: bool) -> None:
-    """Compile graph/curated/*.yaml and the ontology into the graph files.
-
-    Writes ontology/ketamine.{owl,ttl} and graph/ketamine-kg.{nt,ttl,owl,jsonld}, byte-identical
-    on every run. Every file is made before any is written, and each is written beside its target
-    and renamed into place, so a failed build leaves the previous files intact.
-
-    \b
-    Examples:
-      ketamine-kg build
-      ketamine-kg build --check
-    """
-    from .build import build as run_build
-    from .layout import find_layout
-
-    result = run_build(find_layout(root), check=check)
-    for path in result.written:
-        click.echo(f"wrote {path}")
-    for path in result.stale:
-        click.echo(f"out of date: {path}")
-    click.echo(
-        f"{len(result.full):,} triples ({len(result.asserted):,} curated, {len(result.inferred):,} inferred, "
-        f"{len(result.tbox):,} ontology); {len(result.unchanged)} file(s) unchanged"
-    )
-    if result.stale:
-        raise _Exit(4, f"{len(result.stale)} generated file(s) out of date; run 'ketamine-kg build'")
-
-
-@cli.command()
-@ROOT_OPTION
-@click.option("--write", is_flag=True, help="Rewrite the generated files that are out of date.")
-def schema(root: Path | None, write: bool) -> None:
-    """Regenerate what derives from the curated-data schema, ontology/ketamine-kg.schema.yaml.
-
-    The loader's models, the plain-data schema the build reads, the SHACL shapes, the JSON Schema
-    for editors and the data dictionary. Needs LinkML (pip install -e '.[test]'); the build does
-    not. Without --write, writes nothing and exits 4 if a generated file is out of date.
-
-    \b
-    Examples:
-      ketamine-kg schema
-      ketamine-kg schema --write
-    """
-    from .layout import find_layout
-    from .schema_gen import regenerate
-
-    changed = regenerate(find_layout(root), write=write)
-    for path in changed:
-        click.echo(f"{'wrote' if write else 'out of date'}: {path}")
-    if not changed:
-        click.echo("every generated file is up to date")
-    elif not write:
-        raise _Exit(4, f"{len(changed)} generated file(s) out of date; run 'ketamine-kg schema --write'")
-
-
-@cli.command()
-@ROOT_OPTION
-@click.option(
-    "--file",
-    "graph_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Validate this RDF file instead of the project's graph.",
-)
-@click.option("--no-reasoner", is_flag=True, help="Skip the HermiT consistency check (no Java needed).")
-def validate(root: Path | None, graph_file: Path | None, no_reasoner: bool) -> None:
-    """Run the SHACL shapes, HermiT and the SPARQL checks; print a report.
-
-    Exits 0 when everything passes and 4 on any violation, naming each offending record.
-
-    \b
-    Examples:
-      ketamine-kg validate
-      ketamine-kg validate --file my-extension.ttl
-    """
-    from .layout import find_layout
-    from .validate import validate as run_validate
-
-    if graph_file is not None and not graph_file.is_file():
-        raise UsageError(f"file not found: {graph_file}")
-    report = run_validate(find_layout(root), graph_file, reasoner=not no_reasoner)
-    click.echo(report.text())
-    if not report.ok:
-        raise _Exit(4, f"validation failed: {len(report.findings)} violation(s)")
 
 
 @cli.command("queries")
@@ -260,200 +183,9 @@ def query(
         click.echo(note, err=True)
 
 
-@cli.command("load")
-@click.option(
-    "--endpoint", required=True, metavar="URL", help="The server's SPARQL query endpoint (or an Oxigraph root URL)."
-)
-@click.option(
-    "--graph",
-    "graph_iri",
-    default=None,
-    metavar="IRI",
-    help="Named graph to replace (default: https://w3id.org/ketamine-kg/graph).",
-)
-@click.option(
-    "--protocol",
-    type=click.Choice(["gsp", "update"]),
-    default="gsp",
-    show_default=True,
-    help="Upload by Graph Store Protocol PUT, or by one SPARQL INSERT DATA.",
-)
-@click.option("--gsp-url", default=None, metavar="URL", help="Graph Store endpoint, if not derived from --endpoint.")
-@click.option(
-    "--update-url", default=None, metavar="URL", help="SPARQL Update endpoint, if not derived from --endpoint."
-)
-@click.option(
-    "--file",
-    "graph_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Load this N-Triples/Turtle file instead of graph/ketamine-kg.nt.",
-)
-@click.option(
-    "--timeout",
-    type=float,
-    default=300.0,
-    show_default=True,
-    help="Give up on any one request after this many seconds.",
-)
-@ROOT_OPTION
-def load_command(
-    endpoint: str,
-    graph_iri: str | None,
-    protocol: str,
-    gsp_url: str | None,
-    update_url: str | None,
-    graph_file: Path | None,
-    timeout: float,
-    root: Path | None,
-) -> None:
-    """Load the built graph into a named graph on a SPARQL server, replacing it; verify by count.
+class CommandExit(KetamineKGError):
+    """A command that ran and ends with this exit code (4: problems found; 0: ended well)."""
 
-    The file goes into a staging graph first, is counted, then moved over the target in one
-    update, and the target is counted again; a failed or short load exits 8 and leaves no
-    partial graph in place of the target. Loading twice leaves one copy. For Oxigraph give the
-    server's root or /query URL (/update and /store are derived); for others, the query URL and,
-    if they differ, --update-url and --gsp-url.
-
-    \b
-    Examples:
-      ketamine-kg load --endpoint http://127.0.0.1:7878
-      ketamine-kg load --endpoint http://localhost:3030/ds --graph https://example.org/kg --protocol update
-    """
-    from .layout import find_layout
-    from .remote import DEFAULT_GRAPH, Endpoint, load_graph
-
-    urls = Endpoint.parse(endpoint, update=update_url, gsp=gsp_url)
-    report = load_graph(
-        urls, graph_file or find_layout(root).graph_file("nt"), graph_iri or DEFAULT_GRAPH, protocol, timeout
-    )
-    click.echo(report.text(urls.query))
-
-
-@cli.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(1, 65535), default=7878, show_default=True)
-@click.option(
-    "--timeout-s", type=float, default=30.0, show_default=True, help="Stop each query after this many seconds."
-)
-@click.option(
-    "--location",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Keep the server's store in this folder (reused while the graph is unchanged); default: a temporary one.",
-)
-@ROOT_OPTION
-def serve_command(host: str, port: int, timeout_s: float, location: Path | None, root: Path | None) -> None:
-    """Serve the graph read-only over SPARQL (an Oxigraph server behind a guard) until Ctrl-C.
-
-    Queries go to http://HOST:PORT/query (SPARQL 1.1 Protocol, GET or POST); updates, LOAD and
-    SERVICE are refused with HTTP 400 before the server sees them.
-
-    \b
-    Examples:
-      ketamine-kg serve
-      ketamine-kg serve --port 7900 --timeout-s 10 --location ~/.cache/ketamine-kg-store
-      ketamine-kg query approved-uses --endpoint http://127.0.0.1:7878/query
-    """
-    from .server import serve
-
-    raise _Exit(serve(root, host, port, timeout_s, location), "the server stopped with an error")
-
-
-@cli.command("diff")
-@click.argument("old")
-@click.argument("new")
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
-@ROOT_OPTION
-def diff_command(old: str, new: str, fmt: str, root: Path | None) -> None:
-    """List the claims added, removed and changed between two versions of the graph.
-
-    Compares by record, not by triple: each changed therapeutic-use claim with the fields that
-    changed (drug, condition, evidence level, status, sources...) old -> new; then counts and ids
-    for sources, approvals, adverse-effect associations and alternatives, and the triple counts.
-    OLD and NEW are graph files (.nt, .ttl, .owl, .jsonld) or git:REF, meaning
-    graph/ketamine-kg.nt at that git revision (git:REF:PATH for another file), or "empty".
-
-    \b
-    Examples:
-      ketamine-kg diff git:HEAD graph/ketamine-kg.nt
-      ketamine-kg diff graph/releases/v0.1.0.nt graph/ketamine-kg.nt --format markdown
-      ketamine-kg diff empty graph/ketamine-kg.nt --format markdown
-      ketamine-kg diff old/ketamine-kg.ttl graph/ketamine-kg.jsonld --format json
-    """
-    from .diff import diff_cli
-
-    click.echo(diff_cli(old, new, fmt, root))
-
-
-@cli.command("export")
-@click.option(
-    "--format",
-    "fmt",
-    required=True,
-    metavar="FORMAT",
-    help="turtle, ntriples, rdfxml, jsonld, trig, nquads, graphml, gexf, neo4j (folder) or kgx (folder).",
-)
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="File to write (folder for neo4j and kgx); default: standard output.",
-)
-@ROOT_OPTION
-def export_command(fmt: str, output: Path | None, root: Path | None) -> None:
-    """Export the graph for other tools: RDF, RDF with named graphs, or a property graph.
-
-    trig and nquads keep provenance in three named graphs (ontology, curated, inferred); graphml,
-    gexf, neo4j and kgx turn claims into nodes plus direct drug -> condition edges that carry the
-    evidence level, status, direction and sources. The same bytes on every run; files are written
-    beside the target and renamed into place. An existing --output folder must be empty or hold
-    only an earlier export of the same format.
-
-    \b
-    Examples:
-      ketamine-kg export --format trig --output ketamine-kg.trig
-      ketamine-kg export --format rdfxml > ketamine-kg.owl
-      ketamine-kg export --format graphml -o ketamine-kg.graphml
-      ketamine-kg export --format neo4j --output neo4j-import/
-      ketamine-kg export --format kgx --output kgx/
-    """
-    from .export import export as run_export
-    from .layout import find_layout
-
-    result = run_export(find_layout(root), fmt, output)
-    if result.data is not None:
-        click.get_binary_stream("stdout").write(result.data)
-    for path in result.written:
-        click.echo(f"wrote {path}")
-
-
-@cli.command()
-@ROOT_OPTION
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(1, 65535), default=8501, show_default=True)
-@click.option("--endpoint", default=None, metavar="URL", help="Explore a SPARQL server instead of the embedded store.")
-def viewer(root: Path | None, host: str, port: int, endpoint: str | None) -> None:
-    """Start the Streamlit explorer on the embedded store (building the graph first if missing).
-
-    \b
-    Examples:
-      ketamine-kg viewer
-      ketamine-kg viewer --port 8600
-      ketamine-kg viewer --endpoint http://127.0.0.1:7878/query
-    """
-    from .viewer.serve import run_viewer
-
-    if endpoint is not None:
-        from .remote import Endpoint
-
-        Endpoint.parse(endpoint)  # a bad URL fails here, not in the browser
-
-    raise _Exit(run_viewer(root, host, port, endpoint), "the viewer stopped with an error")
-
-
-class _Exit(KetamineKGError):
     def __init__(self, code: int, message: str) -> None:
         super().__init__(message)
         self.exit_code = code
@@ -469,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cli.main(args=argv, prog_name="ketamine-kg", standalone_mode=False)
         return 0
-    except KetamineKGError as exc:  # _Exit included: a command that ran and found problems (or ended well: 0)
+    except KetamineKGError as exc:  # CommandExit included: a command that ran and found problems (or ended well: 0)
         return _fail(exc, exc.exit_code) if exc.exit_code else 0
     except click.exceptions.Exit as exc:
         return exc.exit_code

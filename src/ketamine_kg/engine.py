@@ -1,34 +1,37 @@
 """The embedded store (pyoxigraph, in memory) and a worker process that runs user queries.
 
 pyoxigraph cannot cancel a running query, so anything a user supplies runs in a separate process
-(a fresh ``python -S`` running :mod:`ketamine_kg.worker`) that holds its own copy of the
+(a fresh ``python -S`` running :mod:`ketamine_kg.worker_process`) that holds its own copy of the
 store, limits its own memory and is killed at the time limit; the caller never blocks past it.
 Trusted queries (the build's rules, the checks) run in-process with :func:`execute`. A named
 query's parameters go in as a VALUES row where that is proven equivalent to substitution (far
 faster on pyoxigraph, see :func:`bind_parameters`), and answers cross the pipe as a table of
-distinct terms plus rows of indexes into it (see :data:`_Packed`).
+distinct terms plus rows of indexes into it (see :mod:`ketamine_kg.worker_process`).
+
+Importing this module starts nothing heavy (not pyoxigraph, the results or the binder), so that
+the command line can start the worker first and do the rest of its work while the graph loads
+(:meth:`QueryWorker.start`).
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import subprocess
 import sys
 import threading
-import time
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyoxigraph as ox
-
-from .binding import bind_values
 from .errors import KetamineKGError, QueryError, QueryTimeout, UsageError, one_line
-from .prefixes import PREFIXES
-from .results import QueryResult, ResultKind, Term, from_ox, to_ox
-from .sparql_guard import check_read_only
+
+if TYPE_CHECKING:
+    import pyoxigraph as ox
+
+    from .results import QueryResult, Term
+    from .worker_process import Packed
 
 __all__ = [
     "DEFAULT_MAX_ROWS",
@@ -46,18 +49,30 @@ __all__ = [
 #: Defaults for queries users supply; the CLI and the viewer use the same ones.
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_ROWS = 10_000
-#: How the worker starts: ``python -S`` (no site processing: its .pth files cost more than the rest
-#: of the start), with the folder of this copy of ketamine_kg first on its path and pyoxigraph's
-#: folder last (after the standard library), then :func:`ketamine_kg.worker.main`.
+#: The folder of this copy of ketamine_kg, first on the worker's path.
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
-_PYOXIGRAPH_ROOT = str(Path(ox.__file__).resolve().parent.parent)
-_BOOTSTRAP = (
-    f"import sys; sys.path.insert(0, {_PACKAGE_ROOT!r}); sys.path.append({_PYOXIGRAPH_ROOT!r}); "
-    "from ketamine_kg.worker import main; sys.exit(main(sys.argv[1:]))"
-)
 #: A worker may not grow past this much memory (a cartesian product is stopped, not the machine).
 WORKER_MEMORY_BYTES = 8 * 1024**3
 _STARTUP_TIMEOUT = 300.0
+
+
+def _bootstrap() -> str:
+    """How the worker starts: ``python -S`` (no site processing: its .pth files cost more than the rest
+    of the start), with this copy of ketamine_kg first on its path and pyoxigraph's folder last
+    (after the standard library), then :func:`ketamine_kg.worker_process.main`.
+
+    pyoxigraph is found, not imported: the worker starts before this process needs it.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("pyoxigraph")
+    if spec is None or spec.origin is None:
+        raise QueryError("pyoxigraph is not installed: python -m pip install -e .")
+    pyoxigraph_root = str(Path(spec.origin).resolve().parent.parent)
+    return (
+        f"import sys; sys.path.insert(0, {_PACKAGE_ROOT!r}); sys.path.append({pyoxigraph_root!r}); "
+        "from ketamine_kg.worker_process import main; sys.exit(main(sys.argv[1:]))"
+    )
 
 
 @dataclass(frozen=True)
@@ -77,15 +92,40 @@ def load_store(path: Path) -> ox.Store:
 
     :raises UsageError: if the file is missing, unreadable or not valid RDF.
     """
-    if not path.is_file():
-        raise UsageError(f"graph file not found: {path} (run 'ketamine-kg build')")
-    fmt = ox.RdfFormat.TURTLE if path.suffix == ".ttl" else ox.RdfFormat.N_TRIPLES
-    store = ox.Store()
-    try:
-        store.bulk_load(path=str(path), format=fmt)
-    except (SyntaxError, ValueError, OSError) as exc:
-        raise UsageError(f"cannot load {path.name}: {one_line(str(exc))}") from exc
-    return store
+    from .worker_process import load_store as load
+
+    return load(path)
+
+
+def to_ox(term: Term) -> ox.NamedNode | ox.Literal | ox.BlankNode:
+    from .results import to_ox as convert
+
+    return convert(term)
+
+
+def from_ox(term: Any) -> Term | None:
+    from .results import from_ox as convert
+
+    return convert(term)
+
+
+def _plain(term: Term) -> Any:
+    """``term`` as :func:`ketamine_kg.worker_process.encode` writes it: plain data that crosses a pipe cheaply."""
+    if term.kind == "iri":
+        return term.value
+    if term.kind == "bnode":
+        return [term.value]
+    return (term.value, term.datatype, term.language)
+
+
+def execute_packed(
+    store: ox.Store, query: str, bindings: dict[str, Term] | None = None, max_rows: int | None = None
+) -> Packed:
+    """:func:`execute`'s answer as it crosses the worker's pipe (see :mod:`ketamine_kg.worker_process`)."""
+    from .prefixes import PREFIXES
+    from .worker_process import execute_packed as run
+
+    return run(store, query, {k: _plain(v) for k, v in (bindings or {}).items()}, max_rows, PREFIXES)
 
 
 def execute(
@@ -98,82 +138,20 @@ def execute(
     return _unpack(execute_packed(store, query, bindings, max_rows))
 
 
-#: A result as it crosses the worker's pipe: (kind, variables, rows, terms, boolean, truncated,
-#: max_rows, elapsed_ms). Each row is a tuple of indexes into ``terms``, the distinct terms of the
-#: answer, each once, as plain str/tuple (index 0 is None, an unbound variable). Pickling
-#: thousands of ``Term`` dataclasses, one per cell, cost more than the query itself on large
-#: answers; ints and a few plain tuples cost next to nothing.
-_Packed = tuple[ResultKind, list[str], list[tuple[int, ...]], list[Any], "bool | None", bool, "int | None", float]
+def _unpack(packed: Packed) -> QueryResult:
+    from .results import QueryResult, Term
 
+    def decode(item: Any) -> Term | None:
+        if item is None:
+            return None
+        if type(item) is str:
+            return Term("iri", item)
+        if type(item) is tuple:
+            return Term("literal", *item)
+        return Term("bnode", item[0])
 
-def _encode(term: Any) -> Any:
-    """A term as plain data: str for an IRI, (value, datatype, language) for a literal, [id] for a blank node."""
-    if isinstance(term, ox.NamedNode):
-        return term.value
-    if isinstance(term, ox.Literal):
-        return (term.value, term.datatype.value if term.datatype else None, term.language)
-    if isinstance(term, ox.BlankNode):
-        return [term.value]
-    return (str(term), None, None)  # RDF-star triple terms, shown as text (as from_ox does)
-
-
-def _decode(item: Any) -> Term | None:
-    if item is None:
-        return None
-    if type(item) is str:
-        return Term("iri", item)
-    if type(item) is tuple:
-        return Term("literal", *item)
-    return Term("bnode", item[0])
-
-
-def execute_packed(
-    store: ox.Store, query: str, bindings: dict[str, Term] | None = None, max_rows: int | None = None
-) -> _Packed:
-    substitutions: dict[ox.Variable, Any] = {ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()}
-    started = time.perf_counter()
-    kind: ResultKind = "select"
-    boolean: bool | None = None
-    truncated = False
-    variables: list[str] = []
-    rows: list[tuple[int, ...]] = []
-    ids: dict[Any, int] = {None: 0}
-    terms: list[Any] = [None]
-
-    def index(term: Any) -> int:
-        i = ids.get(term)
-        if i is None:
-            i = ids[term] = len(terms)
-            terms.append(_encode(term))
-        return i
-
-    try:
-        answer = store.query(query, prefixes=PREFIXES, substitutions=substitutions or None)
-        if isinstance(answer, ox.QueryBoolean):
-            kind, boolean = "ask", bool(answer)
-        else:
-            if isinstance(answer, ox.QuerySolutions):
-                variables = [v.value for v in answer.variables]
-                records: Any = answer  # a solution iterates its values in the order of the variables
-            else:
-                kind, variables = "graph", ["subject", "predicate", "object"]
-                records = ((t.subject, t.predicate, t.object) for t in answer)
-            for record in records:
-                if max_rows is not None and len(rows) >= max_rows:
-                    truncated = True
-                    break
-                rows.append(tuple(index(t) for t in record))
-    except SyntaxError as exc:
-        raise QueryError(f"malformed SPARQL: {one_line(str(exc), 240)}") from None
-    except (OSError, RuntimeError, ValueError, TypeError) as exc:
-        raise QueryError(f"query failed: {one_line(str(exc))}") from None
-    elapsed = (time.perf_counter() - started) * 1000
-    return kind, variables, rows, terms, boolean, truncated, (None if kind == "ask" else max_rows), elapsed
-
-
-def _unpack(packed: _Packed) -> QueryResult:
     kind, variables, rows, items, boolean, truncated, max_rows, elapsed = packed
-    terms = [_decode(item) for item in items]  # one Term per distinct term, shared by the rows
+    terms = [decode(item) for item in items]  # one Term per distinct term, shared by the rows
     get = terms.__getitem__
     return QueryResult(
         kind,
@@ -199,6 +177,8 @@ def bind_parameters(query: str, bindings: dict[str, Term] | None) -> tuple[str, 
     """
     if not bindings:
         return query, {}
+    from .binding import bind_values
+
     try:
         return bind_values(query, bindings), {}
     except KetamineKGError:  # not proven equal, no WHERE, a term not writable as text: substitution is always right
@@ -207,11 +187,17 @@ def bind_parameters(query: str, bindings: dict[str, Term] | None) -> tuple[str, 
 
 @dataclass
 class _Child:
-    """A worker process and the two ends of its pipes."""
+    """A worker process and our ends of its two pipes (messages framed by :mod:`ketamine_kg.worker_process`)."""
 
     proc: subprocess.Popen[bytes]
-    requests: Connection
-    answers: Connection
+    requests: int
+    answers: int
+
+    def poll(self, timeout: float) -> bool:
+        """Whether an answer is ready to read within ``timeout`` seconds."""
+        import select
+
+        return bool(select.select([self.answers], [], [], timeout)[0])
 
     def kill(self) -> None:
         _LIVE.discard(self.proc)
@@ -221,8 +207,18 @@ class _Child:
             self.proc.wait(5)
         except subprocess.TimeoutExpired:
             pass
-        self.requests.close()
-        self.answers.close()
+        self._close_pipes()
+
+    def _close_pipes(self) -> None:
+        for fd in (self.requests, self.answers):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self.requests = self.answers = -1  # closed: os.close(-1) fails, and is suppressed
+
+    def __del__(self) -> None:
+        # A worker dropped without close(): its request pipe closes, so it reads the end and exits.
+        with contextlib.suppress(Exception):  # at interpreter shutdown os may already be gone
+            self._close_pipes()
 
 
 #: Worker processes still running, killed when this interpreter exits (as multiprocessing's daemons were).
@@ -253,9 +249,9 @@ class QueryWorker:
     def _spawn(self) -> None:
         """Start the worker process; it loads the graph while the caller goes on (see _await_ready).
 
-        A fresh interpreter (``python -S``, running :func:`ketamine_kg.worker.main`), not a fork (unsafe in threaded
-        hosts such as Streamlit) nor multiprocessing's spawn (which re-runs the parent's
-        ``__main__``, a Streamlit page script). Requests and answers cross two pipes.
+        A fresh interpreter (``python -S``, running :func:`ketamine_kg.worker_process.main`), not a
+        fork (unsafe in threaded hosts such as Streamlit) nor multiprocessing's spawn (which re-runs
+        the parent's ``__main__``, a Streamlit page script). Requests and answers cross two pipes.
         """
         to_child, from_parent = os.pipe()
         to_parent, from_child = os.pipe()
@@ -265,7 +261,7 @@ class QueryWorker:
             sys.executable,
             "-S",
             "-c",
-            _BOOTSTRAP,
+            _bootstrap(),
             str(self.graph),
             str(WORKER_MEMORY_BYTES),
             *map(str, child_fds),
@@ -288,16 +284,18 @@ class QueryWorker:
             os.close(to_child)
             os.close(from_child)
         _LIVE.add(proc)
-        self._pending = _Child(proc, Connection(from_parent, readable=False), Connection(to_parent, writable=False))
+        self._pending = _Child(proc, from_parent, to_parent)
 
     def _await_ready(self) -> None:
+        from .worker_process import recv
+
         child = self._pending
         assert child is not None
-        if not child.answers.poll(_STARTUP_TIMEOUT):
+        if not child.poll(_STARTUP_TIMEOUT):
             self._kill_pending()
             raise QueryError("the query worker did not start in time")
         try:
-            message = child.answers.recv()
+            message = recv(child.answers)
         except (EOFError, OSError):
             self._kill_pending()
             raise QueryError("the query worker exited while loading the graph") from None
@@ -324,6 +322,17 @@ class QueryWorker:
         """The worker process's id while it runs (for benchmarks that read its memory)."""
         return self._child.proc.pid if self._child is not None else None
 
+    def start(self) -> QueryWorker:
+        """Start the worker process now, so that the graph loads while the caller does its own work.
+
+        Optional: :meth:`run` starts it when needed, and waits for it either way.
+        """
+        with self._lock:
+            if self._pending is None and (self._child is None or self._child.proc.poll() is not None):
+                self._stop()
+                self._spawn()
+        return self
+
     def close(self) -> None:
         with self._lock:
             self._stop()
@@ -341,11 +350,15 @@ class QueryWorker:
         :raises QueryTimeout: when the time limit is reached (the worker is killed).
         :raises QueryError: for malformed SPARQL or an evaluation failure.
         """
+        from .prefixes import PREFIXES
+        from .sparql_guard import check_read_only
+        from .worker_process import recv, send
+
         limits = limits or Limits()
         check_read_only(query)
         with self._lock:
             starting = self._child is None or self._child.proc.poll() is not None
-            if starting:
+            if starting and self._pending is None:  # not already started by start()
                 self._stop()
                 self._spawn()
             try:
@@ -359,15 +372,16 @@ class QueryWorker:
             child = self._child
             assert child is not None
             try:
-                child.requests.send((text, substitutions, limits.max_rows))
+                plain = {k: _plain(v) for k, v in substitutions.items()}
+                send(child.requests, (text, plain, limits.max_rows, PREFIXES))
             except OSError:
                 self._stop()
                 raise QueryError("the query worker died before the query was sent; run it again") from None
-            if not child.answers.poll(limits.timeout):
+            if not child.poll(limits.timeout):
                 self._stop()
                 raise QueryTimeout(f"the query ran past its {limits.timeout:g} s limit and was stopped")
             try:
-                message = child.answers.recv()
+                message = recv(child.answers)
             except (EOFError, OSError):
                 self._stop()
                 raise QueryError("the query worker died while running the query (out of memory?)") from None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # a constant, not typing's: the query worker imports this module and pays for every import
+    from collections.abc import Iterable
 
 __all__ = [
     "PROGRAM",

@@ -1,16 +1,22 @@
-"""Run named queries and user SPARQL with bound parameters and limits, in one place."""
+"""Run named queries and user SPARQL with bound parameters and limits, in one place.
+
+``ketamine-kg query`` starts its worker before it imports the catalogue, the binder and the
+results (they are imported where used), so that the graph loads while it reads the question.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .binding import sparql_term
-from .catalogue import NamedQuery, expand, load_catalogue
 from .engine import Limits, QueryWorker
 from .errors import UsageError, one_line
 from .layout import Layout, find_layout
-from .results import QueryResult, render
-from .worker import Worker
+
+if TYPE_CHECKING:
+    from .catalogue import NamedQuery
+    from .results import QueryResult
+    from .worker import Worker
 
 __all__ = ["parse_params", "run_named", "run_query_cli", "run_text"]
 
@@ -34,6 +40,8 @@ def parse_params(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
 
 def named_query(layout: Layout, name: str) -> NamedQuery:
     """:raises UsageError: naming the closest known queries when ``name`` is unknown."""
+    from .catalogue import load_catalogue
+
     catalogue = load_catalogue(layout.queries)
     if name not in catalogue:
         import difflib
@@ -70,6 +78,8 @@ def check_values_exist(worker: Worker, query: NamedQuery, given: dict[str, str],
     """
     import difflib
 
+    from .binding import sparql_term
+    from .catalogue import expand
     from .results import compact
 
     for param in query.parameters:
@@ -106,6 +116,19 @@ def _read_query_file(path: Path) -> str:
         raise UsageError(f"cannot read query file {path}: {one_line(str(exc))}") from None
 
 
+def _started_worker(graph: str | None, root: Path | None) -> QueryWorker | None:
+    """The embedded worker, already loading the graph; None if the graph's place is not known yet.
+
+    A layout that cannot be found is not reported here but where it was before (after a missing
+    query file, for one), so starting early changes no message.
+    """
+    try:
+        path = Path(graph) if graph else find_layout(root).graph_file("nt")
+    except UsageError:
+        return None
+    return QueryWorker(path).start()
+
+
 def run_query_cli(
     name: str | None,
     params: tuple[str, ...],
@@ -125,24 +148,31 @@ def run_query_cli(
         raise UsageError("give a query NAME or --file FILE.rq (not both)")
     limits = Limits(timeout=timeout, max_rows=max_rows)
     given = parse_params(params)
-    if name is not None:
-        nq = named_query(find_layout(root), name)
-        bindings, text = nq.bindings(given), nq.text
-    else:
-        if given:
-            raise UsageError("--param goes with a named query; a --file query has no declared parameters")
-        text, bindings = _read_query_file(query_file), None  # type: ignore[arg-type]
-    worker: Worker
-    if endpoint is not None:
-        from .remote import RemoteWorker
+    early = None if endpoint is not None else _started_worker(graph, root)
+    try:
+        if name is not None:
+            nq = named_query(find_layout(root), name)
+            bindings, text = nq.bindings(given), nq.text
+        else:
+            if given:
+                raise UsageError("--param goes with a named query; a --file query has no declared parameters")
+            text, bindings = _read_query_file(query_file), None  # type: ignore[arg-type]
+        worker: Worker
+        if endpoint is not None:
+            from .remote import RemoteWorker
 
-        worker = RemoteWorker(endpoint, graph)
-    else:
-        worker = QueryWorker(Path(graph) if graph else find_layout(root).graph_file("nt"))
-    with worker:
-        result = worker.run(text, bindings, limits)
-        if name is not None and not result.rows and result.kind != "ask":
-            check_values_exist(worker, nq, given, limits)
+            worker = RemoteWorker(endpoint, graph)
+        else:
+            worker = early or QueryWorker(Path(graph) if graph else find_layout(root).graph_file("nt"))
+        with worker:
+            result = worker.run(text, bindings, limits)
+            if name is not None and not result.rows and result.kind != "ask":
+                check_values_exist(worker, nq, given, limits)
+    finally:
+        if early is not None:
+            early.close()
+    from .results import render
+
     try:
         output = render(result, fmt)
     except ValueError as exc:

@@ -1,9 +1,11 @@
-"""Query results as plain Python values, and their renderings: table, CSV, JSON, Markdown, N-Triples."""
+"""Query results as plain Python values, and their renderings: table, CSV, JSON, Markdown, N-Triples.
+
+The standard formats (SPARQL 1.1 Query Results JSON and CSV, N-Triples) are written by
+pyoxigraph; the human ones (table, Markdown) here.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -13,9 +15,6 @@ import pyoxigraph as ox
 from .prefixes import compact_iri
 
 __all__ = ["FORMATS", "QueryResult", "ResultKind", "Term", "compact", "from_ox", "render", "to_ox"]
-
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-_RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 #: What a query returned: solutions (SELECT), a boolean (ASK) or triples (CONSTRUCT, DESCRIBE).
 ResultKind = Literal["select", "ask", "graph"]
@@ -40,19 +39,6 @@ class Term:
     @classmethod
     def literal(cls, value: str, datatype: str | None = None, language: str | None = None) -> Term:
         return cls("literal", value, datatype, language)
-
-    def to_json(self) -> dict[str, str]:
-        """The SPARQL 1.1 Query Results JSON form of the term."""
-        if self.kind == "iri":
-            return {"type": "uri", "value": self.value}
-        if self.kind == "bnode":
-            return {"type": "bnode", "value": self.value}
-        out = {"type": "literal", "value": self.value}
-        if self.language:
-            out["xml:lang"] = self.language
-        elif self.datatype and self.datatype not in (_XSD_STRING, _RDF_LANGSTRING):
-            out["datatype"] = self.datatype
-        return out
 
 
 def to_ox(term: Term) -> ox.NamedNode | ox.Literal | ox.BlankNode:
@@ -152,28 +138,32 @@ def _markdown(result: QueryResult) -> str:
     return "\n".join(lines)
 
 
-def _csv(result: QueryResult) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+def _ox_results(result: QueryResult) -> ox.QuerySolutions | ox.QueryBoolean:
+    """``result`` as pyoxigraph query results, for pyoxigraph's writers of the standard formats.
+
+    pyoxigraph builds them only by querying or by parsing, so the rows go in as SPARQL TSV: its
+    cells are terms in N-Triples syntax, each written by pyoxigraph itself (``str`` of the term).
+    """
     if result.kind == "ask":
-        writer.writerow(["boolean"])
-        writer.writerow(["true" if result.boolean else "false"])
+        text = "true" if result.boolean else "false"
     else:
-        writer.writerow(result.variables)
-        for row in result.rows:
-            writer.writerow(["" if t is None else (t.value if t.kind != "bnode" else f"_:{t.value}") for t in row])
-    return buffer.getvalue().rstrip("\n")
+        lines = ["\t".join(f"?{v}" for v in result.variables)]
+        lines += ["\t".join("" if t is None else str(to_ox(t)) for t in row) for row in result.rows]
+        text = "\n".join(lines) + "\n"
+    return ox.parse_query_results(text, format=ox.QueryResultsFormat.TSV)
+
+
+def _csv(result: QueryResult) -> str:
+    if result.kind == "ask":  # SPARQL's CSV format has no booleans: a header and a value, as before
+        return "boolean\n" + ("true" if result.boolean else "false")
+    data = _ox_results(result).serialize(format=ox.QueryResultsFormat.CSV) or b""
+    return data.decode("utf-8").removesuffix("\r\n")  # records end in CRLF, as the format says
 
 
 def _json(result: QueryResult) -> str:
-    if result.kind == "ask":
-        return json.dumps({"head": {}, "boolean": bool(result.boolean)}, indent=1)
-    bindings = [
-        {v: t.to_json() for v, t in zip(result.variables, row, strict=False) if t is not None} for row in result.rows
-    ]
-    return json.dumps(
-        {"head": {"vars": result.variables}, "results": {"bindings": bindings}}, indent=1, ensure_ascii=False
-    )
+    data = _ox_results(result).serialize(format=ox.QueryResultsFormat.JSON) or b"{}"
+    # Indented as it always was (one key per line reads and diffs better than pyoxigraph's one line).
+    return json.dumps(json.loads(data), indent=1, ensure_ascii=False)
 
 
 def _ntriples(result: QueryResult) -> str:
