@@ -19,7 +19,7 @@ import argparse
 import subprocess
 
 INFRASTRUCTURE = ("remote", "server", "worker", "engine", "binding", "sparql_guard", "results", "rdf_input",
-                  "prefixes", "cli", "errors", "layout", "__main__", "__init__")
+                  "prefixes", "cli", "pool_cli", "errors", "layout", "__main__", "__init__")
 GENERATED = ("schema_map", "curation_models")
 
 
@@ -29,7 +29,7 @@ def _group(path: str) -> str:
     stem = path.rsplit("/", 1)[-1].removesuffix(".py")
     if stem in GENERATED:
         return "generated"
-    if stem in INFRASTRUCTURE or stem.startswith(("remote_", "server_", "cli_", "results_")):
+    if stem in INFRASTRUCTURE or stem.startswith(("remote_", "server_", "worker_", "cli_", "results_")):
         return "infrastructure"
     return "domain"
 
