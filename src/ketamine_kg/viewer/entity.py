@@ -217,11 +217,18 @@ def _section_rows(path: str, iri: str, query: str) -> list[dict[str, str]]:
     return data.get_worker(path).run(query, {"entity": Term.iri(iri)}, data.USER_LIMITS).records()
 
 
+#: Lines a section shows before "Show all": ketamine's 319 studies were 90 kB of markdown that
+#: took the browser most of a second to lay out every time the page opened.
+SECTION_LINES = 25
+
+
 def _section(path: str, iri: str, title: str, query: str, line) -> None:
     rows = _section_rows(path, iri, query)
     if rows:
         st.markdown(f"**{title} ({len(rows)})**")
-        st.markdown("\n".join("- " + line(r) for r in rows))
+        st.markdown("\n".join("- " + line(r) for r in rows[:SECTION_LINES]))
+        if len(rows) > SECTION_LINES and st.toggle(f"Show all {len(rows)}", key=f"all-{title}"):
+            st.markdown("\n".join("- " + line(r) for r in rows[SECTION_LINES:]))
 
 
 def _uses(path: str, curie: str, kind: str) -> None:
