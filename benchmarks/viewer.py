@@ -314,7 +314,7 @@ def floor(repeat: int) -> str:
                     time.sleep(0.05)
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-                page = browser.new_page()
+                page = browser.new_context().new_page()
                 pg = Page(page)
                 page.goto(url)
                 page.get_by_text("count 0").wait_for()
