@@ -1,6 +1,7 @@
 """``python -m ketamine_kg.viewer.launch APP [streamlit options]``: ``streamlit run`` with the
 graph loading, projecting and laid out in a background thread from the first moment, while
-Streamlit starts and the browser loads the page, so the first page does not wait for all of it.
+Streamlit starts and the browser loads the page, so the first page does not wait for all of it,
+and with :data:`SERVER_OPTIONS` (before the caller's own), which keep a click's rerun short.
 """
 
 from __future__ import annotations
