@@ -126,7 +126,14 @@ def warm(path: str, after_s: float = 15.0) -> None:
         _wait_until_quiet()
         futures["positions"].set_result(layout_positions(projection.graph))
         _wait_until_quiet()
+        import gc
+
         import scipy.optimize  # noqa: F401  (Kamada-Kawai, for Explore's first view)
+
+        # What is loaded now (the projection, its layout, the imported modules) lives as long as
+        # the server: out of the collector's sight, a full collection that Python starts on its
+        # own during a click walks only what the page scripts made since.
+        gc.freeze()
     except Exception as exc:
         for future in futures.values():
             if not future.done():

@@ -8,12 +8,16 @@ sources as citations, what points here, and a small drawing of the entity's neig
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from ..results import Term
 from . import data
 from .text import entity_md, md_link, md_text
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["entity_page", "statement_groups"]
 
@@ -132,14 +136,12 @@ def entity_page() -> None:
         st.markdown("**Also called:** " + ", ".join(md_text(s) for s in synonyms))
     if details.links:
         st.markdown("**Identifiers and links:** " + " · ".join(md_link(t, u) for t, u in details.links))
-    worker = data.get_worker(path)
-    binding = {"entity": Term.iri(details.iri)}
     left, right = st.columns([3, 2])
     with left:
         _uses(path, curie, kind)
         _section(
-            worker,
-            binding,
+            path,
+            details.iri,
             "Risks",
             _RISKS,
             lambda r: (
@@ -154,15 +156,15 @@ def entity_page() -> None:
             ),
         )
         _section(
-            worker,
-            binding,
+            path,
+            details.iri,
             "Monitoring",
             _MONITORING,
             lambda r: entity_md(r["item"], r["label"]) + (f": {md_text(r['text'])}" if "text" in r else ""),
         )
         _section(
-            worker,
-            binding,
+            path,
+            details.iri,
             "Alternatives",
             _ALTERNATIVES,
             lambda r: (
@@ -171,8 +173,8 @@ def entity_page() -> None:
             ),
         )
         _section(
-            worker,
-            binding,
+            path,
+            details.iri,
             "Studies and results",
             _STUDIES,
             lambda r: (
@@ -209,11 +211,24 @@ def entity_page() -> None:
         _neighbourhood(path, curie)
 
 
-def _section(worker, binding, title: str, query: str, line) -> None:
-    rows = worker.run(query, binding, data.USER_LIMITS).records()
+@st.cache_data(show_spinner=False, max_entries=1024)
+def _section_rows(path: str, iri: str, query: str) -> list[dict[str, str]]:
+    """One section's answer, shared by every session: a page opened again asks the store nothing."""
+    return data.get_worker(path).run(query, {"entity": Term.iri(iri)}, data.USER_LIMITS).records()
+
+
+#: Lines a section shows before "Show all": ketamine's 319 studies were 90 kB of markdown that
+#: took the browser most of a second to lay out every time the page opened.
+SECTION_LINES = 25
+
+
+def _section(path: str, iri: str, title: str, query: str, line) -> None:
+    rows = _section_rows(path, iri, query)
     if rows:
         st.markdown(f"**{title} ({len(rows)})**")
-        st.markdown("\n".join("- " + line(r) for r in rows))
+        st.markdown("\n".join("- " + line(r) for r in rows[:SECTION_LINES]))
+        if len(rows) > SECTION_LINES and st.toggle(f"Show all {len(rows)}", key=f"all-{title}"):
+            st.markdown("\n".join("- " + line(r) for r in rows[SECTION_LINES:]))
 
 
 def _uses(path: str, curie: str, kind: str) -> None:
@@ -239,21 +254,35 @@ def _uses(path: str, curie: str, kind: str) -> None:
     st.markdown("\n".join(lines))
 
 
-def _neighbourhood(path: str, curie: str) -> None:
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _neighbourhood_view(path: str, curie: str) -> tuple[nx.MultiDiGraph, dict[str, tuple[float, float]]] | None:
+    """The entity's neighbourhood and its layout, worked out once per entity for every session
+    (callers only read them): filtering the projection and laying it out was most of a new
+    session's run."""
     from ..analysis import subgraph
-    from .graphview import clicked_node, draw, positions_for
+    from .graphview import positions_for
 
     projection = data.get_projection(path)
     if curie not in projection.graph:
-        return
+        return None
     view, _ = subgraph(projection, kinds=None, focus={curie}, expand={curie}, max_nodes=0)
     if view.number_of_nodes() > 40:
         keep = [curie] + sorted((n for n in view if n != curie), key=lambda n: (-projection.graph.degree(n), n))[:39]
         view = view.subgraph(keep).copy()
+    # A neighbourhood is laid out on its own: the whole graph's layout crowds one hub's neighbours.
+    return view, positions_for(view)
+
+
+def _neighbourhood(path: str, curie: str) -> None:
+    from .graphview import clicked_node, draw
+
+    found = _neighbourhood_view(path, curie)
+    if found is None:
+        return
+    view, positions = found
     clicked = clicked_node("entity-graph")
     if clicked and clicked != curie:
         st.query_params["id"] = clicked
         st.rerun()
     st.markdown(f"**Neighbourhood** ({view.number_of_nodes()} nodes; click one to open its page)")
-    # A neighbourhood is laid out on its own: the whole graph's layout crowds one hub's neighbours.
-    draw(view, positions_for(view), key="entity-graph", selected=curie, height=460, fit=curie)
+    draw(view, positions, key="entity-graph", selected=curie, height=460, fit=curie)

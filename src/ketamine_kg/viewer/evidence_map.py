@@ -176,14 +176,22 @@ def home() -> None:
     from .chrome import header
 
     path = header("Ketamine in psychiatry: the evidence at a glance", sidebar="collapsed")
-    rows, cols, cells = evidence_cells(path)
-    params = st.query_params
     st.markdown(
         "Each cell: the **strongest evidence** for that drug form in that condition (darker = stronger), its "
         "**regulatory status** (most advanced), how many **claims** and **sources** back it, and the direction "
         "of the findings (**✓** supports, **✗** does not support). Click a cell for its claims and sources; "
         "the network is on the **Explore** page."
     )
+    _map(path)
+    data.FIRST_PAGE_SERVED.set()
+
+
+@st.fragment
+def _map(path: str) -> None:
+    """The map and the picked pair's claims: a click on a cell reruns only this part, so the
+    browser is not sent (and does not lay out again) the rest of the page."""
+    rows, cols, cells = evidence_cells(path)
+    params = st.query_params
     drug, condition = params.get("drug"), params.get("condition")
     # A click is read before the map is drawn, so one run marks the cell and lists its claims.
     clicked = st.session_state.get("evidence-map")
@@ -195,7 +203,6 @@ def home() -> None:
         params["drug"], params["condition"] = clicked_drug, clicked_condition
     selected = f"{drug}|{condition}" if drug and condition else ""
     component(mode="map", selected=selected, key="evidence-map", default=None, **map_args(rows, cols, cells))
-    data.FIRST_PAGE_SERVED.set()
     if drug and condition:
         _pair(path, drug, condition, cells.get(f"{drug}|{condition}"), dict(rows), dict(cols))
 

@@ -94,12 +94,7 @@ def explore() -> None:
                 key="relations",
             )
             max_nodes = st.slider("Most nodes drawn", 1, 400, _int_param("max", 60, 1, 400), key="max_nodes")
-    expanded = _list_param("expand", list(projection.graph))
     selected = params.get("entity")
-    clicked = clicked_node(GRAPH_KEY)
-    if clicked:
-        selected = clicked
-    hits: list[str] = []
     if query:
         hits = projection.search(query)
         if not hits:
@@ -114,8 +109,6 @@ def explore() -> None:
             if pick and pick != st.session_state.get("match-seen"):
                 st.session_state["match-seen"] = pick
                 selected = pick
-    if selected not in projection.graph:
-        selected = None
     # The whole view lives in the URL, so a copied link reopens it.
     state = {
         "kinds": ",".join(kinds),
@@ -125,20 +118,40 @@ def explore() -> None:
         "q": query,
         "entity": selected or "",
         "relations": ",".join(relations) if set(relations) != set(relations_all) else "",
-        "expand": ",".join(expanded),
     }
     for name, value in state.items():
         if value or name == "kinds":  # no kinds at all is a view too
             params[name] = value
         elif name in params:
             del params[name]
+    _view(path, tuple(sorted(kinds)), tuple(sorted(relations)), min_rank, state["condition"], max_nodes)
+
+
+@st.fragment
+def _view(
+    path: str, kinds: tuple[str, ...], relations: tuple[str, ...], min_rank: int, condition: str, max_nodes: int
+) -> None:
+    """The graph and the detail panel. A click on a node, Expand and Collapse rerun only this part:
+    the filters in the sidebar are neither run again nor sent to the browser again."""
+    projection = data.get_projection(path)
+    params = st.query_params
+    graph = projection.graph
+    expanded = [v for v in params.get("expand", "").split(",") if v in graph]
+    selected = clicked_node(GRAPH_KEY) or params.get("entity")
+    if selected not in graph:
+        selected = None
+    for name, value in (("entity", selected or ""), ("expand", ",".join(expanded))):
+        if value:
+            params[name] = value
+        elif name in params:
+            del params[name]
 
     view, matched = data.drawn_subgraph(
         path,
-        tuple(sorted(kinds)),
-        tuple(sorted(relations)),
+        kinds,
+        relations,
         min_rank,
-        None if condition == "(all)" else condition,
+        condition or None,
         tuple([selected] if selected else []),
         max_nodes,
         tuple(sorted(expanded)),
@@ -148,7 +161,7 @@ def explore() -> None:
         if view.number_of_nodes() == 0:
             st.warning("Nothing matches these filters. Widen the node types, relations or evidence level.")
         else:
-            draw(view, _positions(path, view), key=GRAPH_KEY, selected=selected, fit=state["condition"] or "all")
+            draw(view, _positions(path, view), key=GRAPH_KEY, selected=selected, fit=condition or "all")
         drawn = view.number_of_nodes()
         if matched > drawn - len(expanded):
             st.caption(
