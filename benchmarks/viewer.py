@@ -285,51 +285,55 @@ def run(repeat: int) -> list[str]:
 
             in_app: dict[str, list[Any]] = {"done": [], "same": []}
 
+            def click_label(href: str, frame: Any = None) -> tuple[float, float, bool]:
+                """Click the label linking to ``href`` on the page open now; return when a graph was
+                drawn for it (a new frame, or ``frame`` updated in place), when the script finished
+                and whether the same document did it. Before in-app links the page opened in a new tab."""
+                page.evaluate("window.__bench_doc = 1")
+                old, tabs = list(page.frames), list(context.pages)
+                link = page.locator(f"[data-testid='stMain'] a[href='{href}']").first
+                t0 = pg.now()
+                link.click()
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline:
+                    opened = [t for t in context.pages if t not in tabs]
+                    target = Page(opened[0]) if opened else pg
+                    try:
+                        if frame is not None and not opened and (t := frame.evaluate(
+                                "window.__kk_component.lastUpdate")) >= t0:
+                            end = t
+                            break
+                    except Exception:
+                        pass  # the frame was replaced: the new one is looked for below
+                    try:
+                        end = target.new_component_drawn("graph", t0, old, timeout=0.01)
+                        break
+                    except TimeoutError:
+                        pass
+                else:
+                    raise TimeoutError(f"nothing was drawn for {href}")
+                done = max(end, target.script_done_after(t0))
+                same = not opened and page.evaluate("window.__bench_doc") == 1
+                for tab in opened:
+                    tab.close()
+                return end - t0, done - t0, same
+
             def entity_from_label() -> float:
                 page.goto(f"{url}/?drug=kkr:ketamine&condition=kkr:post-traumatic-stress-disorder")
                 pg.drawn_after(pg.component("map"), 0)
                 pg.text_after("ketamine for post-traumatic stress disorder", 0)
                 pg.script_done_after(0)
-                page.evaluate("window.__bench_doc = 1")
-                old, tabs = list(page.frames), list(context.pages)
-                link = page.locator("[data-testid='stMain'] a[href='/entity?id=kkr%3Aketamine']").first
-                t0 = pg.now()
-                link.click()
-                deadline = time.monotonic() + 60
-                while page.url.split("?")[0].endswith("/entity") is False and len(context.pages) == len(tabs):
-                    if time.monotonic() > deadline:
-                        raise TimeoutError("the label opened nothing")
-                    page.wait_for_timeout(5)
-                opened = [t for t in context.pages if t not in tabs]
-                target = Page(opened[0]) if opened else pg
-                end = target.new_component_drawn("graph", t0, old)
-                in_app["done"].append(max(end, target.script_done_after(t0)) - t0)
-                in_app["same"].append(not opened and page.evaluate("window.__bench_doc") == 1)
-                for tab in opened:
-                    tab.close()
-                return end - t0
+                drawn, done, same = click_label("/entity?id=kkr%3Aketamine")
+                in_app["done"].append(done)
+                in_app["same"].append(same)
+                return drawn
 
             def entity_to_entity() -> float:
                 page.goto(f"{url}/entity?id=kkr:esketamine-nasal-spray")
                 frame = pg.component("graph")
                 pg.drawn_after(frame, 0)
                 pg.script_done_after(0)
-                old = list(page.frames)
-                t0 = pg.now()
-                trd = "a[href='/entity?id=kkr%3Atreatment-resistant-depression']"
-                page.locator(f"[data-testid='stMain'] {trd}").first.click()
-                deadline = time.monotonic() + 60
-                while time.monotonic() < deadline:
-                    try:
-                        if (t := frame.evaluate("window.__kk_component.lastUpdate")) >= t0:
-                            return t - t0
-                    except Exception:
-                        pass  # the frame was replaced: the new one is looked for below
-                    try:
-                        return pg.new_component_drawn("graph", t0, old, timeout=0.01) - t0
-                    except TimeoutError:
-                        pass
-                raise TimeoutError("the other entity's neighbourhood was not drawn")
+                return click_label("/entity?id=kkr%3Atreatment-resistant-depression", frame)[0]
 
             results["map cell click -> pair's claims listed"] = _measure(repeat, map_click)
             results["Explore opened as a page load (new tab, new session) -> graph drawn"] = _measure(
