@@ -11,12 +11,19 @@ then each interaction, repeated ``--repeat`` times (median and max, in ms), from
 Playwright sends the input until what it changes is on the screen:
 
 - map cell click: until the pair's claims are listed and the script has finished;
-- Explore opened (a new session): until the graph component has drawn;
+- Explore opened as a page load (a new tab, so a new session): until the graph component has drawn;
+- Explore opened from the navigation (the sidebar's link, the same session): until it has drawn;
 - Explore filter change ("claim" on and off): until the component has updated its elements and
   the script has finished; the same iframe must be updated (a marker set in it must survive);
 - Explore node click: until the detail panel shows the node;
 - Ask question opened from the gallery, and back to the gallery;
-- Entity page opened (a new session): until its neighbourhood is drawn.
+- Entity page opened as a page load (a new tab: a new session): until its neighbourhood is drawn;
+- an entity label clicked inside the app (ketamine's, above the evidence map's claims for one
+  pair): until the entity page's neighbourhood is drawn, wherever the page opens (it opened in a
+  new tab before in-app links); the report says whether the same document (so the same Streamlit
+  session) drew it, and when the page's script had finished;
+- an entity label clicked on an entity page (esketamine nasal spray's page, its condition):
+  until the other entity's neighbourhood is drawn (the same frame, updated in place, or a new one).
 
 Definitions, on the browser's clock (``Date.now()``): *script done* is Streamlit's
 ``data-test-script-state`` on ``[data-testid=stApp]`` going back to ``notRunning`` after the
@@ -122,6 +129,23 @@ class Page:
                         pass
             self.page.wait_for_timeout(10)
         raise TimeoutError(f"no {mode} component")
+
+    def new_component_drawn(self, mode: str, t0: float, old: list[Any], timeout: float = 60) -> float:
+        """When a component frame not in ``old`` drew ``mode`` at or after ``t0``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for frame in self.page.frames:
+                if "ketamine_kg_view" in frame.url and frame not in old:
+                    try:
+                        t = frame.evaluate(
+                            "(mode) => window.__kk_component && window.__kk_component.mode === mode"
+                            " ? window.__kk_component.lastUpdate : 0", mode)
+                    except Exception:
+                        continue
+                    if t and t >= t0:
+                        return t
+            self.page.wait_for_timeout(5)
+        raise TimeoutError(f"no new {mode} component drew")
 
     def drawn_after(self, frame: Any, t0: float, timeout: float = 60) -> float:
         deadline = time.monotonic() + timeout
@@ -247,8 +271,75 @@ def run(repeat: int) -> list[str]:
                 fresh.close()
                 return end - t0
 
+            def explore_from_nav() -> float:
+                page.goto(f"{url}/ask")
+                page.get_by_role("button", name="Ask").first.wait_for()
+                pg.script_done_after(0)
+                page.evaluate("window.__bench_doc = 1")
+                old = list(page.frames)
+                t0 = pg.now()
+                page.locator("[data-testid='stSidebarNav'] a").filter(has_text="Explore").click()
+                end = pg.new_component_drawn("graph", t0, old)
+                assert page.evaluate("window.__bench_doc") == 1, "the navigation reloaded the page"
+                return end - t0
+
+            in_app: dict[str, list[Any]] = {"done": [], "same": []}
+
+            def click_label(href: str, frame: Any = None) -> tuple[float, float, bool]:
+                """Click the label linking to ``href`` on the page open now; return when a graph was
+                drawn for it (a new frame, or ``frame`` updated in place), when the script finished
+                and whether the same document did it. Before in-app links the page opened in a new tab."""
+                page.evaluate("window.__bench_doc = 1")
+                old, tabs = list(page.frames), list(context.pages)
+                link = page.locator(f"[data-testid='stMain'] a[href='{href}']").first
+                t0 = pg.now()
+                link.click()
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline:
+                    opened = [t for t in context.pages if t not in tabs]
+                    target = Page(opened[0]) if opened else pg
+                    try:
+                        if frame is not None and not opened and (t := frame.evaluate(
+                                "window.__kk_component.lastUpdate")) >= t0:
+                            end = t
+                            break
+                    except Exception:
+                        pass  # the frame was replaced: the new one is looked for below
+                    try:
+                        end = target.new_component_drawn("graph", t0, old, timeout=0.01)
+                        break
+                    except TimeoutError:
+                        pass
+                else:
+                    raise TimeoutError(f"nothing was drawn for {href}")
+                done = max(end, target.script_done_after(t0))
+                same = not opened and page.evaluate("window.__bench_doc") == 1
+                for tab in opened:
+                    tab.close()
+                return end - t0, done - t0, same
+
+            def entity_from_label() -> float:
+                page.goto(f"{url}/?drug=kkr:ketamine&condition=kkr:post-traumatic-stress-disorder")
+                pg.drawn_after(pg.component("map"), 0)
+                pg.text_after("ketamine for post-traumatic stress disorder", 0)
+                pg.script_done_after(0)
+                drawn, done, same = click_label("/entity?id=kkr%3Aketamine")
+                in_app["done"].append(done)
+                in_app["same"].append(same)
+                return drawn
+
+            def entity_to_entity() -> float:
+                page.goto(f"{url}/entity?id=kkr:esketamine-nasal-spray")
+                frame = pg.component("graph")
+                pg.drawn_after(frame, 0)
+                pg.script_done_after(0)
+                return click_label("/entity?id=kkr%3Atreatment-resistant-depression", frame)[0]
+
             results["map cell click -> pair's claims listed"] = _measure(repeat, map_click)
-            results["Explore opened (new session) -> graph drawn"] = _measure(repeat, open_explore)
+            results["Explore opened as a page load (new tab, new session) -> graph drawn"] = _measure(
+                repeat, open_explore)
+            results["Explore opened from the navigation (same session) -> graph drawn"] = _measure(
+                repeat, explore_from_nav)
             page.goto(f"{url}/explore")
             graph_frame = pg.component("graph")
             pg.drawn_after(graph_frame, 0)
@@ -262,11 +353,21 @@ def run(repeat: int) -> list[str]:
             for _ in range(repeat):
                 results["Ask question opened from the gallery -> table"].append(ask_open())
                 results["Ask back to the gallery"].append(ask_back())
-            results["Entity page opened (new session) -> neighbourhood drawn"] = _measure(repeat, open_entity)
+            results["Entity page opened as a page load (new tab, new session) -> neighbourhood drawn"] = _measure(
+                repeat, open_entity)
+            label = "entity label clicked inside the app -> entity page's neighbourhood drawn"
+            results[label] = _measure(repeat, entity_from_label)
+            results["entity label clicked on an entity page -> that entity's neighbourhood drawn"] = _measure(
+                repeat, entity_to_entity)
             for name, values in results.items():
                 flag = "ok" if statistics.median(values) <= 300 else "over 300 ms"
                 lines.append(f"{name}: median {statistics.median(values):,.0f} ms, max {max(values):,.0f} ms "
                              f"(n={len(values)}) [{flag}]")
+                if name == label:
+                    same = sum(in_app["same"])
+                    lines.append(f"  (same document, so the same session: {same} of {len(in_app['same'])}; "
+                                 f"its script finished: median {statistics.median(in_app['done']):,.0f} ms, "
+                                 f"max {max(in_app['done']):,.0f} ms)")
         finally:
             proc.send_signal(signal.SIGTERM)
             try:

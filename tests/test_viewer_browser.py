@@ -207,6 +207,32 @@ def test_entity_page_shows_grouped_statements_citations_and_its_neighbourhood(se
     assert page.get_by_text("rdf:type").count() == 0
 
 
+def test_an_entity_label_opens_its_page_in_the_same_session(server: str, page) -> None:
+    """A label's link is followed inside the app: no new tab, no reload (so no new Streamlit
+    session), the URL names the entity, and Back returns to where the click was made."""
+    page.goto(f"{server}/?drug=kkr:ketamine&condition={PTSD}")
+    page.get_by_text("ketamine for post-traumatic stress disorder").first.wait_for(timeout=30_000)
+    settle(page)
+    page.evaluate("window.__kk_same_document = 1")
+    tabs = len(page.context.pages)
+    page.locator("[data-testid=stMain] a[href='/entity?id=kkr%3Aketamine']").first.click()
+    page.locator("h3").filter(has_text="ketamine").first.wait_for(timeout=30_000)
+    page.get_by_text("Uses by evidence and status").first.wait_for(timeout=30_000)
+    assert urlparse(page.url).path == "/entity" and "id=kkr%3Aketamine" in page.url
+    assert "kkr:ketamine" in drawn(component_frame(page, "graph"))
+    settle(page)
+    page.locator(f"[data-testid=stMain] a[href='/entity?id={PTSD.replace(':', '%3A')}']").first.click()
+    page.locator("h3").filter(has_text="post-traumatic stress disorder").first.wait_for(timeout=30_000)
+    assert "id=kkr%3Apost-traumatic-stress-disorder" in page.url
+    assert len(page.context.pages) == tabs, "the label opened a new tab"
+    assert page.evaluate("window.__kk_same_document") == 1, "the page was reloaded: a new session"
+    settle(page)
+    page.go_back()
+    page.get_by_text("Uses by evidence and status").first.wait_for(timeout=30_000)
+    assert "id=kkr%3Aketamine" in page.url
+    assert page.evaluate("window.__kk_same_document") == 1
+
+
 # -- the graph, updated in place ---------------------------------------------------------------------
 def _label_boxes(frame) -> list[dict]:
     return frame.evaluate("""() => window.__kk_cy.nodes('.labelled').map(n => {

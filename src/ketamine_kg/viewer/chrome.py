@@ -5,13 +5,43 @@ Kept apart from pages.py so that the first page (the evidence map) does not impo
 
 from __future__ import annotations
 
+import json
 from typing import Literal
 
 import streamlit as st
 
 from . import data
+from .text import ENTITY_PAGE
 
-__all__ = ["header"]
+__all__ = ["IN_APP_LINKS", "header"]
+
+#: Streamlit 1.67 opens every markdown link in a new tab (``target="_blank"``): a click on an
+#: entity label started a whole new session, 0.7-1 s before its page was drawn. This script (run
+#: once per document) sends a plain click on a link to one of the app's own pages through
+#: Streamlit's own history navigation instead: the URL becomes the link's (a copied link still
+#: opens the same view), and the same session runs the page, as the sidebar's links do. Streamlit
+#: navigates on ``popstate`` by the URL's path and query (as the browser's Back does). A click
+#: with a modifier key, or the middle button, still opens a new tab.
+IN_APP_LINKS = """<script>
+(() => {
+  if (window.__kkInAppLinks) return;
+  window.__kkInAppLinks = true;
+  const pages = new Set(PAGES);
+  document.addEventListener("click", (event) => {
+    if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey
+        || event.altKey) return;
+    const link = event.target instanceof Element ? event.target.closest("a[href]") : null;
+    if (!link || link.hasAttribute("download")) return;
+    const url = new URL(link.href, location.href);
+    // Header anchors (#...) and anything not a page of this app keep the browser's behaviour.
+    if (url.origin !== location.origin || url.hash || !pages.has(url.pathname)) return;
+    event.preventDefault();
+    history.pushState(history.state, "", url.pathname + url.search);
+    window.dispatchEvent(new PopStateEvent("popstate", {state: history.state}));
+  });
+})();
+</script>""".replace("PAGES", json.dumps(["/", ENTITY_PAGE]))
+_HIDDEN = "kk-in-app-links"
 
 
 def header(title: str, sidebar: Literal["auto", "expanded", "collapsed"] = "auto") -> str:
@@ -24,4 +54,10 @@ def header(title: str, sidebar: Literal["auto", "expanded", "collapsed"] = "auto
     st.set_page_config(page_title=f"{title} · ketamine-kg", layout="wide", initial_sidebar_state=sidebar)
     st.title(title)
     st.info(data.DISCLAIMER)
+    # The script's container is hidden, with the wrapper that would leave a gap, by a style that
+    # takes no room itself (a style-only st.html goes to Streamlit's event container): the page
+    # looks as it did without it.
+    st.html(f"<style>[data-testid=stLayoutWrapper]:has(> .st-key-{_HIDDEN}) {{display: none}}</style>")
+    with st.container(key=_HIDDEN):
+        st.html(IN_APP_LINKS, unsafe_allow_javascript=True)
     return str(data.graph_path())

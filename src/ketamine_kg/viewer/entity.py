@@ -137,6 +137,10 @@ def entity_page() -> None:
     if details.links:
         st.markdown("**Identifiers and links:** " + " · ".join(md_link(t, u) for t, u in details.links))
     left, right = st.columns([3, 2])
+    # The drawing goes to the browser first: its frame loads (and Cytoscape.js with it) while the
+    # sections are worked out and laid out, instead of after all of them.
+    with right:
+        _neighbourhood(path, curie)
     with left:
         _uses(path, curie, kind)
         _section(
@@ -198,17 +202,20 @@ def entity_page() -> None:
             by_property: dict[str, list[dict[str, str]]] = defaultdict(list)
             for row in details.incoming:
                 by_property[row["via"]].append(row)
-            with st.expander(f"Mentioned by ({len(details.incoming)})"):
-                st.markdown(
-                    "\n".join(
-                        f"- *{md_text(via)}:* "
-                        + ", ".join(entity_md(r["id"], r["statement"]) for r in rows[:60])
-                        + (f" and {len(rows) - 60} more" if len(rows) > 60 else "")
-                        for via, rows in sorted(by_property.items())
+            # Streamlit lays out a closed expander's content all the same (ketamine's: 8 kB of
+            # markdown, a third of the page); this one's is sent when it is opened.
+            with st.expander(
+                f"Mentioned by ({len(details.incoming)})", key=f"mentioned-{curie}", on_change="rerun"
+            ) as mentioned:
+                if mentioned.open:
+                    st.markdown(
+                        "\n".join(
+                            f"- *{md_text(via)}:* "
+                            + ", ".join(entity_md(r["id"], r["statement"]) for r in rows[:60])
+                            + (f" and {len(rows) - 60} more" if len(rows) > 60 else "")
+                            for via, rows in sorted(by_property.items())
+                        )
                     )
-                )
-    with right:
-        _neighbourhood(path, curie)
 
 
 @st.cache_data(show_spinner=False, max_entries=1024)
