@@ -106,6 +106,23 @@ def _from_input(target: Any, t0: float, end: float) -> float:
     return end - (t if t >= t0 else t0)
 
 
+def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+    """Until Streamlit at ``url`` answers its health check; a server that exits or never answers
+    ends the run with its error output rather than a hang."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        if proc.poll() is not None:
+            raise SystemExit(proc.stderr.read().decode() if proc.stderr else f"the server at {url} stopped")
+        time.sleep(0.02)
+    raise SystemExit(f"no answer from {url}/_stcore/health within {timeout:.0f} s")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -208,16 +225,7 @@ def run(repeat: int) -> list[str]:
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
             url = f"http://127.0.0.1:{port}"
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                        if r.status == 200:
-                            break
-                except OSError:
-                    pass
-                if proc.poll() is not None:
-                    raise SystemExit(proc.stderr.read().decode() if proc.stderr else "the viewer stopped")
-                time.sleep(0.02)
+            _wait_healthy(url, proc)
             up = time.time() * 1000
             page = context.new_page()
             pg = Page(page)
@@ -440,13 +448,7 @@ def floor(repeat: int) -> str:
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             url = f"http://127.0.0.1:{port}"
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                        if r.status == 200:
-                            break
-                except OSError:
-                    time.sleep(0.05)
+            _wait_healthy(url, proc)
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
                 floor_context = browser.new_context()

@@ -207,11 +207,11 @@ def measure_mappings(tbox) -> list:
     }
     rows = []
     for measure in tbox.subjects(RDF.type, KK.EffectMeasure):
+        label = str(tbox.value(measure, RDFS.label) or "")
         for predicate, kind in kinds.items():
             for target in tbox.objects(measure, predicate):
                 curie = converter().compress_strict(str(target))
                 url, detail = _MEASURE_SOURCES[curie.partition(":")[0]]
-                label = str(tbox.value(measure, RDFS.label) or "")
                 rows.append(
                     Mapping_(
                         str(measure).removeprefix(str(KK)),
