@@ -115,7 +115,7 @@ def main() -> None:
                 old, new, bare = _interleaved([*script, *command], str(Path(tmp) / "src"), here, args.repeat)
                 print(f"{'ketamine-kg ' + ' '.join(command):50s} before {old:.3f} s, after {new:.3f} s "
                       f"(python -c pass {bare:.3f} s)")
-    from ketamine_kg.engine import QueryWorker
+    from ketamine_kg.query.engine import QueryWorker
     from ketamine_kg.layout import find_layout
 
     starts = []

@@ -183,7 +183,7 @@ def viewer(workdir: Path | None = None) -> Iterator[str]:
 
 def named_query_texts() -> list[str]:
     sys.path.insert(0, str(ROOT / "src"))
-    from ketamine_kg.catalogue import load_catalogue
+    from ketamine_kg.query.catalogue import load_catalogue
 
     return [q.text for q in load_catalogue(ROOT / "queries").values()]
 

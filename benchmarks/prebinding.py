@@ -31,13 +31,13 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from ketamine_kg.catalogue import load_catalogue
-from ketamine_kg.engine import Limits, QueryWorker, from_ox, to_ox
+from ketamine_kg.query.catalogue import load_catalogue
+from ketamine_kg.query.engine import Limits, QueryWorker, from_ox, to_ox
 from ketamine_kg.errors import KetamineKGError
 from ketamine_kg.layout import find_layout
 from _record import recorded
-from ketamine_kg.binding import bind_values
-from ketamine_kg.prefixes import PREFIXES
+from ketamine_kg.query.binding import bind_values
+from ketamine_kg.rdf.prefixes import PREFIXES
 
 
 def _median_ms(fn, repeat: int) -> tuple[float, object]:

@@ -23,10 +23,10 @@ import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 
 from _record import recorded
-from ketamine_kg.catalogue import load_catalogue
-from ketamine_kg.engine import QueryWorker, bind_parameters, execute
+from ketamine_kg.query.catalogue import load_catalogue
+from ketamine_kg.query.engine import QueryWorker, bind_parameters, execute
 from ketamine_kg.layout import find_layout
-from ketamine_kg.prefixes import PREFIXES
+from ketamine_kg.rdf.prefixes import PREFIXES
 
 
 def _median_ms(fn, repeat: int) -> float:

@@ -20,11 +20,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from ketamine_kg.catalogue import load_catalogue
-from ketamine_kg.engine import QueryWorker
+from ketamine_kg.query.catalogue import load_catalogue
+from ketamine_kg.query.engine import QueryWorker
 from ketamine_kg.layout import find_layout
-from ketamine_kg.remote import Endpoint, RemoteWorker
-from ketamine_kg.remote_load import load_graph
+from ketamine_kg.query.remote import Endpoint, RemoteWorker
+from ketamine_kg.server.load import load_graph
 
 
 def _free_port() -> int:

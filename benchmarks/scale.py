@@ -4,7 +4,7 @@ For each size, ``generate.py`` writes a graph shaped like ours (renamed copies o
 into a temporary folder, and each engine loads it in a process of its own, so its peak RSS is its
 own: raw pyoxigraph (``Store.bulk_load`` in memory), the guarded path the CLI and viewer use
 (``QueryWorker``: worker process, read-only check, limits), rdflib's default engine, the Oxigraph
-server over HTTP (``oxigraph load`` then ``serve-read-only``), and, when ``ketamine_kg.remote`` is
+server over HTTP (``oxigraph load`` then ``serve-read-only``), and, when ``ketamine_kg.query.remote`` is
 importable, the guarded client for that server (``RemoteWorker``). Every named query runs with its
 default parameters; each engine's median latency and row count are reported side by side, and
 row counts that differ between engines are listed, not hidden.
@@ -42,9 +42,9 @@ sys.path.insert(0, str(HERE))
 
 from generate import _RESOURCE, generate  # noqa: E402  (the lead's generator, next to this file)
 
-from ketamine_kg.catalogue import NamedQuery, load_catalogue  # noqa: E402
+from ketamine_kg.query.catalogue import NamedQuery, load_catalogue  # noqa: E402
 from ketamine_kg.layout import find_layout  # noqa: E402
-from ketamine_kg.binding import prebind  # noqa: E402  (the one binding path, as the client sends it)
+from ketamine_kg.query.binding import prebind  # noqa: E402  (the one binding path, as the client sends it)
 
 ENGINES = ("pyoxigraph", "guarded", "rdflib", "server")
 LABELS = {
@@ -182,8 +182,8 @@ def _measure_forked(fn: Callable[[], int], repeat: int, single_above: float, cap
 def _engine_pyoxigraph(graph: Path, queries: dict[str, NamedQuery], skip: dict, opts: argparse.Namespace) -> dict:
     import pyoxigraph as ox
 
-    from ketamine_kg.engine import bind_parameters, execute, to_ox
-    from ketamine_kg.prefixes import PREFIXES
+    from ketamine_kg.query.engine import bind_parameters, execute, to_ox
+    from ketamine_kg.rdf.prefixes import PREFIXES
 
     started = time.perf_counter()
     store = ox.Store()
@@ -232,8 +232,8 @@ def _paired(store: Any, graph: Path, queries: dict[str, NamedQuery], skip: dict,
     """
     import pyoxigraph as ox
 
-    from ketamine_kg.engine import Limits, QueryWorker, bind_parameters, to_ox
-    from ketamine_kg.prefixes import PREFIXES
+    from ketamine_kg.query.engine import Limits, QueryWorker, bind_parameters, to_ox
+    from ketamine_kg.rdf.prefixes import PREFIXES
 
     limits = Limits(timeout=opts.oxigraph_cap, max_rows=ALL_ROWS)
     out: dict[str, Any] = {}
@@ -269,7 +269,7 @@ def _paired(store: Any, graph: Path, queries: dict[str, NamedQuery], skip: dict,
 
 
 def _engine_guarded(graph: Path, queries: dict[str, NamedQuery], skip: dict, opts: argparse.Namespace) -> dict:
-    from ketamine_kg.engine import Limits, QueryWorker
+    from ketamine_kg.query.engine import Limits, QueryWorker
     from ketamine_kg.errors import QueryTimeout
 
     limits = Limits(timeout=opts.oxigraph_cap, max_rows=ALL_ROWS)
@@ -305,7 +305,7 @@ def _engine_rdflib(graph: Path, queries: dict[str, NamedQuery], skip: dict, opts
 
     from rdflib import Graph, Literal, URIRef
 
-    from ketamine_kg.prefixes import PREFIXES
+    from ketamine_kg.rdf.prefixes import PREFIXES
 
     started = time.perf_counter()
     g = Graph()
@@ -415,11 +415,11 @@ def _engine_server(graph: Path, queries: dict[str, NamedQuery], skip: dict, opts
 def _remote(endpoint: str, queries: dict[str, NamedQuery], skip: dict, opts: argparse.Namespace) -> dict:
     """The project's guarded client on the same server, when another part of the project provides one."""
     try:
-        from ketamine_kg.engine import Limits
+        from ketamine_kg.query.engine import Limits
         from ketamine_kg.errors import QueryTimeout
-        from ketamine_kg.remote import SERVER_DEFAULT, RemoteWorker
+        from ketamine_kg.query.remote import SERVER_DEFAULT, RemoteWorker
     except ImportError as exc:
-        return {"error": f"ketamine_kg.remote unavailable: {exc}", "queries": {}}
+        return {"error": f"ketamine_kg.query.remote unavailable: {exc}", "queries": {}}
     limits = Limits(timeout=opts.oxigraph_cap, max_rows=ALL_ROWS)
     worker = RemoteWorker(endpoint, graph=SERVER_DEFAULT)  # `oxigraph load` fills the default graph
     out: dict[str, Any] = {"queries": {}}
@@ -748,7 +748,7 @@ def main(argv: list[str] | None = None) -> int:
     opts.remote = opts.remote and "server" in engines
     if opts.remote:
         try:
-            import ketamine_kg.remote  # noqa: F401
+            import ketamine_kg.query.remote  # noqa: F401
         except ImportError:
             opts.remote = False
     report = Report(opts, names)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ketamine_kg import curation
-from ketamine_kg.engine import QueryWorker
+from ketamine_kg.build import curation
+from ketamine_kg.query.engine import QueryWorker
 from ketamine_kg.layout import Layout, find_layout
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,9 +8,9 @@ from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 
 from ketamine_kg import __version__
-from ketamine_kg.build import build, build_graphs
+from ketamine_kg.build.pipeline import build, build_graphs
 from ketamine_kg.layout import GRAPH_FILES, Layout
-from ketamine_kg.vocabulary import KK, KKR, ONTOLOGY_IRI
+from ketamine_kg.rdf.vocabulary import KK, KKR, ONTOLOGY_IRI
 
 from .support import numbers_by_value, oxigraph_as_rdflib
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ketamine_kg.cli import EXIT_CODES, cli, main
+from ketamine_kg.cli.main import EXIT_CODES, cli, main
 
 ROOT = Path(__file__).resolve().parents[1]
 

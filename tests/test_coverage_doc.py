@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from ketamine_kg.curation import Curation
+from ketamine_kg.build.curation import Curation
 from ketamine_kg.layout import Layout
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from ketamine_kg import curation
+from ketamine_kg.build import curation
 from ketamine_kg.errors import CurationError
 from ketamine_kg.layout import Layout
-from ketamine_kg.validate import validate
+from ketamine_kg.build.validate import validate
 
 BROKEN = sorted((Path(__file__).parent / "broken-curation").glob("*.yaml"))
 CURATED = sorted((Path(__file__).resolve().parents[1] / "graph" / "curated").glob("*.yaml"))

@@ -9,9 +9,9 @@ import json
 import pyoxigraph as ox
 import pytest
 
-from ketamine_kg import prefixes
-from ketamine_kg.prefixes import PREFIXES, compact_iri, converter, expand_curie
-from ketamine_kg.results import QueryResult, Term, compact, render
+from ketamine_kg.rdf import prefixes
+from ketamine_kg.rdf.prefixes import PREFIXES, compact_iri, converter, expand_curie
+from ketamine_kg.query.results import QueryResult, Term, compact, render
 
 from .conftest import ROOT
 
@@ -102,7 +102,7 @@ def test_results_compact_through_the_one_converter() -> None:
 
 @pytest.mark.usefixtures("one_more_prefix")
 def test_the_catalogue_expands_through_the_one_converter() -> None:
-    from ketamine_kg.catalogue import Parameter, expand
+    from ketamine_kg.query.catalogue import Parameter, expand
 
     assert expand("ex:thing") == EX + "thing"
     assert Parameter("x", "iri", "", "").to_term("ex:thing") == Term.iri(EX + "thing")
@@ -111,8 +111,9 @@ def test_the_catalogue_expands_through_the_one_converter() -> None:
 
 @pytest.mark.usefixtures("one_more_prefix")
 def test_diffs_compact_through_the_one_converter() -> None:
-    from ketamine_kg.diff import diff_snapshots, render as render_diff
-    from ketamine_kg.diff_snapshot import parse_snapshot
+    from ketamine_kg.diff.compare import diff_snapshots
+    from ketamine_kg.diff.render import render as render_diff
+    from ketamine_kg.diff.snapshot import parse_snapshot
 
     claim = "https://w3id.org/ketamine-kg/resource/claim-x"
     data = (
@@ -132,8 +133,8 @@ def test_diffs_compact_through_the_one_converter() -> None:
 def test_exports_compact_through_the_one_converter() -> None:
     from rdflib import Graph
 
-    from ketamine_kg.export_property_graph import property_graph
-    from ketamine_kg.export_rdf import ProvenanceSplit
+    from ketamine_kg.export.property_graph import property_graph
+    from ketamine_kg.build.graphs import ProvenanceSplit
 
     graph = Graph().parse(format="turtle", data=f"""
         @prefix owl: <http://www.w3.org/2002/07/owl#> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .

@@ -6,10 +6,10 @@ import collections
 
 import pytest
 
-from ketamine_kg.catalogue import load_catalogue
-from ketamine_kg.engine import Limits, QueryWorker, bind_parameters, execute, load_store
+from ketamine_kg.query.catalogue import load_catalogue
+from ketamine_kg.query.engine import Limits, QueryWorker, bind_parameters, execute, load_store
 from ketamine_kg.layout import find_layout
-from ketamine_kg.results import Term
+from ketamine_kg.query.results import Term
 
 CATALOGUE = load_catalogue(find_layout().queries)
 LABEL_QUERY = """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
@@ -68,7 +68,7 @@ def test_the_proofs_verdict_is_kept_on_disk(tmp_path, monkeypatch) -> None:
 
     import pytest as _pytest
 
-    from ketamine_kg import binding
+    from ketamine_kg.query import binding
     from ketamine_kg.errors import QueryError
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from ketamine_kg.engine import Limits, QueryWorker
+from ketamine_kg.query.engine import Limits, QueryWorker
 from ketamine_kg.errors import QueryRefused, QueryTimeout
-from ketamine_kg.sparql_guard import check_read_only
+from ketamine_kg.query.guard import check_read_only
 
 from .support import Listener
 
@@ -62,8 +62,8 @@ def test_row_cap(worker: QueryWorker) -> None:
 
 
 def test_prefixes_agree_with_the_vocabulary() -> None:
-    from ketamine_kg import vocabulary
-    from ketamine_kg.prefixes import PREFIXES
+    from ketamine_kg.rdf import vocabulary
+    from ketamine_kg.rdf.prefixes import PREFIXES
 
     assert vocabulary.PREFIXES is PREFIXES
     for name, namespace in {"kk": vocabulary.KK, "kkr": vocabulary.KKR, "owl": vocabulary.OWL, "rdf": vocabulary.RDF,
@@ -74,15 +74,15 @@ def test_prefixes_agree_with_the_vocabulary() -> None:
 
 
 def test_both_workers_implement_the_worker_protocol(worker: QueryWorker) -> None:
-    from ketamine_kg.remote import RemoteWorker
-    from ketamine_kg.worker import Worker
+    from ketamine_kg.query.remote import RemoteWorker
+    from ketamine_kg.query.worker import Worker
 
     assert isinstance(worker, Worker)
     assert isinstance(RemoteWorker("http://127.0.0.1:7878/query"), Worker)
 
 
 def test_the_query_path_imports_no_rdflib_and_leaves_main_alone(tmp_path) -> None:
-    # The worker is a fresh interpreter (python -m ketamine_kg.worker), not a spawn that swaps sys.modules;
+    # The worker is a fresh interpreter (python -m ketamine_kg.query.worker), not a spawn that swaps sys.modules;
     # and answering a named query needs neither rdflib, owlready2 nor pydantic in the command's process.
     import subprocess
     import sys
@@ -91,7 +91,7 @@ def test_the_query_path_imports_no_rdflib_and_leaves_main_alone(tmp_path) -> Non
 
     script = (
         "import sys; main = sys.modules['__main__']\n"
-        "from ketamine_kg.cli import main as cli\n"
+        "from ketamine_kg.cli.main import main as cli\n"
         f"code = cli(['query', 'approved-uses', '--root', {str(ROOT)!r}])\n"
         "heavy = sorted(m for m in ('rdflib', 'owlready2', 'pydantic', 'curies', 'multiprocessing.spawn') if m in sys.modules)\n"
         "assert sys.modules['__main__'] is main\n"

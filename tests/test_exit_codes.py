@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ketamine_kg import queries
-from ketamine_kg.cli import EXIT_CODES, main
+from ketamine_kg.query import run as queries
+from ketamine_kg.cli.main import EXIT_CODES, main
 from ketamine_kg.layout import Layout
 
 from .conftest import ROOT

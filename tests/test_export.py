@@ -19,12 +19,12 @@ import pytest
 from rdflib import Dataset, Graph, URIRef
 from rdflib.compare import isomorphic
 
-from ketamine_kg import curation
-from ketamine_kg.cli import main
-from ketamine_kg.compile import compile_curation
+from ketamine_kg.build import curation
+from ketamine_kg.cli.main import main
+from ketamine_kg.build.compile import compile_curation
 from ketamine_kg.errors import ValidationFailed
-from ketamine_kg.export_formats import KGX_EDGE_BASE, kgx_primary_ids
-from ketamine_kg.export import GRAPH_IRIS, INFORES, export_bytes, export_files, property_graph, split_provenance
+from ketamine_kg.export.formats import KGX_EDGE_BASE, kgx_primary_ids
+from ketamine_kg.export.writer import GRAPH_IRIS, INFORES, export_bytes, export_files, property_graph, split_provenance
 from ketamine_kg.layout import Layout
 
 from .support import numbers_by_value, oxigraph_as_rdflib
@@ -384,7 +384,7 @@ def test_kgx_tsv_has_biolink_nodes_and_edges(folders, model, known_claim, curate
 
 def test_export_is_deterministic(layout: Layout, outputs) -> None:
     # Another process with another hash seed must write the same bytes.
-    code = ("import sys; from ketamine_kg.export import export_bytes; from ketamine_kg.layout import find_layout;"
+    code = ("import sys; from ketamine_kg.export.writer import export_bytes; from ketamine_kg.layout import find_layout;"
             "sys.stdout.buffer.write(export_bytes(find_layout(sys.argv[1]), 'graphml'))")
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     again = subprocess.run([sys.executable, "-c", code, str(layout.root)], capture_output=True, env=env, check=True)

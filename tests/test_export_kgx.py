@@ -3,7 +3,7 @@
 ``kgx`` pins old numpy, pyarrow, Sphinx and docutils, so it lives in a venv of its own that
 ``.ci/run`` makes (``$KETAMINE_KG_KGX_VENV``, default ``~/.cache/ketamine-kg/kgx-venv``); these tests
 are skipped, saying so, where that venv is absent. ``kgx`` runs through
-``ketamine_kg/export_kgx_offline.py``, which points it at the Biolink model the ``biolink-model``
+``ketamine_kg/export/kgx_offline.py``, which points it at the Biolink model the ``biolink-model``
 package ships; the network is cut (a new network namespace where one can be made, and a proxy
 that refuses every connection) so a download would fail the test.
 """
@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 from rdflib import Graph, URIRef
 
-from ketamine_kg.export import export_files
-from ketamine_kg.export_formats import KGX_EDGE_BASE
+from ketamine_kg.export.writer import export_files
+from ketamine_kg.export.formats import KGX_EDGE_BASE
 from ketamine_kg.layout import Layout
-from ketamine_kg.prefixes import converter
+from ketamine_kg.rdf.prefixes import converter
 
 RUNNER = Path(__file__).resolve().parents[1] / "src" / "ketamine_kg" / "export_kgx_offline.py"
 VENV = Path(os.environ.get("KETAMINE_KG_KGX_VENV", Path.home() / ".cache" / "ketamine-kg" / "kgx-venv"))

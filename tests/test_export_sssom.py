@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from ketamine_kg import curation
+from ketamine_kg.build import curation
 from rdflib import Graph
 
-from ketamine_kg.build import SSSOM_FILE, measure_mappings, sssom_bytes
+from ketamine_kg.build.pipeline import SSSOM_FILE, measure_mappings, sssom_bytes
 from ketamine_kg.layout import Layout
 
 PREDICATES = {"exact": "skos:exactMatch", "close": "skos:closeMatch", "broad": "skos:broadMatch",

@@ -14,8 +14,8 @@ from types import SimpleNamespace
 import pytest
 from rdflib import Graph
 
-from ketamine_kg import build as build_module
-from ketamine_kg.cli import main
+from ketamine_kg.build import pipeline as build_module
+from ketamine_kg.cli.main import main
 from ketamine_kg.errors import KetamineKGError
 from ketamine_kg.layout import GRAPH_FILES, Layout
 
@@ -85,8 +85,8 @@ def _leftovers(layout: Layout) -> list[Path]:
 @pytest.fixture()
 def fake_graphs(monkeypatch, layout: Layout):
     """Skip compiling and reasoning: the build's writing stage is what these tests break."""
-    from ketamine_kg import curation
-    from ketamine_kg.compile import compile_curation
+    from ketamine_kg.build import curation
+    from ketamine_kg.build.compile import compile_curation
 
     result = SimpleNamespace(
         tbox=Graph().parse(layout.ontology_dir / "ketamine.ttl", format="turtle"),

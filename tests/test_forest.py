@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from ketamine_kg.pooling import meta_analyse, pool
+from ketamine_kg.evidence.pooling import meta_analyse, pool
 from ketamine_kg.viewer import forest
 
 ROWS = [  # three made-up trials, per-arm counts, so the pooled risk ratio comes from the engine

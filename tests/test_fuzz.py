@@ -18,12 +18,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ketamine_kg.catalogue import Parameter, load_catalogue
-from ketamine_kg.cli import EXIT_CODES, main
-from ketamine_kg.engine import Limits, QueryWorker, load_store, to_ox
+from ketamine_kg.query.catalogue import Parameter, load_catalogue
+from ketamine_kg.cli.main import EXIT_CODES, main
+from ketamine_kg.query.engine import Limits, QueryWorker, load_store, to_ox
 from ketamine_kg.errors import KetamineKGError, QueryError, QueryRefused, UsageError
-from ketamine_kg.rdf_input import parse_user_file
-from ketamine_kg.sparql_guard import check_read_only
+from ketamine_kg.rdf.user_files import parse_user_file
+from ketamine_kg.query.guard import check_read_only
 
 from .support import Listener
 from .test_hostile_sparql import SECRET

@@ -6,8 +6,8 @@ import importlib.util
 import re
 from pathlib import Path
 
-from ketamine_kg.catalogue import load_catalogue
-from ketamine_kg.engine import execute, load_store
+from ketamine_kg.query.catalogue import load_catalogue
+from ketamine_kg.query.engine import execute, load_store
 from ketamine_kg.layout import Layout
 
 _GENERATE = Path(__file__).resolve().parents[1] / "benchmarks" / "generate.py"

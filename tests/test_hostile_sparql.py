@@ -12,9 +12,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from ketamine_kg import engine
-from ketamine_kg.cli import main
-from ketamine_kg.engine import Limits, QueryWorker
+from ketamine_kg.query import engine
+from ketamine_kg.cli.main import main
+from ketamine_kg.query.engine import Limits, QueryWorker
 from ketamine_kg.errors import QueryError, QueryRefused, QueryTimeout
 
 from .support import Listener

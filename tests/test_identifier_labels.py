@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ketamine_kg.curation import Curation
+from ketamine_kg.build.curation import Curation
 
 
 def _hpo_terms() -> dict[str, tuple[str, set[str], bool]]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from ketamine_kg.mappings import Mapping_, sssom_tsv
-from ketamine_kg.prefixes import check_curie, converter, expand_curie, main
+from ketamine_kg.build.sssom import Mapping_, sssom_tsv
+from ketamine_kg.rdf.prefixes import check_curie, converter, expand_curie, main
 
 
 def test_prefix_copy_matches_the_installed_bioregistry():
     pytest.importorskip("bioregistry")
-    assert main(["--check"]) == 0, "run: python -m ketamine_kg.prefixes --write"
+    assert main(["--check"]) == 0, "run: python -m ketamine_kg.rdf.prefixes --write"
 
 
 @pytest.mark.parametrize("curie, iri", [

@@ -18,12 +18,12 @@ import pytest
 import rdflib
 import yaml
 
-from ketamine_kg.catalogue import load_catalogue
-from ketamine_kg.compile import EVIDENCE
-from ketamine_kg.curation import Curation
-from ketamine_kg.engine import QueryWorker
-from ketamine_kg.prefixes import expand_curie
-from ketamine_kg.queries import run_named
+from ketamine_kg.query.catalogue import load_catalogue
+from ketamine_kg.build.compile import EVIDENCE
+from ketamine_kg.build.curation import Curation
+from ketamine_kg.query.engine import QueryWorker
+from ketamine_kg.rdf.prefixes import expand_curie
+from ketamine_kg.query.run import run_named
 
 KKR = "kkr:"
 EVIDENCE_RANK = {"meta-analysis": 5, "multiple-rcts": 4, "single-rct": 3, "nonrandomized": 2, "case-reports": 1, "preclinical": 0}

@@ -26,9 +26,9 @@ import pytest
 import yaml
 from scipy import stats
 
-from ketamine_kg.pool_cli import main as pool_main
-from ketamine_kg.pooling import PoolingError, meta_analyse, pool
-from ketamine_kg.pooling_select import Question, answer, normalise_row, select
+from ketamine_kg.cli.pool import main as pool_main
+from ketamine_kg.evidence.pooling import PoolingError, meta_analyse, pool
+from ketamine_kg.evidence.selection import Question, answer, normalise_row, select
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BCG = yaml.safe_load((FIXTURES / "dat-bcg.yaml").read_text(encoding="utf-8"))["trials"]
@@ -420,8 +420,8 @@ def test_pooling_inputs_query_feeds_the_selection_layer(tmp_path: Path) -> None:
     query and the selection layer: the graph path gives the published REML figure."""
     import pyoxigraph as ox
 
-    from ketamine_kg import curation
-    from ketamine_kg.compile import compile_curation
+    from ketamine_kg.build import curation
+    from ketamine_kg.build.compile import compile_curation
 
     folder = tmp_path / "curated"
     folder.mkdir()

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ketamine_kg.cli import main
-from ketamine_kg.curation import Curation
+from ketamine_kg.cli.main import main
+from ketamine_kg.build.curation import Curation
 from ketamine_kg.layout import Layout
-from ketamine_kg.pool_cli import graph_rows
+from ketamine_kg.cli.pool import graph_rows
 
 KKR = "https://w3id.org/ketamine-kg/resource/"
 RESULT_FIELDS = {  # curated field -> the query's column

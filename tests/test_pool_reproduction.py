@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 import yaml
 
-from ketamine_kg.pool_cli import load_rows
-from ketamine_kg.pooling import Pooling, pool
+from ketamine_kg.cli.pool import load_rows
+from ketamine_kg.evidence.pooling import Pooling, pool
 
 CURATED = Path(__file__).resolve().parents[1] / "graph" / "curated"
 FILES = sorted(CURATED.glob("evidence_*.yaml"))

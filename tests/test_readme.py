@@ -30,9 +30,9 @@ SKIPPED = {
     "ketamine-kg query approved-uses --endpoint http://127.0.0.1:7879/query": "needs the writable server above",
     # Each line runs on its own here, so the block's KGX and P variables are unset; tests/test_export_kgx.py
     # runs these same three commands with the kgx venv that .ci/run builds.
-    "$KGX src/ketamine_kg/export_kgx_offline.py $P validate -i tsv kgx/nodes.tsv kgx/edges.tsv": "needs the kgx venv",
-    "$KGX src/ketamine_kg/export_kgx_offline.py $P transform --stream -i tsv -f nt -o kk.nt kgx/nodes.tsv kgx/edges.tsv": "needs the kgx venv",
-    "$KGX src/ketamine_kg/export_kgx_offline.py $P transform --stream -i tsv -f jsonl -o kk kgx/nodes.tsv kgx/edges.tsv": "needs the kgx venv",
+    "$KGX src/ketamine_kg/export/kgx_offline.py $P validate -i tsv kgx/nodes.tsv kgx/edges.tsv": "needs the kgx venv",
+    "$KGX src/ketamine_kg/export/kgx_offline.py $P transform --stream -i tsv -f nt -o kk.nt kgx/nodes.tsv kgx/edges.tsv": "needs the kgx venv",
+    "$KGX src/ketamine_kg/export/kgx_offline.py $P transform --stream -i tsv -f jsonl -o kk kgx/nodes.tsv kgx/edges.tsv": "needs the kgx venv",
 }
 #: Commands that need Java (HermiT); skipped, with the reason, where Java is missing.
 NEEDS_JAVA = {"ketamine-kg build --check", "ketamine-kg validate --file graph/ketamine-kg.ttl"}
@@ -90,8 +90,8 @@ def test_readme_command_runs_in_a_fresh_clone(command: str, clone: Path) -> None
 
 def test_readme_counts_are_the_graph_statistics_answer(worker) -> None:
     """The counts under 'What is in it' are what the graph-statistics question answers, row for row."""
-    from ketamine_kg.catalogue import load_catalogue
-    from ketamine_kg.queries import run_named
+    from ketamine_kg.query.catalogue import load_catalogue
+    from ketamine_kg.query.run import run_named
 
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     section = text.split("## What is in it", 1)[1].split("\n## ", 1)[0]

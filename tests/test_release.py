@@ -14,11 +14,11 @@ import yaml
 from rdflib import URIRef
 
 from ketamine_kg import RELEASE_DATE, __version__
-from ketamine_kg.cli import main
-from ketamine_kg.diff import FORMATS
+from ketamine_kg.cli.main import main
+from ketamine_kg.diff.compare import FORMATS
 from ketamine_kg.layout import Layout
-from ketamine_kg.ontology import load_tbox
-from ketamine_kg.vocabulary import ONTOLOGY_IRI
+from ketamine_kg.build.ontology import load_tbox
+from ketamine_kg.rdf.vocabulary import ONTOLOGY_IRI
 
 ROOT = Path(__file__).resolve().parents[1]
 OWL = "http://www.w3.org/2002/07/owl#"
@@ -63,7 +63,7 @@ def test_the_version_is_derived_at_build_time_not_written_in_the_source(layout: 
     source = ox.parse(path=str(layout.tbox_source), format=ox.RdfFormat.TURTLE)
     stamped = {OWL + "versionIRI", OWL + "versionInfo"}
     assert not [q for q in source if q.predicate.value in stamped]
-    monkeypatch.setattr("ketamine_kg.ontology.__version__", "9.8.7")
+    monkeypatch.setattr("ketamine_kg.build.ontology.__version__", "9.8.7")
     tbox = load_tbox(layout.tbox_source)
     assert {str(o) for o in tbox.objects(predicate=URIRef(OWL + "versionIRI"))} == {f"{ONTOLOGY_IRI}/9.8.7"}
     assert {str(o) for o in tbox.objects(predicate=URIRef(OWL + "versionInfo"))} == {"9.8.7"}

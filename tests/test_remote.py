@@ -15,11 +15,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ketamine_kg.catalogue import load_catalogue
-from ketamine_kg.cli import main
-from ketamine_kg.engine import Limits
+from ketamine_kg.query.catalogue import load_catalogue
+from ketamine_kg.cli.main import main
+from ketamine_kg.query.engine import Limits
 from ketamine_kg.errors import EndpointError, QueryError, QueryRefused, QueryTimeout, UsageError
-from ketamine_kg.remote import (
+from ketamine_kg.query.remote import (
     DEFAULT_GRAPH,
     Endpoint,
     RemoteWorker,
@@ -28,8 +28,8 @@ from ketamine_kg.remote import (
     prebind,
     sparql_term,
 )
-from ketamine_kg.remote_load import load_graph
-from ketamine_kg.results import Term
+from ketamine_kg.server.load import load_graph
+from ketamine_kg.query.results import Term
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
@@ -454,7 +454,7 @@ def test_a_redirect_to_another_host_is_reported_not_followed(stub: Stub) -> None
 
 
 def test_an_oversize_answer_is_refused(stub: Stub, monkeypatch) -> None:
-    import ketamine_kg.remote_http as remote_http
+    import ketamine_kg.query.remote_http as remote_http
 
     monkeypatch.setattr(remote_http, "MAX_ANSWER_BYTES", 1000)
     rows = [{"s": {"type": "uri", "value": f"http://e/{i}"}} for i in range(100)]

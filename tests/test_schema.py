@@ -15,13 +15,13 @@ import yaml
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, SKOS, XSD
 
-from ketamine_kg import curation
-from ketamine_kg.cli import main
-from ketamine_kg.compile import compile_curation
+from ketamine_kg.build import curation
+from ketamine_kg.cli.main import main
+from ketamine_kg.build.compile import compile_curation
 from ketamine_kg.errors import CurationError
 from ketamine_kg.layout import Layout
-from ketamine_kg.schema_map import CLASSES, SECTIONS
-from ketamine_kg.vocabulary import KK, KKR
+from ketamine_kg.schema.schema_map import CLASSES, SECTIONS
+from ketamine_kg.rdf.vocabulary import KK, KKR
 
 FIXTURE = Path(__file__).parent / "evidence-curation"
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,14 +29,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_generated_files_are_up_to_date(layout: Layout) -> None:
     pytest.importorskip("linkml", reason="regenerating from the schema needs the test extra (LinkML)")
-    from ketamine_kg.schema_gen import stale
+    from ketamine_kg.schema.generate import stale
 
     out_of_date = stale(layout)
     assert not out_of_date, f"run 'ketamine-kg schema --write'; out of date: {[str(p) for p in out_of_date]}"
 
 
 def test_the_build_never_imports_linkml() -> None:
-    code = ("import sys, ketamine_kg.build, ketamine_kg.validate, ketamine_kg.diff, ketamine_kg.export; "
+    code = ("import sys, ketamine_kg.build.pipeline, ketamine_kg.build.validate, ketamine_kg.diff.compare, ketamine_kg.export.writer; "
             "sys.exit(any(m.split('.')[0] in ('linkml', 'linkml_runtime') for m in sys.modules))")
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
@@ -98,8 +98,8 @@ def test_fixture_loads_checks_and_compiles_to_typed_literals() -> None:
 
 
 def test_fixture_builds_and_passes_shacl_and_the_reasoner(tmp_path: Path, layout: Layout) -> None:
-    from ketamine_kg.build import build_graphs
-    from ketamine_kg.validate import validate_graph
+    from ketamine_kg.build.pipeline import build_graphs
+    from ketamine_kg.build.validate import validate_graph
 
     project = _project(tmp_path, layout)
     result = build_graphs(project)  # HermiT runs here: the evidence classes are consistent

@@ -26,12 +26,12 @@ from pathlib import Path
 
 import pytest
 
-from ketamine_kg.catalogue import NamedQuery, load_catalogue
-from ketamine_kg.cli import main
-from ketamine_kg.engine import Limits
+from ketamine_kg.query.catalogue import NamedQuery, load_catalogue
+from ketamine_kg.cli.main import main
+from ketamine_kg.query.engine import Limits
 from ketamine_kg.errors import EndpointError
-from ketamine_kg.remote import DEFAULT_GRAPH, Endpoint, RemoteWorker, count_triples
-from ketamine_kg.results import QueryResult, Term, compact
+from ketamine_kg.query.remote import DEFAULT_GRAPH, Endpoint, RemoteWorker, count_triples
+from ketamine_kg.query.results import QueryResult, Term, compact
 
 OXIGRAPH = shutil.which("oxigraph")
 pytestmark = pytest.mark.skipif(OXIGRAPH is None, reason="the oxigraph server binary is not installed (pip install oxigraph)")
@@ -444,7 +444,7 @@ def test_virtuoso_gives_the_embedded_answers(tmp_path: Path, worker, layout) -> 
 
 def test_serve_finds_the_oxigraph_binary_beside_an_unactivated_interpreter(monkeypatch) -> None:
     """A venv that is not activated (or pipx) has the binary beside its python, not on PATH."""
-    from ketamine_kg.server import oxigraph_binary
+    from ketamine_kg.server.process import oxigraph_binary
 
     monkeypatch.setenv("PATH", "/nonexistent")
     found = oxigraph_binary()

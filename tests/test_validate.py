@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ketamine_kg.layout import Layout
-from ketamine_kg.validate import validate
+from ketamine_kg.build.validate import validate
 
 BROKEN = sorted((Path(__file__).parent / "broken-graphs").glob("*.ttl"))
 
@@ -65,7 +65,7 @@ def test_missing_file_is_a_usage_error(layout: Layout, tmp_path: Path) -> None:
 
 
 def test_a_parser_bug_is_not_a_parse_finding(layout: Layout, tmp_path: Path, monkeypatch) -> None:
-    import ketamine_kg.validate as module
+    import ketamine_kg.build.validate as module
 
     def broken(path: Path) -> None:
         raise ZeroDivisionError("a bug")

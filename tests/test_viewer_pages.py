@@ -74,8 +74,8 @@ def test_first_explore_view_is_not_a_hairball() -> None:
 
 
 def test_condition_filter_keeps_only_that_conditions_claims() -> None:
-    from ketamine_kg.analysis import project
-    from ketamine_kg.engine import QueryWorker
+    from ketamine_kg.query.network import project
+    from ketamine_kg.query.engine import QueryWorker
     from ketamine_kg.layout import find_layout
 
     at = load("explore", condition="kkr:post-traumatic-stress-disorder")
@@ -91,8 +91,8 @@ def test_condition_filter_keeps_only_that_conditions_claims() -> None:
 
 
 def test_expand_adds_one_hop_and_lives_in_the_url() -> None:
-    from ketamine_kg.analysis import project
-    from ketamine_kg.engine import QueryWorker
+    from ketamine_kg.query.network import project
+    from ketamine_kg.query.engine import QueryWorker
     from ketamine_kg.layout import find_layout
 
     projection = project(QueryWorker(find_layout().graph_file("nt")))

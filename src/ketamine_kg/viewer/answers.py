@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import streamlit as st
 
-from ..results import QueryResult, compact
+from ketamine_kg.query.results import QueryResult, compact
+
 from .text import entity_url
 
 if TYPE_CHECKING:

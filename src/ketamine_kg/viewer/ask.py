@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..errors import KetamineKGError
-from ..results import QueryResult, render
+from ketamine_kg.errors import KetamineKGError
+from ketamine_kg.query.results import QueryResult, render
+
 from . import data
 from .chrome import header
 from .results_view import show_error, show_result

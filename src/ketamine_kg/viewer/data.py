@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from ..analysis import Projection, project
-from ..catalogue import NamedQuery, load_catalogue
-from ..engine import Limits, QueryWorker
-from ..layout import Layout, find_layout
-from ..results import QueryResult, Term, compact
-from ..worker import Worker
+from ketamine_kg.layout import Layout, find_layout
+from ketamine_kg.query.catalogue import NamedQuery, load_catalogue
+from ketamine_kg.query.engine import Limits, QueryWorker
+from ketamine_kg.query.network import Projection, project
+from ketamine_kg.query.results import QueryResult, Term, compact
+from ketamine_kg.query.worker import Worker
+
 from .text import CITATION_QUERY, Citation, citation_from
 
 if TYPE_CHECKING:
@@ -146,11 +147,11 @@ def get_worker(path: str) -> Worker:
         return ready
     endpoint = os.environ.get("KETAMINE_KG_ENDPOINT")
     if endpoint:  # a SPARQL server instead of the embedded store (ketamine-kg viewer --endpoint URL)
-        from ..remote import RemoteWorker
+        from ketamine_kg.query.remote import RemoteWorker
 
         return RemoteWorker(endpoint, os.environ.get("KETAMINE_KG_ENDPOINT_GRAPH"))
     if not Path(path).is_file():
-        from ..build import build
+        from ketamine_kg.build.pipeline import build
 
         build(get_layout())  # a fresh checkout without built files builds them once
     return QueryWorker(Path(path))
@@ -194,7 +195,7 @@ def drawn_subgraph(
     Filtering walks the whole projection; on a large graph that is most of a rerun, so a filter
     set seen before (the default view above all) is not filtered again.
     """
-    from ..analysis import subgraph
+    from ketamine_kg.query.network import subgraph
 
     return subgraph(
         get_projection(path),
@@ -242,7 +243,7 @@ SELECT ?class ?item ?label WHERE { ?item a ?class ; rdfs:label ?label . } ORDER 
 @st.cache_data(show_spinner=False)
 def member_choices(path: str, class_curie: str) -> list[tuple[str, str]]:
     """(CURIE, label) of every member of a class, for parameter choices."""
-    from ..catalogue import expand
+    from ketamine_kg.query.catalogue import expand
 
     result = get_worker(path).run(_MEMBERS, {"class": Term.iri(expand(class_curie))}, USER_LIMITS)
     seen, out = set(), []
@@ -284,7 +285,7 @@ class Details:
 
 def _link_for(predicate: str, value: Term) -> tuple[str, str] | None:
     """The outside page a property value points to, if it has one."""
-    from ..prefixes import check_curie, expand_curie
+    from ketamine_kg.rdf.prefixes import check_curie, expand_curie
 
     text = value.value
     if value.kind == "iri" and predicate in (
@@ -312,7 +313,7 @@ def _link_for(predicate: str, value: Term) -> tuple[str, str] | None:
 @st.cache_data(show_spinner=False, max_entries=256)
 def entity_details(path: str, curie: str) -> Details | None:
     """Every property of one entity, the statements pointing at it, and its outside links."""
-    from ..catalogue import expand
+    from ketamine_kg.query.catalogue import expand
 
     worker = get_worker(path)
     iri = expand(curie)
@@ -366,7 +367,7 @@ def tool_exports(root: str) -> dict[str, tuple[str, bytes, str]]:
     import io
     import zipfile
 
-    from ..export import MULTI_FILE_FORMATS, export_bytes, export_files, split_provenance
+    from ketamine_kg.export.writer import MULTI_FILE_FORMATS, export_bytes, export_files, split_provenance
 
     layout = Layout(Path(root))
     split = split_provenance(layout)

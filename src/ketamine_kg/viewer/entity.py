@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from ..results import Term
+from ketamine_kg.query.results import Term
+
 from . import data
 from .text import entity_md, md_link, md_text
 
@@ -266,7 +267,8 @@ def _neighbourhood_view(path: str, curie: str) -> tuple[nx.MultiDiGraph, dict[st
     """The entity's neighbourhood and its layout, worked out once per entity for every session
     (callers only read them): filtering the projection and laying it out was most of a new
     session's run."""
-    from ..analysis import subgraph
+    from ketamine_kg.query.network import subgraph
+
     from .graphview import positions_for
 
     projection = data.get_projection(path)

@@ -15,7 +15,8 @@ from typing import cast
 
 import streamlit as st
 
-from ..results import Term
+from ketamine_kg.query.results import Term
+
 from . import data
 from .text import CITATION_QUERY, citation_from, entity_md, md_text
 from .widget import component
@@ -263,6 +264,6 @@ def pair_blocks(path: str, drug: str, condition: str) -> list[str]:
 
 
 def _expand(curie: str) -> str:
-    from ..catalogue import expand
+    from ketamine_kg.query.catalogue import expand
 
     return expand(curie)

@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..pooling import RATIOS, Pooling
+from ketamine_kg.evidence.pooling import RATIOS, Pooling
 
 if TYPE_CHECKING:  # pandas and altair load with the page that draws a chart
     import altair as alt

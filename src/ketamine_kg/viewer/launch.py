@@ -30,7 +30,8 @@ def _warm() -> None:
         import os
         from pathlib import Path
 
-        from ..layout import find_layout
+        from ketamine_kg.layout import find_layout
+
         from . import data, evidence_map  # noqa: F401
 
         # The same path data.graph_path() gives the pages (which cache their layout in Streamlit).

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..errors import KetamineKGError
+from ketamine_kg.errors import KetamineKGError
+
 from . import data
 from .answers import show_table
 from .chrome import header
@@ -149,7 +150,7 @@ def ontology() -> None:
 
 # -- Paths -------------------------------------------------------------------------------------------
 def paths() -> None:
-    from ..analysis import evidence_path, shortest_paths
+    from ketamine_kg.query.network import evidence_path, shortest_paths
 
     path = header("Paths")
     projection = data.get_projection(path)
@@ -199,7 +200,7 @@ def paths() -> None:
 # -- Downloads ---------------------------------------------------------------------------------------
 def downloads() -> None:
     header("Downloads")
-    from ..layout import GRAPH_FILES
+    from ketamine_kg.layout import GRAPH_FILES
 
     layout = data.get_layout()
     st.markdown(
@@ -232,7 +233,7 @@ def downloads() -> None:
         "which each claim keeps its evidence level, status, direction and sources "
         "(the same files as `ketamine-kg export`)."
     )
-    from ..export import FORMATS
+    from ketamine_kg.export.writer import FORMATS
 
     if st.button(
         "Prepare TriG, N-Quads, GraphML, GEXF, Neo4j and KGX files", key="prepare-exports"

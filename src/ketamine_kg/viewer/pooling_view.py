@@ -10,8 +10,9 @@ from typing import Any
 
 import streamlit as st
 
-from ..pooling import FAMILIES, METHOD_NAMES, METHODS
-from ..pooling_select import Question, answer
+from ketamine_kg.evidence.pooling import FAMILIES, METHOD_NAMES, METHODS
+from ketamine_kg.evidence.selection import Question, answer
+
 from . import data, forest
 
 __all__ = ["evidence_numbers"]

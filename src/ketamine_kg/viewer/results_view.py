@@ -7,7 +7,8 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
-from ..results import QueryResult, compact
+from ketamine_kg.query.results import QueryResult, compact
+
 from . import data
 from .answers import plain_error, show_table
 from .graphview import draw, positions_for

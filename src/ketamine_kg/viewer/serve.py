@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ..errors import UsageError
-from ..layout import find_layout
+from ketamine_kg.errors import UsageError
+from ketamine_kg.layout import find_layout
 
 __all__ = ["run_viewer"]
 
@@ -29,7 +29,7 @@ def run_viewer(root: Path | None, host: str, port: int, endpoint: str | None = N
     if not app.is_file():
         raise UsageError(f"viewer app not found: {app}")
     if not layout.graph_file("nt").is_file():
-        from ..build import build
+        from ketamine_kg.build.pipeline import build
 
         build(layout)
     command = [

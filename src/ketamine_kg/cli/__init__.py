@@ -1,0 +1,1 @@
+"""The ketamine-kg command line (click)."""

@@ -1,0 +1,1 @@
+"""Pooling study results (pure: no RDF, no I/O)."""

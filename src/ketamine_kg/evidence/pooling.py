@@ -1,0 +1,397 @@
+"""Pool compatible results into one meta-analytic estimate (issue 9, "Evidence you can count").
+
+Two layers, neither of which touches RDF:
+
+- :func:`meta_analyse` pools effects with known variances. Fixed effect, DerSimonian-Laird and
+  Paule-Mandel come from ``statsmodels.stats.meta_analysis.combine_effects``; REML from PyMARE's
+  ``VarianceBasedLikelihoodEstimator(method="REML")`` (statsmodels has no REML for this model).
+- :func:`pool` turns result rows (plain dicts shaped like the curated format's ``results``,
+  joined with their study: see :mod:`ketamine_kg.evidence.selection`) into estimates on the analysis
+  scale and keeps only those that may be pooled together. Every row it leaves out is returned
+  with the reason; nothing is mixed or dropped silently.
+
+Analysis scales: mean differences as reported (one instrument only); standardized mean
+differences as reported, or Hedges' g from per-arm means/SDs/n (statsmodels ``effectsize_smd``)
+where a study has exactly one intervention and one comparator arm with all three; risk, odds and
+hazard ratios on the natural-log scale. A variance comes from a reported SE (not for ratios: the
+scale of a ratio's SE is ambiguous), else from the CI at its stated level, else (risk and odds
+ratios) from per-arm events/n (statsmodels ``effectsize_2proportions``; 0.5 is added to every cell
+of a table that has a zero cell, and only then, as metafor's ``escalc`` does by default).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from statistics import NormalDist
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # numpy, scipy and statsmodels load on first use: `ketamine-kg --help` stays fast
+    import numpy as np
+
+Row = Mapping[str, Any]
+
+METHODS = ("reml", "dl", "pm", "fe")
+METHOD_NAMES = {"reml": "REML", "dl": "DerSimonian-Laird", "pm": "Paule-Mandel", "fe": "fixed effect"}
+# Poolable families, keyed by the measure a user asks for; ratios are pooled as logs.
+FAMILY_OF_MEASURE = {
+    "mean-difference": "mean-difference",
+    "ls-mean-difference": "mean-difference",
+    "smd": "smd",
+    "smd-hedges-g": "smd",
+    "smd-cohens-d": "smd",
+    "risk-ratio": "risk-ratio",
+    "odds-ratio": "odds-ratio",
+    "hazard-ratio": "hazard-ratio",
+}
+FAMILIES = ("mean-difference", "smd", "risk-ratio", "odds-ratio", "hazard-ratio")
+RATIOS = {"risk-ratio", "odds-ratio", "hazard-ratio"}
+ARM_EVENT_MEASURES = {"response-rate", "remission-rate", "relapse-rate", "event-rate"}
+ARM_MEAN_MEASURES = {"mean-change", "mean-score"}
+META_DESIGNS = {"meta-analysis", "ipd-meta-analysis"}
+
+
+class PoolingError(ValueError):
+    """The inputs cannot be pooled as asked (unknown measure or method, fewer than two studies)."""
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One study's effect on the analysis scale (log for ratios) with its variance."""
+
+    result_id: str  # a result id, or "id-a+id-b" for a pair of per-arm rows
+    study: str
+    effect: float
+    variance: float
+    n: int | None
+    derived_from: str  # "reported SE", "95% CI", "events/n per arm", "means/SDs/n per arm"
+    instrument: str | None = None
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    result_id: str
+    study: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A pooled estimate on the analysis scale; ``i2`` in percent, ``pi_*`` None when k < 3 or FE."""
+
+    method: str
+    level: float
+    k: int
+    estimate: float
+    se: float
+    ci_lower: float
+    ci_upper: float
+    tau2: float
+    i2: float
+    q: float
+    q_df: int
+    q_p: float
+    pi_lower: float | None
+    pi_upper: float | None
+
+
+@dataclass(frozen=True)
+class Pooling:
+    family: str
+    method: str
+    included: tuple[Estimate, ...]
+    excluded: tuple[Exclusion, ...]
+    summary: Summary | None  # None when fewer than two studies remain
+    instrument: str | None = None
+
+    @property
+    def log_scale(self) -> bool:
+        return self.family in RATIOS
+
+    @property
+    def n_total(self) -> int:
+        return sum(e.n for e in self.included if e.n is not None)
+
+    @property
+    def n_unknown(self) -> int:
+        """How many included estimates have no sample size (they are not in ``n_total``)."""
+        return sum(e.n is None for e in self.included)
+
+
+def meta_analyse(
+    effects: Sequence[float], variances: Sequence[float], method: str = "reml", level: float = 95.0
+) -> Summary:
+    """Pool ``effects`` with their within-study ``variances``.
+
+    The CI is Wald-type (normal quantile), as metafor's default. I^2 is Higgins & Thompson's
+    tau^2 / (tau^2 + s^2) with s^2 the "typical" within-study variance, which is what metafor
+    reports for every tau^2 estimator (and equals (Q - df) / Q for DerSimonian-Laird); for the
+    fixed-effect model it is (Q - df) / Q. The prediction interval is Higgins, Thompson &
+    Spiegelhalter (2009): estimate +/- t(k-2) * sqrt(tau^2 + SE^2), given only when k >= 3 and
+    for random-effects methods.
+    """
+    import numpy as np
+    from scipy import stats
+    from statsmodels.stats.meta_analysis import combine_effects
+
+    if method not in METHODS:
+        raise PoolingError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
+    if not 0 < level < 100:
+        raise PoolingError(f"confidence level must be between 0 and 100, not {level}")
+    y = np.asarray(effects, dtype=float)
+    v = np.asarray(variances, dtype=float)
+    k = len(y)
+    if k < 2 or len(v) != k:
+        raise PoolingError(f"need at least two effects with one variance each (got {k} and {len(v)})")
+    if not (np.all(np.isfinite(y)) and np.all(np.isfinite(v)) and np.all(v > 0)):
+        raise PoolingError("effects must be finite and variances finite and positive")
+    # "iterated" is statsmodels' Paule-Mandel; a tight tolerance matches metafor to 1e-10.
+    # Its unused HKSJ SE is sqrt(negative) when DL's tau^2 < 0, and its I^2 divides by zero when Q = 0.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fit = combine_effects(y, v, method_re="iterated" if method == "pm" else "dl", atol=1e-10, maxiter=500)
+    q = float(fit.q)
+    q_p = float(fit.test_homogeneity().pvalue)
+    # statsmodels (0.14, 0.15) leaves DerSimonian-Laird's tau^2 negative when Q < df and weights by
+    # it; the estimator is truncated at zero, where the random-effects fit is the fixed-effect one.
+    if method == "fe" or (method == "dl" and fit.tau2 <= 0):
+        est, se, tau2 = float(fit.mean_effect_fe), float(fit.sd_eff_w_fe), 0.0
+    elif method == "reml":
+        est, se, tau2 = _reml(y, v)
+    else:
+        est, se, tau2 = float(fit.mean_effect_re), float(fit.sd_eff_w_re), float(fit.tau2)
+    i2 = (100 * float(fit.i2) if q > k - 1 else 0.0) if method == "fe" else _i2(tau2, v)
+    z = NormalDist().inv_cdf(0.5 + level / 200)
+    pi_lower = pi_upper = None
+    if method != "fe" and k >= 3:
+        half = float(stats.t.ppf(0.5 + level / 200, k - 2)) * math.sqrt(tau2 + se**2)
+        pi_lower, pi_upper = est - half, est + half
+    return Summary(
+        METHOD_NAMES[method], level, k, est, se, est - z * se, est + z * se, tau2, i2, q, k - 1, q_p, pi_lower, pi_upper
+    )
+
+
+def _reml(y: np.ndarray, v: np.ndarray) -> tuple[float, float, float]:
+    """REML estimate, its (uncorrected, "wald") SE and tau^2, from PyMARE."""
+    import numpy as np
+    from pymare import Dataset
+    from pymare.estimators import VarianceBasedLikelihoodEstimator
+
+    fitted = VarianceBasedLikelihoodEstimator(method="REML", small_sample_correction="wald").fit_dataset(
+        Dataset(y=y, v=v)
+    )
+    res = fitted.summary()
+    fe = res.get_fe_stats()
+    return float(np.ravel(fe["est"])[0]), float(np.ravel(fe["se"])[0]), float(np.ravel(res.tau2)[0])
+
+
+def _i2(tau2: float, v: np.ndarray) -> float:
+    w = 1 / v
+    s2 = (len(v) - 1) * w.sum() / (w.sum() ** 2 - (w**2).sum())
+    return float(100 * tau2 / (tau2 + s2))
+
+
+def pool(
+    rows: Iterable[Row], measure: str, method: str = "reml", level: float = 95.0, instrument: str | None = None
+) -> Pooling:
+    """Pool the rows that measure ``measure`` (a family name or a measure in it).
+
+    Left out, each with its reason: rows of another measure family, rows of a meta-analysis,
+    rows with no obtainable variance, mean differences on another instrument than ``instrument``
+    (default: the instrument most rows use), and all but one result per study (kept: a reported
+    contrast before one derived from arms, then the larger n, then the lower id).
+    """
+    family = FAMILY_OF_MEASURE.get(measure)
+    if family is None:
+        raise PoolingError(f"cannot pool {measure!r}; poolable measures: {', '.join(FAMILIES)}")
+    if method not in METHODS:
+        raise PoolingError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
+    if not 0 < level < 100:
+        raise PoolingError(f"confidence level must be between 0 and 100, not {level}")
+    estimates: list[Estimate] = []
+    excluded: list[Exclusion] = []
+    arms: dict[tuple[Any, ...], list[Row]] = defaultdict(list)
+    for row in rows:
+        rid, study = str(row.get("id") or "?"), row.get("study")
+        got = _classify(row, family)
+        if isinstance(got, Estimate):
+            estimates.append(got)
+        elif got == "arm":
+            key = (
+                study,
+                row.get("outcome"),
+                row.get("instrument"),
+                row.get("time_value"),
+                row.get("time_unit"),
+                row.get("time_from"),
+            )
+            arms[key].append(row)
+        else:
+            excluded.append(Exclusion(rid, study, got))
+    for group in arms.values():
+        got_pair = _from_arms(group, family)
+        if isinstance(got_pair, Estimate):
+            estimates.append(got_pair)
+        else:
+            excluded += [Exclusion(str(r.get("id") or "?"), r.get("study"), got_pair) for r in group]
+    if family == "mean-difference" and estimates:
+        counts: dict[str, int] = defaultdict(int)
+        for e in estimates:
+            counts[e.instrument or "?"] += 1
+        instrument = instrument or min(counts, key=lambda name: (-counts[name], name))
+        excluded += [
+            Exclusion(e.result_id, e.study, f"different instrument: {e.instrument} (pooling {instrument})")
+            for e in estimates
+            if e.instrument != instrument
+        ]
+        estimates = [e for e in estimates if e.instrument == instrument]
+    kept: dict[str, Estimate] = {}
+    for e in sorted(estimates, key=lambda e: (e.derived_from.endswith("per arm"), -(e.n or 0), e.result_id)):
+        if e.study in kept:
+            excluded.append(
+                Exclusion(e.result_id, e.study, f"duplicate study: {kept[e.study].result_id} already represents it")
+            )
+        else:
+            kept[e.study] = e
+    included = tuple(sorted(kept.values(), key=lambda e: (e.study, e.result_id)))
+    summary = None
+    if len(included) >= 2:
+        summary = meta_analyse([e.effect for e in included], [e.variance for e in included], method, level)
+    return Pooling(
+        family,
+        METHOD_NAMES[method],
+        included,
+        tuple(sorted(excluded, key=lambda x: x.result_id)),
+        summary,
+        instrument if family == "mean-difference" else None,
+    )
+
+
+def _classify(row: Row, family: str) -> Estimate | str:
+    """An estimate; "arm" for a per-arm row to pair; otherwise the reason to leave the row out."""
+    measure = row.get("measure")
+    if not row.get("study"):
+        return "no study"
+    if row.get("design") in META_DESIGNS:
+        return f"{row.get('design')}: a pooled result, not a study (pooling it would count its trials twice)"
+    if row.get("arm_role"):
+        wanted = (
+            ARM_EVENT_MEASURES
+            if family in {"risk-ratio", "odds-ratio"}
+            else ARM_MEAN_MEASURES
+            if family == "smd"
+            else set()
+        )
+        if measure in wanted:
+            return "arm"
+        return f"per-arm {measure}: cannot give a {family}"
+    got = FAMILY_OF_MEASURE.get(str(measure))
+    if got is None:
+        return f"measure {measure} cannot be pooled"
+    if got != family:
+        return f"different measure: {measure} (pooling {family})"
+    return _from_contrast(row, family)
+
+
+def _from_contrast(row: Row, family: str) -> Estimate | str:
+    value, se = _number(row.get("value")), _number(row.get("se"))
+    lower, upper, level = _number(row.get("ci_lower")), _number(row.get("ci_upper")), _number(row.get("ci_level"))
+    if value is None:
+        return "no value"
+    ratio = family in RATIOS
+    if ratio and (value <= 0 or (lower is not None and lower <= 0)):
+        return "a ratio and its CI must be positive"
+    n1, n2 = _count(row.get("n_intervention")), _count(row.get("n_control"))
+    n = n1 + n2 if n1 is not None and n2 is not None else None
+    instrument = str(row.get("instrument") or row.get("outcome") or "") or None
+
+    def made(effect: float, variance: float, how: str) -> Estimate:
+        return Estimate(str(row.get("id") or "?"), str(row["study"]), effect, variance, n, how, instrument)
+
+    effect = math.log(value) if ratio else value
+    if se is not None and not ratio:
+        if se <= 0:
+            return "SE must be positive"
+        return made(effect, se**2, "reported SE")
+    if lower is None or upper is None:
+        if se is not None:
+            return "only an SE, and a ratio's SE may be on either scale: give the CI"
+        return "no variance obtainable: neither SE nor CI"
+    if level is None:
+        return "CI without a stated level"
+    if not 0 < level < 100:
+        return f"CI level {level} is not a percentage"
+    if not lower < upper or not lower <= value <= upper:
+        return f"value {value} is not inside its CI [{lower}, {upper}]"
+    lo, hi = (math.log(lower), math.log(upper)) if ratio else (lower, upper)
+    z = NormalDist().inv_cdf(0.5 + level / 200)
+    return made(effect, ((hi - lo) / (2 * z)) ** 2, f"{level:g}% CI")
+
+
+def _from_arms(group: list[Row], family: str) -> Estimate | str:
+    import numpy as np
+    from statsmodels.stats.meta_analysis import effectsize_2proportions, effectsize_smd
+
+    roles = defaultdict(list)
+    for r in group:
+        roles[r.get("arm_role")].append(r)
+    if set(roles) != {"intervention", "comparator"} or len(roles["intervention"]) != 1 or len(roles["comparator"]) != 1:
+        found = ", ".join(f"{len(v)} {k}" for k, v in sorted(roles.items(), key=str))
+        return f"per-arm rows need exactly one intervention and one comparator arm ({found})"
+    a, c = roles["intervention"][0], roles["comparator"][0]
+    if a.get("measure") != c.get("measure"):
+        return f"arms report different measures ({a.get('measure')}, {c.get('measure')})"
+    n1, n2 = _count(a.get("n")), _count(c.get("n"))
+    ident = f"{a.get('id')}+{c.get('id')}"
+    if n1 is None or n2 is None or n1 == 0 or n2 == 0:
+        return "per-arm rows without n"
+    if family == "smd":
+        m1, m2, s1, s2 = (_number(x) for x in (a.get("value"), c.get("value"), a.get("sd"), c.get("sd")))
+        if m1 is None or m2 is None or not s1 or not s2:
+            return "per-arm means without SDs: no SMD"
+        g, var = effectsize_smd(m1, s1, n1, m2, s2, n2)
+        return Estimate(
+            ident,
+            str(a["study"]),
+            float(g),
+            float(var),
+            n1 + n2,
+            "means/SDs/n per arm",
+            a.get("instrument") or a.get("outcome"),
+        )
+    e1, e2 = _count(a.get("events")), _count(c.get("events"))
+    if e1 is None or e2 is None:
+        return "per-arm rows without event counts"
+    if not (0 <= e1 <= n1 and 0 <= e2 <= n2):
+        return "events outside 0..n"
+    if e1 + e2 == 0 or (e1 == n1 and e2 == n2):
+        return "no contrast: events in no participant (or in all) of both arms"
+    # statsmodels adds a float correction to every table, so add it only where a cell is zero.
+    zero = 0 in (e1, n1 - e1, e2, n2 - e2)
+    counts = (np.array([e1]), np.array([n1]), np.array([e2]), np.array([n2]))
+    effect, var = effectsize_2proportions(*counts, statistic=family, zero_correction=0.5 if zero else None)
+    return Estimate(
+        ident,
+        str(a["study"]),
+        float(effect[0]),
+        float(var[0]),
+        n1 + n2,
+        "events/n per arm",
+        a.get("instrument") or a.get("outcome"),
+    )
+
+
+def _number(x: Any) -> float | None:
+    if x is None or x == "" or isinstance(x, bool):
+        return None
+    try:
+        out = float(x)
+    except (TypeError, ValueError):
+        return None
+    return out if math.isfinite(out) else None
+
+
+def _count(x: Any) -> int | None:
+    out = _number(x)
+    return int(out) if out is not None and out >= 0 and out == int(out) else None

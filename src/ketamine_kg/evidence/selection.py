@@ -1,0 +1,144 @@
+"""Choose the result rows that answer one pooling question, then pool them.
+
+A row is a plain dict: the curated format's result fields (``/work/staging/FORMAT.md`` of issue 9)
+joined with five fields of its study. Keys (values may be None or missing):
+
+    id, study, outcome, instrument, measure, contrast, arm, arm_role, value, ci_lower, ci_upper,
+    ci_level, se, sd, p_value, n_intervention, n_control, n, events, time_value, time_unit,
+    time_from                                            -- from the result
+    condition, drug, route, comparator_kind, design      -- from its study
+
+:func:`normalise_row` also accepts the camelCase names that ``queries/inputs/pooling-inputs.rq``
+projects and IRIs in place of slugs, so SPARQL bindings can be fed in unchanged. Nothing here
+imports the RDF code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from ketamine_kg.evidence.pooling import Exclusion, Pooling, pool
+
+RESULT_KEYS = (
+    "id", "study", "outcome", "instrument", "measure", "contrast", "arm", "arm_role", "value", "ci_lower", "ci_upper",
+    "ci_level", "se", "sd", "p_value", "n_intervention", "n_control", "n", "events", "time_value", "time_unit",
+    "time_from",
+)  # fmt: skip
+STUDY_KEYS = ("condition", "drug", "route", "comparator_kind", "design")
+ROW_KEYS = RESULT_KEYS + STUDY_KEYS
+SLUG_KEYS = {"id", "study", "outcome", "instrument", "measure", "arm_role", "time_unit", "time_from", *STUDY_KEYS}
+NUMBER_KEYS = {"value", "ci_lower", "ci_upper", "ci_level", "se", "sd", "p_value", "time_value"}
+COUNT_KEYS = {"n_intervention", "n_control", "n", "events"}
+DAYS_PER_UNIT = {"minute": 1 / 1440, "hour": 1 / 24, "day": 1.0, "week": 7.0, "month": 365.25 / 12}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def normalise_row(binding: Mapping[str, Any]) -> dict[str, Any]:
+    """A row with the snake_case keys above from snake_case or camelCase keys, slugs or IRIs.
+
+    Numbers given as text (as SPARQL JSON results give them) become int or float; text that is
+    not a number is kept as it is, so that pooling reports it rather than guessing.
+    """
+    out: dict[str, Any] = {}
+    for key in ROW_KEYS:
+        value = binding.get(key, binding.get(_camel(key)))
+        if value is None or value == "":
+            out[key] = None
+            continue
+        if key in SLUG_KEYS and isinstance(value, str):
+            value = value.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+        elif key in NUMBER_KEYS | COUNT_KEYS and isinstance(value, str):
+            try:
+                number = float(value)
+                value = int(number) if key in COUNT_KEYS and number == int(number) else number
+            except ValueError:
+                pass
+        out[key] = value
+    return out
+
+
+@dataclass(frozen=True)
+class Question:
+    """What to pool. ``None`` means "any"; the time window is in days, both ends included."""
+
+    measure: str
+    condition: str | None = None
+    outcome: str | None = None
+    instrument: str | None = None
+    time_min_days: float | None = None
+    time_max_days: float | None = None
+    time_from: str | None = None
+    drug: str | None = None
+    route: str | None = None
+    comparator_kind: str | None = None
+    design: str | None = None
+    method: str = "reml"
+    level: float = 95.0
+
+
+def days(row: Mapping[str, Any]) -> float | None:
+    """The row's time point in days (a month is 365.25 / 12 days); None if it has none."""
+    value, unit = row.get("time_value"), row.get("time_unit")
+    if not isinstance(value, int | float) or isinstance(value, bool) or unit not in DAYS_PER_UNIT:
+        return None
+    return float(value) * DAYS_PER_UNIT[unit]
+
+
+def select(rows: Iterable[Mapping[str, Any]], question: Question) -> tuple[list[dict[str, Any]], list[Exclusion]]:
+    """The rows inside the question, and those of its condition and outcome left outside (with why).
+
+    Rows of another condition or outcome are not candidates at all and are not reported.
+    """
+    chosen: list[dict[str, Any]] = []
+    outside: list[Exclusion] = []
+    for raw in rows:
+        row = normalise_row(raw)
+        if question.condition and row["condition"] != question.condition:
+            continue
+        if question.outcome and row["outcome"] != question.outcome:
+            continue
+        reason = _outside(row, question)
+        if reason:
+            outside.append(Exclusion(str(row["id"] or "?"), row["study"], f"outside the selection: {reason}"))
+        else:
+            chosen.append(row)
+    return chosen, outside
+
+
+def _outside(row: Mapping[str, Any], q: Question) -> str | None:
+    for key in ("instrument", "time_from", "drug", "route", "comparator_kind", "design"):
+        wanted = getattr(q, key)
+        got = (row.get("instrument") or row.get("outcome")) if key == "instrument" else row.get(key)
+        if wanted and got != wanted:
+            return f"{key.replace('_', ' ')} {got or 'not given'}, not {wanted}"
+    if q.time_min_days is not None or q.time_max_days is not None:
+        when = days(row)
+        if when is None:
+            return "no time point"
+        too_early = q.time_min_days is not None and when < q.time_min_days
+        if too_early or (q.time_max_days is not None and when > q.time_max_days):
+            return f"time {row.get('time_value')} {row.get('time_unit')} is outside the window"
+    return None
+
+
+def answer(rows: Iterable[Mapping[str, Any]], question: Question) -> Pooling:
+    """Select the rows for ``question`` and pool them; the selection's exclusions come first."""
+    chosen, outside = select(rows, question)
+    pooled = pool(chosen, question.measure, question.method, question.level, question.instrument)
+    return Pooling(
+        pooled.family,
+        pooled.method,
+        pooled.included,
+        tuple(outside) + pooled.excluded,
+        pooled.summary,
+        pooled.instrument,
+    )
+
+
+QUESTION_FIELDS = tuple(f.name for f in fields(Question))

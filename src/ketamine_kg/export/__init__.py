@@ -1,0 +1,1 @@
+"""The graph in other tools' formats: property graphs (Neo4j, GraphML, GEXF, Cytoscape), KGX, TriG."""

@@ -1,0 +1,1 @@
+"""The guarded SPARQL server and loading into one."""
