@@ -55,6 +55,7 @@ def harmonized(row: dict[str, Any]) -> dict[str, Any]:
             out["ci_lower"], out["ci_upper"] = -row["ci_upper"], -row["ci_lower"]
     elif order != "intervention-minus-comparator":
         raise AssertionError(f"{row['id']}: contrast_order {order!r} cannot be harmonized")
+    out["contrast_order"] = "intervention-minus-comparator"  # now true of the row as passed on
     return out
 
 
@@ -115,9 +116,10 @@ def test_witt_2020_suicidal_ideation_12_to_24h(rows: dict[str, dict[str, Any]], 
 
 
 def test_witt_2020_is_not_reproduced_with_the_printed_signs(rows: dict[str, dict[str, Any]]) -> None:
-    """Without contrast_order, Grunebaum's d (printed positive = less ideation) cancels Price's g."""
+    """Taken as printed, Grunebaum's d (positive = less ideation) cancels Price's g."""
     raw = dict(rows["res-grunebaum-si-ssi-day1-d"])
     raw["se"] = grunebaum_2018_d(rows)["se"]
+    raw["contrast_order"] = "intervention-minus-comparator"  # what reading the printed sign as drug minus control means
     est, _, _ = summary(pool([raw, *(rows[i] for i in SI_24H_ROWS)], "smd", "dl"))
     assert abs(est - (-0.63)) > 0.5
 
