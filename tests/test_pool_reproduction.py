@@ -109,12 +109,24 @@ def within(got: tuple[float, ...], want: tuple[float, ...], tol: float) -> None:
 
 # --- Zheng 2020 (J Affect Disord 265:63-70), src-zheng-2020-esketamine-meta -------------------
 
-T1_RESP = (["res-transform-1-response-day28-56mg", "res-transform-1-response-day28-84mg"], "res-transform-1-response-day28-pbo")
+T1_RESP = (
+    ["res-transform-1-response-day28-56mg", "res-transform-1-response-day28-84mg"],
+    "res-transform-1-response-day28-pbo",
+)
 T2_RESP = (["res-transform-2-response-day28-esk"], "res-transform-2-response-day28-pbo")
-T1_REM = (["res-transform-1-remission-day28-56mg", "res-transform-1-remission-day28-84mg"], "res-transform-1-remission-day28-pbo")
+T1_REM = (
+    ["res-transform-1-remission-day28-56mg", "res-transform-1-remission-day28-84mg"],
+    "res-transform-1-remission-day28-pbo",
+)
 T2_REM = (["res-transform-2-remission-day28-esk"], "res-transform-2-remission-day28-pbo")
-DALY_RESP = ([f"res-daly-phase2-response-endpoint-{d}mg" for d in (28, 56, 84)], "res-daly-phase2-response-endpoint-placebo")
-DALY_REM = ([f"res-daly-phase2-remission-endpoint-{d}mg" for d in (28, 56, 84)], "res-daly-phase2-remission-endpoint-placebo")
+DALY_RESP = (
+    [f"res-daly-phase2-response-endpoint-{d}mg" for d in (28, 56, 84)],
+    "res-daly-phase2-response-endpoint-placebo",
+)
+DALY_REM = (
+    [f"res-daly-phase2-remission-endpoint-{d}mg" for d in (28, 56, 84)],
+    "res-daly-phase2-remission-endpoint-placebo",
+)
 DALY_RESP_24H = ([f"res-daly-phase2-response-24h-{d}mg" for d in (28, 56, 84)], "res-daly-phase2-response-24h-placebo")
 
 
