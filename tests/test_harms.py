@@ -23,7 +23,7 @@ NO_IDENTIFIER = {
     "feeling-abnormal": "no HPO term for a non-specific 'feeling abnormal'",
     "feeling-of-relaxation": "no HPO term",
     "toothache": "no HPO term for toothache in hp.obo 2025-01-16",
-    "viral-upper-respiratory-tract-infection": "HPO has only 'recurrent' infection terms; an infection is not a phenotype",
+    "viral-upper-respiratory-tract-infection": "HPO has only 'recurrent' infection terms",
 }
 
 
@@ -106,10 +106,30 @@ def _rows_for(cur: Curation, harm: str) -> list[dict[str, Any]]:
             continue
         s = studies[r.study]
         out.append(
-            {**{k: getattr(r, k) for k in ("id", "study", "outcome", "measure", "arm", "arm_role", "value", "n", "events",
-                                            "time_value", "time_unit", "time_from")},
-             "condition": s.condition, "drug": s.drug, "route": s.route, "comparator_kind": s.comparator_kind,
-             "design": s.design}
+            {
+                **{
+                    k: getattr(r, k)
+                    for k in (
+                        "id",
+                        "study",
+                        "outcome",
+                        "measure",
+                        "arm",
+                        "arm_role",
+                        "value",
+                        "n",
+                        "events",
+                        "time_value",
+                        "time_unit",
+                        "time_from",
+                    )
+                },
+                "condition": s.condition,
+                "drug": s.drug,
+                "route": s.route,
+                "comparator_kind": s.comparator_kind,
+                "design": s.design,
+            }
         )
     return out
 
@@ -117,8 +137,10 @@ def _rows_for(cur: Curation, harm: str) -> list[dict[str, Any]]:
 def test_dissociation_pools_as_a_risk_ratio(curated: Curation) -> None:
     """Per-arm dissociation counts pool as a risk ratio, drug over comparator; pooled label tables and
     pooled analyses are left out beside their trials, and a trial's pair gives the hand-computed log RR."""
-    got = answer(_rows_for(curated, "dissociation"), Question(measure="risk-ratio", outcome=HARM_OUTCOME,
-                                                              drug="esketamine-nasal-spray", method="reml"))
+    got = answer(
+        _rows_for(curated, "dissociation"),
+        Question(measure="risk-ratio", outcome=HARM_OUTCOME, drug="esketamine-nasal-spray", method="reml"),
+    )
     assert got.summary is not None and got.summary.estimate > 0  # more dissociation on esketamine
     by_study = {e.study: e for e in got.included}
     assert "study-spravato-label-trd-short-term" not in by_study and "study-aspire-pooled" not in by_study
