@@ -722,6 +722,70 @@ def _meta_analyses(cur: Curation, rows: list[dict[str, str]]) -> None:
         assert (num(row.get("pooledStudies")), num(row.get("participants"))) == (num(s.k_studies), num(s.n_participants))
         assert row["design"] == enum_label("StudyDesign", s.design)
 
+# --- Harms as data (issue 18): per-arm adverse-event counts. ---------------------------------------
+def _harm_rows(cur: Curation) -> list[Any]:
+    return [r for r in cur.results if r.harm and r.measure == "event-rate" and r.arm and r.value is not None]
+
+
+@checks("harms-by-arm")
+def _harms_by_arm(cur: Curation, rows: list[dict[str, str]]) -> None:
+    drug = rows[0]["drug"].removeprefix(KKR)
+    by_id = studies(cur)
+    expected = Counter(
+        (by_id[r.study].label, label(cur, r.harm), r.arm, r.arm_role, num(r.events), num(r.n), num(r.value),
+         num(r.time_value), r.time_unit, r.analysis_set, r.id, r.study, r.harm)
+        for r in _harm_rows(cur)
+        if by_id[r.study].drug == drug
+    )
+    got = Counter(
+        (row["studyLabel"], row["harmLabel"], row["arm"], row.get("armRole"), num(row.get("events")), num(row.get("n")),
+         num(row["percent"]), num(row.get("timeValue")), row.get("timeUnit"), row.get("analysisSet"),
+         row["result"].removeprefix(KKR), row["study"].removeprefix(KKR), row["harm"].removeprefix(KKR))
+        for row in rows
+    )
+    assert got == expected, f"missing: {list((expected - got).elements())[:3]}; unexpected: {list((got - expected).elements())[:3]}"
+    assert_order(rows, "studyLabel", "harmLabel", "armRole", "arm", "result")
+
+
+@checks("harm-versus-comparator")
+def _harm_versus_comparator(cur: Curation, rows: list[dict[str, str]]) -> None:
+    harm = rows[0]["harm"].removeprefix(KKR)
+    by_id = studies(cur)
+    chosen = [r for r in _harm_rows(cur) if r.harm == harm]
+    expected = Counter(
+        (by_id[a.study].label, opt_label(cur, by_id[a.study].drug), a.arm, num(a.events), num(a.n), num(a.value),
+         c.arm, num(c.events), num(c.n), num(c.value), num(a.time_value), a.time_unit, a.id, c.id, a.study)
+        for a in chosen
+        if a.arm_role == "intervention"
+        for c in chosen
+        if c.arm_role == "comparator" and c.study == a.study
+        and (num(c.time_value), c.time_unit) == (num(a.time_value), a.time_unit)
+    )
+    got = Counter(
+        (row["studyLabel"], row.get("drugLabel"), row["arm"], num(row.get("events")), num(row.get("n")), num(row["percent"]),
+         row["comparatorArm"], num(row.get("comparatorEvents")), num(row.get("comparatorN")), num(row["comparatorPercent"]),
+         num(row.get("timeValue")), row.get("timeUnit"), row["result"].removeprefix(KKR),
+         row["comparatorResult"].removeprefix(KKR), row["study"].removeprefix(KKR))
+        for row in rows
+    )
+    assert got == expected, f"missing: {list((expected - got).elements())[:3]}; unexpected: {list((got - expected).elements())[:3]}"
+    assert_order(rows, "studyLabel", "arm", "comparatorArm", "result")
+
+
+def test_harms_by_arm_for_another_drug_form(worker: QueryWorker, curated: Curation) -> None:
+    """The drug parameter changes the answer: ketamine's own studies, not esketamine's (issue 18)."""
+    rows = run_named(worker, CATALOGUE["harms-by-arm"], {"drug": "ketamine"}).records()
+    assert rows and all(row["drug"].removeprefix(KKR) == "ketamine" for row in rows)
+    _harms_by_arm(curated, rows)
+
+
+def test_harm_versus_comparator_for_blood_pressure(worker: QueryWorker, curated: Curation) -> None:
+    """Blood-pressure rises: every trial and label table that counted them per arm, drug beside comparator."""
+    rows = run_named(worker, CATALOGUE["harm-versus-comparator"], {"harm": "increased-blood-pressure"}).records()
+    assert {row["study"].removeprefix(KKR) for row in rows} >= {"study-transform-1", "study-aspire-2", "study-sustain-1"}
+    _harm_versus_comparator(curated, rows)
+
+
 CATALOGUE = load_catalogue(__import__("pathlib").Path(__file__).resolve().parents[1] / "queries")
 
 

@@ -231,6 +231,7 @@ class Result(Record):
     endpoint_role: Literal['primary', 'secondary', 'post-hoc', 'not-stated'] | None = None
     subgroup: Text | None = None
     analysis_set: Literal['itt', 'mitt', 'full-analysis-set', 'per-protocol', 'completers', 'safety-set', 'not-stated'] | None = None
+    harm: Text | None = None
     verified: StrictBool = True
     note: Text | None = None
     sources: tuple[Text, ...] = Field(min_length=1)
