@@ -156,11 +156,11 @@ class Predictor(Record):
     predictor: Text | None = None
     finding_about: Literal['response', 'harm', 'pharmacokinetics'] | None = None
     predictor_role: Literal['predictor', 'moderator'] | None = None
-    analysis_kind: Literal['individual-participant-data', 'meta-regression', 'systematic-review', 'single-trial', 'secondary-analysis', 'open-label-study', 'pharmacokinetic-study', 'in-vitro'] | None = None
+    analysis_kind: Literal['individual-participant-data', 'meta-analysis', 'meta-regression', 'systematic-review', 'narrative-review', 'single-trial', 'secondary-analysis', 'open-label-study', 'pharmacokinetic-study', 'in-vitro'] | None = None
     finding_outcome: Text | None = None
     outcome_as_defined: Text | None = None
     association: Literal['more', 'less', 'none', 'inconsistent'] | None = None
-    effect_measure: Literal['odds-ratio', 'mean-difference', 'ls-mean-difference', 'smd-cohens-d', 'standardized-beta', 'correlation-r', 'sensitivity', 'percent-difference'] | None = None
+    effect_measure: Literal['odds-ratio', 'mean-difference', 'ls-mean-difference', 'smd-cohens-d', 'standardized-beta', 'regression-coefficient', 'correlation-r', 'sensitivity', 'percent-difference'] | None = None
     effect_value: Number | None = None
     effect_ci_lower: Number | None = None
     effect_ci_upper: Number | None = None

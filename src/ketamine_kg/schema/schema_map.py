@@ -4356,6 +4356,10 @@ ENUMS: dict[str, dict[str, dict[str, Any]]] = {'FindingAbout': {'response': {'me
                                                   'annotations': {},
                                                   'description': 'A pooled analysis of participant-level '
                                                                  'data from several studies.'},
+                  'meta-analysis': {'meaning': None,
+                                    'annotations': {},
+                                    'description': "A meta-analysis of studies' summary figures (a pooled "
+                                                   'rate or effect, not a predictor test).'},
                   'meta-regression': {'meaning': None,
                                       'annotations': {},
                                       'description': "A regression across studies' summary figures."},
@@ -4363,6 +4367,9 @@ ENUMS: dict[str, dict[str, dict[str, Any]]] = {'FindingAbout': {'response': {'me
                                         'annotations': {},
                                         'description': "A systematic review's synthesis (narrative or "
                                                        'counted).'},
+                  'narrative-review': {'meaning': None,
+                                       'annotations': {},
+                                       'description': "A narrative or perspective review's conclusion."},
                   'single-trial': {'meaning': None,
                                    'annotations': {},
                                    'description': "An analysis planned in one trial's protocol (a preplanned "
@@ -4409,6 +4416,9 @@ ENUMS: dict[str, dict[str, dict[str, Any]]] = {'FindingAbout': {'response': {'me
                     'standardized-beta': {'meaning': 'https://w3id.org/ketamine-kg/ontology#StandardizedRegressionCoefficient',
                                           'annotations': {},
                                           'description': None},
+                    'regression-coefficient': {'meaning': 'https://w3id.org/ketamine-kg/ontology#RegressionCoefficient',
+                                               'annotations': {},
+                                               'description': None},
                     'correlation-r': {'meaning': 'https://w3id.org/ketamine-kg/ontology#CorrelationCoefficient',
                                       'annotations': {},
                                       'description': None},
