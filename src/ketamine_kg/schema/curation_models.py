@@ -156,7 +156,7 @@ class Predictor(Record):
     predictor: Text | None = None
     finding_about: Literal['response', 'harm', 'pharmacokinetics'] | None = None
     predictor_role: Literal['predictor', 'moderator'] | None = None
-    analysis_kind: Literal['individual-participant-data', 'meta-analysis', 'meta-regression', 'systematic-review', 'narrative-review', 'single-trial', 'secondary-analysis', 'open-label-study', 'pharmacokinetic-study', 'in-vitro'] | None = None
+    analysis_kind: Literal['individual-participant-data', 'meta-analysis', 'meta-regression', 'systematic-review', 'narrative-review', 'single-trial', 'secondary-analysis', 'open-label-study', 'observational-study', 'pharmacokinetic-study', 'in-vitro'] | None = None
     finding_outcome: Text | None = None
     outcome_as_defined: Text | None = None
     association: Literal['more', 'less', 'none', 'inconsistent'] | None = None

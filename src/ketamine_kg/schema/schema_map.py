@@ -4381,6 +4381,10 @@ ENUMS: dict[str, dict[str, dict[str, Any]]] = {'FindingAbout': {'response': {'me
                   'open-label-study': {'meaning': None,
                                        'annotations': {},
                                        'description': 'An uncontrolled (single-arm) study.'},
+                  'observational-study': {'meaning': None,
+                                          'annotations': {},
+                                          'description': 'A cohort or clinic series of patients treated in '
+                                                         'routine care.'},
                   'pharmacokinetic-study': {'meaning': None,
                                             'annotations': {},
                                             'description': 'A study measuring drug concentrations.'},
