@@ -436,6 +436,112 @@ def _predictors(cur: Curation, rows: list[dict[str, str]]) -> None:
     assert_order(rows, "topic", (ev_rank, True), "finding_record")
 
 
+# --- Individual variability, special populations, genes (issue 18) -----------------------------------
+def _predictors_about(cur: Curation, rows: list[dict[str, str]], about: str) -> None:
+    expected = [
+        (p.finding_about, label(cur, p.predictor), opt_label(cur, cur.entity_index[p.predictor].gene), label(cur, p.drug),
+         opt_label(cur, p.condition), p.predictor_role, p.analysis_kind, opt_label(cur, p.finding_outcome), p.outcome_as_defined,
+         p.association, enum_label("FindingMeasure", p.effect_measure), num(p.effect_value), num(p.effect_ci_lower),
+         num(p.effect_ci_upper), num(p.effect_p_value), p.effect_p_relation, num(p.n_analysed),
+         studies(cur)[p.finding_study].label if p.finding_study else None, enum_label("EvidenceLevel", p.evidence_level),
+         enum_label("Direction", p.direction), str(p.verified).lower(), f"{KKR}{p.id}")
+        for p in cur.predictors
+        if p.finding_about == about and p.predictor
+    ]
+    assert expected, f"no curated {about} findings with a predictor"
+    assert_rows(rows, "about predictorLabel geneLabel drugLabel conditionLabel role analysis outcomeLabel outcomeAsDefined "
+                "association measure value ciLower ciUpper pValue pRelation n studyLabel evidence direction verified finding",
+                expected, numbers="value ciLower ciUpper pValue n")
+    assert_order(rows, "predictorLabel", (ev_rank, True), "finding")
+
+
+@checks("predictors-of-response")
+def _predictors_of_response(cur: Curation, rows: list[dict[str, str]]) -> None:
+    _predictors_about(cur, rows, "response")
+
+
+@checks("subgroup-results")
+def _subgroup_results(cur: Curation, rows: list[dict[str, str]]) -> None:
+    by_id = studies(cur)
+    expected = [
+        (by_id[r.study].label, r.subgroup, label(cur, r.outcome), num(r.time_value), r.time_unit, enum_label("Measure", r.measure),
+         r.contrast, r.arm, num(r.value), num(r.ci_lower), num(r.ci_upper), num(r.p_value), r.endpoint_role,
+         str(r.verified).lower(), f"{KKR}{r.id}", f"{KKR}{r.study}")
+        for r in cur.results
+        if r.subgroup
+    ]
+    assert_rows(rows, "studyLabel subgroup outcomeLabel timeValue timeUnit measure contrast arm value ciLower ciUpper pValue "
+                "endpointRole verified result study", expected, numbers="timeValue value ciLower ciUpper pValue")
+    assert_order(rows, "studyLabel", "outcomeLabel", "subgroup", "result")
+
+
+def _special_populations_of(cur: Curation, rows: list[dict[str, str]], drug: str) -> None:
+    forms = forms_of(cur, drug)
+    expected = [
+        (f"{KKR}{drug}", label(cur, ls.drug), ls.topic, opt_label(cur, ls.route), ls.text, num(ls.figure_value),
+         num(ls.figure_lower), num(ls.figure_upper), ls.figure_unit, ls.label_section, str(ls.verified).lower(),
+         f"{KKR}{ls.id}", first_source(ls))
+        for ls in cur.label_statements
+        if ls.drug in forms
+    ]
+    assert expected, f"no curated label statements for {drug}"
+    assert_rows(rows, "drug formLabel topic routeLabel statement figureValue figureLower figureUpper figureUnit section "
+                "verified record source", expected, numbers="figureValue figureLower figureUpper")
+    assert_order(rows, "topic", "section", "record")
+
+
+@checks("special-populations")
+def _special_populations(cur: Curation, rows: list[dict[str, str]]) -> None:
+    _special_populations_of(cur, rows, "esketamine-nasal-spray")
+
+
+@checks("genes-and-enzymes")
+def _genes(cur: Curation, rows: list[dict[str, str]]) -> None:
+    def curie(gene: str, prefix: str) -> list[str | None]:
+        return [x.curie for x in cur.xrefs if x.entity == gene and x.curie.startswith(prefix + ":")] or [None]
+
+    expected = []
+    for g in (e for e in cur.entities if e.type == "Gene"):
+        statements = [
+            ("label statement", label(cur, ls.drug), ls.topic, None, ls.text, f"{KKR}{ls.id}")
+            for ls in cur.label_statements if g.id in ls.genes
+        ] + [
+            ("predictor finding", label(cur, p.drug), p.finding_about, p.association, p.text, f"{KKR}{p.id}")
+            for p in cur.predictors if p.predictor and cur.entity_index[p.predictor].gene == g.id
+        ]
+        expected += [
+            (f"{KKR}{g.id}", g.label, hgnc, ncbi, *statement)
+            for hgnc in curie(g.id, "HGNC") for ncbi in curie(g.id, "NCBIGene")
+            for statement in (statements or [(None,) * 6])
+        ]
+    assert_rows(rows, "gene symbol hgnc ncbiGene kind drugLabel topic association text record", expected)
+    assert_order(rows, "symbol", "kind", "record")
+
+
+def test_variability_questions_answer_for_each_parameter(worker: QueryWorker, curated: Curation) -> None:
+    """Issue 18: harm and pharmacokinetic findings, and ketamine's label statements, answer too."""
+    for about in ("harm", "pharmacokinetics"):
+        rows = run_named(worker, CATALOGUE["predictors-of-response"], {"about": about}).records()
+        assert rows
+        _predictors_about(curated, rows, about)
+    rows = run_named(worker, CATALOGUE["special-populations"], {"drug": "ketamine"}).records()
+    assert rows
+    _special_populations_of(curated, rows, "ketamine")
+
+
+def test_every_gene_has_an_hgnc_identifier(curated: Curation) -> None:
+    """Issue 18, point 5: a gene entity without its HGNC id is not done."""
+    genes = {e.id for e in curated.entities if e.type == "Gene"}
+    with_hgnc = {x.entity for x in curated.xrefs if x.curie.startswith("HGNC:")}
+    assert genes and not genes - with_hgnc, f"genes without an HGNC id: {sorted(genes - with_hgnc)}"
+
+
+def test_there_are_at_least_forty_structured_predictor_findings(curated: Curation) -> None:
+    """Issue 18, point 4: findings with the outcome, the association and the kind of analysis."""
+    structured = [p for p in curated.predictors if p.predictor and p.association and p.analysis_kind and p.finding_about]
+    assert len(structured) >= 40, len(structured)
+
+
 def _approval_indication(cur: Curation, a: Any) -> str | None:
     return label(cur, a.indication) if a.indication else a.indication_text
 

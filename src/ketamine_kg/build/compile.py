@@ -128,6 +128,8 @@ _LABEL: dict[str, Callable[[_Labels, Any], str]] = {
     "MechanismStatement": lambda w, m: f"{w.of(m.drug)}: {w.of(m.mechanism)}",
     "Alternative": lambda w, a: f"{w.of(a.treatment)} as an alternative for {w.of(a.condition)}",
     "Predictor": _Labels.predictor,
+    # "SPRAVATO (esketamine nasal spray): hepatic-impairment (8.6)": the section says where to look.
+    "LabelStatement": lambda w, ls: f"{w.of(ls.drug)}: {ls.topic} ({ls.label_section})",
     "Xref": lambda w, x: f"{x.curie} for {w.of(x.entity)}",
     "Result": _Labels.result,
 }

@@ -201,6 +201,7 @@ KGX_PREFERRED_PREFIXES: dict[str, tuple[str, ...]] = {
     "biolink:ChemicalEntity": ("CHEBI", "DRUGBANK"),
     "biolink:MolecularMixture": ("CHEBI", "DRUGBANK"),
     "biolink:PhenotypicFeature": ("HP",),
+    "biolink:Gene": ("HGNC", "NCBIGene"),
     "biolink:Article": ("PMID",),
     "biolink:JournalArticle": ("PMID",),
     "biolink:Publication": ("PMID",),

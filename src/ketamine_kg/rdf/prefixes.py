@@ -75,6 +75,7 @@ WANTED: dict[str, str] = {
     "WIKIDATA": "wikidata",
     "HP": "hp",
     "HGNC": "hgnc",
+    "NCBIGene": "ncbigene",
     "UniProtKB": "uniprot",
     "GO": "go",
     "NCIT": "ncit",

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, StrictBool
 
 from ketamine_kg.schema.model_support import Integer, Number, Record, Text, XrefId
 
-__all__ = ["SECTIONS", "Source", "Entity", "Claim", "Approval", "Schedule", "AdverseEffectAssociation", "Contraindication", "DoseRegimen", "Monitoring", "MechanismStatement", "Alternative", "Predictor", "Xref", "Study", "Result"]
+__all__ = ["SECTIONS", "Source", "Entity", "Claim", "Approval", "Schedule", "AdverseEffectAssociation", "Contraindication", "DoseRegimen", "Monitoring", "MechanismStatement", "Alternative", "Predictor", "LabelStatement", "Xref", "Study", "Result"]
 
 
 class Source(Record):
@@ -35,13 +35,14 @@ class Source(Record):
 class Entity(Record):
     """A drug, condition, risk, treatment, target... Its `type` names one of the entity types below."""
     id: Annotated[Text, Field(pattern='^[a-z0-9]+(-[a-z0-9]+)*$')]
-    type: Literal['Pharmacotherapy', 'Drug', 'DrugProduct', 'Psychotherapy', 'Neuromodulation', 'MedicalCondition', 'AdverseEffect', 'ClinicalSetting', 'AdministrationRoute', 'MolecularTarget', 'Mechanism', 'ResponsePredictor', 'RegulatoryAgency', 'Outcome']
+    type: Literal['Pharmacotherapy', 'Drug', 'DrugProduct', 'Psychotherapy', 'Neuromodulation', 'MedicalCondition', 'AdverseEffect', 'ClinicalSetting', 'AdministrationRoute', 'MolecularTarget', 'Mechanism', 'ResponsePredictor', 'Gene', 'RegulatoryAgency', 'Outcome']
     label: Annotated[Text, Field(pattern='\\S')]
     definition: Text | None = None
     synonyms: tuple[Text, ...] = ()
     active_ingredient: Text | None = None
     parent: Text | None = None
     category: Literal['acute', 'chronic', 'abuse-related'] | None = None
+    gene: Text | None = None
     construct: Literal['depressive-symptoms', 'suicidal-ideation', 'suicidal-behaviour', 'anxiety-symptoms', 'ptsd-symptoms', 'ocd-symptoms', 'manic-symptoms', 'global-severity', 'substance-use', 'craving', 'withdrawal-symptoms', 'treatment-discontinuation', 'adverse-event', 'dissociative-symptoms', 'psychotic-symptoms', 'cognition', 'functioning', 'quality-of-life'] | None = None
     better_when: Literal['lower', 'higher'] | None = None
 
@@ -145,6 +146,7 @@ class Alternative(Record):
 
 
 class Predictor(Record):
+    """A finding about individual variability: a factor associated with response, harm or drug exposure (with the figure, n and kind of analysis), or a response rate."""
     id: Annotated[Text, Field(pattern='^[a-z0-9]+(-[a-z0-9]+)*$')]
     drug: Text
     text: Text
@@ -152,6 +154,40 @@ class Predictor(Record):
     direction: Literal['supports', 'does-not-support']
     condition: Text | None = None
     predictor: Text | None = None
+    finding_about: Literal['response', 'harm', 'pharmacokinetics'] | None = None
+    predictor_role: Literal['predictor', 'moderator'] | None = None
+    analysis_kind: Literal['individual-participant-data', 'meta-analysis', 'meta-regression', 'systematic-review', 'narrative-review', 'single-trial', 'secondary-analysis', 'open-label-study', 'observational-study', 'pharmacokinetic-study', 'in-vitro'] | None = None
+    finding_outcome: Text | None = None
+    outcome_as_defined: Text | None = None
+    association: Literal['more', 'less', 'none', 'inconsistent'] | None = None
+    effect_measure: Literal['odds-ratio', 'mean-difference', 'ls-mean-difference', 'smd-cohens-d', 'standardized-beta', 'regression-coefficient', 'correlation-r', 'sensitivity', 'percent-difference'] | None = None
+    effect_value: Number | None = None
+    effect_ci_lower: Number | None = None
+    effect_ci_upper: Number | None = None
+    effect_p_value: Annotated[Number, Field(ge=0, le=1)] | None = None
+    effect_p_relation: Literal['equal', 'less-than'] | None = None
+    n_analysed: Annotated[Integer, Field(ge=1)] | None = None
+    finding_study: Text | None = None
+    verified: StrictBool = True
+    note: Text | None = None
+    sources: tuple[Text, ...] = Field(min_length=1)
+
+
+class LabelStatement(Record):
+    """What a drug label says about a special population (hepatic or renal impairment, older patients, pregnancy, lactation) or about clinical pharmacology (bioavailability, half-life, metabolism, interactions), with its figure where the label gives one and the label section."""
+    id: Annotated[Text, Field(pattern='^[a-z0-9]+(-[a-z0-9]+)*$')]
+    drug: Text
+    topic: Literal['hepatic-impairment', 'renal-impairment', 'geriatric-use', 'pregnancy', 'lactation', 'drug-interaction', 'bioavailability', 'half-life', 'metabolism', 'elimination', 'distribution', 'absorption']
+    text: Text
+    route: Text | None = None
+    figure_value: Number | None = None
+    figure_lower: Number | None = None
+    figure_upper: Number | None = None
+    figure_unit: Text | None = None
+    label_section: Annotated[Text, Field(pattern='^\\S')]
+    genes: tuple[Text, ...] = ()
+    verified: StrictBool = True
+    note: Text | None = None
     sources: tuple[Text, ...] = Field(min_length=1)
 
 
@@ -251,6 +287,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "mechanisms": MechanismStatement,
     "alternatives": Alternative,
     "predictors": Predictor,
+    "label_statements": LabelStatement,
     "xrefs": Xref,
     "studies": Study,
     "results": Result,
