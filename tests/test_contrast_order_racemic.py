@@ -69,7 +69,7 @@ def test_result_says_what_its_figure_means(name: str, result: dict[str, Any]) ->
     else:
         assert order is None, f"{rid}: a per-arm or single-group figure has no contrast to order"
     if result.get("outcome") in ENDPOINTS:
-        assert result.get("instrument") or result.get("construct"), f"{rid}: endpoint without instrument or construct"
+        assert result.get("instrument") or result.get("measures"), f"{rid}: endpoint without instrument or construct"
     design = STUDIES[result["study"]].get("design")
     if design in META:
         assert result.get("endpoint_role") in {None, "post-hoc"}, f"{rid}: a pooled figure is no trial's endpoint"
@@ -81,9 +81,9 @@ def test_every_outcome_in_outcomes_yaml_is_annotated() -> None:
     for entity in _load("outcomes.yaml")["entities"]:
         assert entity.get("better_when") in {"lower", "higher"}, entity["id"]
         if entity["id"] in ENDPOINTS:
-            assert "construct" not in entity, f"{entity['id']}: an endpoint's construct comes from its result"
+            assert "measures" not in entity, f"{entity['id']}: an endpoint's construct comes from its result"
         else:
-            assert entity.get("construct"), entity["id"]
+            assert entity.get("measures"), entity["id"]
 
 
 def test_signs_recorded_as_positive_favours_ketamine_are_comparator_minus_intervention() -> None:
@@ -112,7 +112,7 @@ def tally() -> dict[str, Counter[str]]:
                 c[f"endpoint_role={r['endpoint_role']}"] += 1
             if r.get("analysis_set"):
                 c[f"analysis_set={r['analysis_set']}"] += 1
-            if r.get("construct"):
+            if r.get("measures"):
                 c["construct on result"] += 1
         out[name] = c
     return out

@@ -148,7 +148,7 @@ def test_zheng_2020_ratios_run_esketamine_over_placebo(rows: dict[str, Row]) -> 
     # and remission on depressive symptoms (no instrument is named in the abstract).
     for rid in [r for r in rows if r.startswith("res-zheng-2020-")]:
         assert rows[rid]["contrast_order"] == "intervention-over-comparator", rid
-        assert rows[rid]["construct"] == "depressive-symptoms", rid
+        assert rows[rid]["measures"] == "depressive-symptoms", rid
 
 
 def test_daly_2018_dose_arms_combined_count_the_placebo_arm_once(rows: dict[str, Row]) -> None:
