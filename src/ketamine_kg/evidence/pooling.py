@@ -142,8 +142,8 @@ class Pooling:
 
     @property
     def n_unknown(self) -> int:
-        """How many included estimates have no sample size (they are not in ``n_total``)."""
-        return sum(e.n is None for e in self.included)
+        """How many included studies have no known sample size (they are not in ``n_total``)."""
+        return len({e.study for e in self.included if e.n is None})
 
 
 def meta_analyse(
