@@ -566,3 +566,44 @@ def _split_control(chosen: list[_Candidate], time_rule: str, drop: Any) -> list[
             )
         )
     return out
+
+
+def course(rows: Iterable[Mapping[str, Any]], q: Question) -> list[dict[str, Any]]:
+    """The time course of an effect: every between-group result on ``q``'s condition and outcome
+    that passes the same gates as pooling (sign recorded, whole population, comparison asked,
+    verified unless asked), harmonized, at its time point in hours. Ratios come back on the ratio
+    scale; ``family`` says which panel a point belongs to (one measure per panel)."""
+    z = NormalDist().inv_cdf(0.5 + q.level / 200)
+    points: list[dict[str, Any]] = []
+    for raw in rows:
+        row = normalise_row(raw)
+        if (q.condition and row["condition"] != q.condition) or (q.outcome and row["outcome"] != q.outcome):
+            continue
+        family = FAMILY_OF_MEASURE.get(str(row.get("measure")))
+        when = days(row)
+        if family is None or row.get("arm_role") or when is None or when <= 0 or _outside(row, q):
+            continue
+        if _gate(row, q, family) is not None:
+            continue
+        got = _classify(row, family)
+        if not isinstance(got, Estimate):
+            continue
+        e = _harmonize(got, row, family)
+        half = z * math.sqrt(e.variance)
+        lo, hi = e.effect - half, e.effect + half
+        back = math.exp if family in RATIOS else (lambda x: x)
+        points.append(
+            {
+                "result": e.result_id,
+                "study": e.study,
+                "drug": e.drug,
+                "family": family,
+                "hours": when * 24,
+                "effect": back(e.effect),
+                "lower": back(lo),
+                "upper": back(hi),
+                "favours": favours(lo, hi, row.get("better_when")),
+                "printed": e.printed,
+            }
+        )
+    return sorted(points, key=lambda p: (p["family"], p["hours"], p["study"]))
