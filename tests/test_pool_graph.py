@@ -88,6 +88,31 @@ def test_every_answer_from_the_graph_is_harmonized_and_says_why(argv: list[str],
         assert code == 1 and captured.err.startswith("ketamine-kg: error: nothing pooled")
 
 
+@pytest.mark.parametrize("argv", QUESTIONS, ids=lambda a: "-".join(a[1:4]))
+def test_pm_reml_and_dl_equal_an_independent_implementation_on_the_graphs_questions(argv: list[str], capsys) -> None:
+    """Where a question's rows leave tau^2 > 0, each estimator equals the one written from its
+    defining equation in test_pool_estimators (on the graph alone, before the result-meaning
+    annotations land, no question pools and there is nothing to compare)."""
+    import numpy as np
+
+    from ketamine_kg.evidence.pooling import meta_analyse
+
+    from .test_pool_estimators import dl_by_hand, pm_by_hand, reml_by_hand
+
+    main(["pool", *argv, "--format", "json"])
+    got = json.loads(capsys.readouterr().out)
+    if len(got["included"]) < 2:
+        return
+    y = np.array([r["effect"] for r in got["included"]])
+    v = np.array([r["variance"] for r in got["included"]])
+    for method, by_hand in (("pm", pm_by_hand), ("dl", dl_by_hand), ("reml", reml_by_hand)):
+        tau2 = by_hand(y, v)
+        s = meta_analyse(y, v, method)
+        assert s.tau2 == pytest.approx(tau2, rel=1e-6, abs=1e-9), (method, argv)
+        w = 1 / (v + tau2)
+        assert s.estimate == pytest.approx((w * y).sum() / w.sum(), rel=1e-6, abs=1e-9), (method, argv)
+
+
 def test_unverified_and_secondary_copies_stay_out_by_default(capsys) -> None:
     main(["pool", "--measure", "risk-ratio", "--outcome", "response", "--time-max", "28", "--format", "json"])
     got = json.loads(capsys.readouterr().out)
