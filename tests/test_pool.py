@@ -383,7 +383,7 @@ def write_bcg_curated(path: Path) -> Path:
 
 def test_cli_pools_curated_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = write_bcg_curated(tmp_path / "bcg.yaml")
-    assert pool_main([str(data), "--measure", "risk-ratio", "--condition", "tuberculosis", "--method", "reml"]) == 0
+    assert pool_main([str(data), "--measure", "risk-ratio", "--outcome", "tuberculosis", "--method", "reml"]) == 0
     out = capsys.readouterr().out
     assert "studies (k)           13" in out and "-0.7145" in out and "0.3132" in out and "Excluded (0)" in out
     assert out.splitlines().index("Included (13)") < 20  # the summary fits on one screen
@@ -391,7 +391,7 @@ def test_cli_pools_curated_files(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 def test_cli_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = write_bcg_curated(tmp_path / "bcg.yaml")
-    assert pool_main([str(data), "--measure", "odds-ratio", "--method", "dl", "--format", "json"]) == 0
+    assert pool_main([str(data), "--measure", "odds-ratio", "--outcome", "tuberculosis", "--method", "dl", "--format", "json"]) == 0
     got = __import__("json").loads(capsys.readouterr().out)
     assert got["summary"]["k"] == 13 and round(got["summary"]["tau2"], 4) == 0.3663
 
@@ -402,9 +402,11 @@ def test_cli_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         (["{missing}", "--measure", "smd"], 2, "cannot read"),
         (["{bad}", "--measure", "smd"], 2, "expected a list of result rows"),
         (["{data}", "--measure", "nnt"], 2, "--measure"),
-        (["{data}", "--measure", "smd", "--level", "120"], 2, "between 0 and 100"),
+        (["{data}", "--measure", "smd", "--outcome", "tuberculosis", "--level", "120"], 2, "between 0 and 100"),
         (["{data}", "--measure", "risk-ratio", "--route", "oral"], 2, "no result has route 'oral'"),
-        (["{data}", "--measure", "risk-ratio", "--comparison", "usual-care"], 1, "nothing pooled"),
+        (["{data}", "--measure", "risk-ratio"], 2, "name what to pool: --outcome (e.g. madrs) or --construct"),
+        (["{data}", "--measure", "risk-ratio", "--outcome", "tuberculosis", "--comparison", "usual-care"], 1,
+         "nothing pooled"),
         (["{orphan}", "--measure", "smd"], 2, "study nowhere is in none of the files"),
     ],
 )

@@ -124,7 +124,7 @@ def test_a_selection_that_matches_nothing_names_the_closest_slugs(capsys) -> Non
     code = main(["pool", "--measure", "mean-difference", "--outcome", "madr"])
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and "closest: madrs" in err
-    code = main(["pool", "--measure", "mean-difference", "--drug", "ketamin"])
+    code = main(["pool", "--measure", "mean-difference", "--outcome", "madrs", "--drug", "ketamin"])
     captured = capsys.readouterr()
     assert code == 2 and captured.out == "" and "closest: ketamine" in captured.err
     assert len(captured.err.strip().splitlines()) == 1

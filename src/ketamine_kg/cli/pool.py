@@ -227,8 +227,9 @@ def as_json(p: Pooling, question: Question) -> dict[str, Any]:
 
 
 def check_question(rows: Sequence[Mapping[str, Any]], question: Question) -> None:
-    """Refuse, in one line, a slug no row has (naming the closest ones) or a selection that matches
-    no result at all (naming the closest condition or outcome that has results)."""
+    """Refuse, in one line, a slug no row has (naming the closest ones), a question that names
+    neither an outcome nor a construct, or a selection that matches no result at all (naming the
+    closest condition or outcome that has results)."""
     import difflib
 
     from ketamine_kg.evidence.harmonize import resolved_construct
@@ -265,6 +266,8 @@ def check_question(rows: Sequence[Mapping[str, Any]], question: Question) -> Non
         value = getattr(question, key)
         if value is not None and value not in known(key):
             raise UsageError(f"no result has {key.replace('_', ' ')} {value!r} ({closest(str(value), known(key))})")
+    if not question.outcome and not question.construct:
+        raise UsageError("name what to pool: --outcome (e.g. madrs) or --construct (e.g. depressive-symptoms)")
     if question.condition and question.outcome:
         here = [r for r in rows if r.get("condition") == question.condition]
         if not any(r.get("outcome") == question.outcome for r in here):
