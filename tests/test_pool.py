@@ -35,14 +35,19 @@ BCG = yaml.safe_load((FIXTURES / "dat-bcg.yaml").read_text(encoding="utf-8"))["t
 
 
 def bcg_rows() -> list[dict[str, Any]]:
-    """dat.bcg as per-arm result rows joined with their study (the shape pool() takes)."""
+    """dat.bcg as per-arm result rows joined with their study (the shape pool() takes), with what
+    the harmonizing layer needs to know: fewer TB cases is better, the comparison is an inert
+    control, each trial's one figure is its primary endpoint. The Construct enum has no infection
+    value; adverse-event (a harm counted per arm) stands in for it."""
     rows = []
     for t in BCG:
-        study = {"study": f"bcg-{t['trial']}", "condition": "tuberculosis", "design": "randomized-controlled-trial"}
+        study = {"study": f"bcg-{t['trial']}", "condition": "tuberculosis", "design": "randomized-controlled-trial",
+                 "comparator_kind": "placebo"}
         for role, events, non_events in (("intervention", t["tpos"], t["tneg"]), ("comparator", t["cpos"], t["cneg"])):
             rows.append(
                 {**study, "id": f"bcg-{t['trial']}-{role}", "outcome": "tuberculosis", "measure": "event-rate",
-                 "arm_role": role, "events": events, "n": events + non_events, "time_value": None}
+                 "arm_role": role, "events": events, "n": events + non_events, "time_value": None,
+                 "endpoint_role": "primary", "construct": "adverse-event", "better_when": "lower"}
             )  # fmt: skip
     return rows
 
@@ -134,6 +139,7 @@ def test_bcg_through_the_selection_layer_gives_the_same_answer() -> None:
     assert p.summary is not None and p.summary.k == 13 and not p.excluded
     close(p.summary.estimate, -0.7145, 4)
     assert p.n_total == sum(t["tpos"] + t["tneg"] + t["cpos"] + t["cneg"] for t in BCG)
+    assert p.favours == "drug" and p.better_when == "lower"  # fewer TB cases with the vaccine
 
 
 # --- statsmodels' own example (Kacker 2004), results computed with R metafor ------------------
@@ -364,23 +370,28 @@ def test_selection_reports_candidates_it_leaves_out_and_ignores_other_questions(
 
 def write_bcg_curated(path: Path) -> Path:
     """dat.bcg in the curated studies/results form, as a curation file would hold it."""
-    studies = [{"id": f"bcg-{t['trial']}", "condition": "tuberculosis", "design": "randomized-controlled-trial"} for t in BCG]
-    results = [{k: v for k, v in r.items() if k not in {"condition", "design"}} for r in bcg_rows()]
-    path.write_text(yaml.safe_dump({"studies": studies, "results": results}), encoding="utf-8")
+    studies = [{"id": f"bcg-{t['trial']}", "condition": "tuberculosis", "design": "randomized-controlled-trial",
+                "comparator_kind": "placebo"} for t in BCG]  # fmt: skip
+    results = [
+        {k: v for k, v in r.items() if k not in {"condition", "design", "comparator_kind", "better_when"}}
+        for r in bcg_rows()
+    ]
+    entities = [{"id": "tuberculosis", "type": "Outcome", "label": "tuberculosis case", "better_when": "lower"}]
+    path.write_text(yaml.safe_dump({"entities": entities, "studies": studies, "results": results}), encoding="utf-8")
     return path
 
 
 def test_cli_pools_curated_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = write_bcg_curated(tmp_path / "bcg.yaml")
-    assert pool_main([str(data), "--measure", "risk-ratio", "--condition", "tuberculosis", "--method", "reml"]) == 0
+    assert pool_main([str(data), "--measure", "risk-ratio", "--outcome", "tuberculosis", "--method", "reml"]) == 0
     out = capsys.readouterr().out
     assert "studies (k)           13" in out and "-0.7145" in out and "0.3132" in out and "Excluded (0)" in out
-    assert out.splitlines().index("Included (13)") < 12  # the summary fits on one screen
+    assert out.splitlines().index("Included (13)") < 20  # the summary fits on one screen
 
 
 def test_cli_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = write_bcg_curated(tmp_path / "bcg.yaml")
-    assert pool_main([str(data), "--measure", "odds-ratio", "--method", "dl", "--format", "json"]) == 0
+    assert pool_main([str(data), "--measure", "odds-ratio", "--outcome", "tuberculosis", "--method", "dl", "--format", "json"]) == 0
     got = __import__("json").loads(capsys.readouterr().out)
     assert got["summary"]["k"] == 13 and round(got["summary"]["tau2"], 4) == 0.3663
 
@@ -391,8 +402,11 @@ def test_cli_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         (["{missing}", "--measure", "smd"], 2, "cannot read"),
         (["{bad}", "--measure", "smd"], 2, "expected a list of result rows"),
         (["{data}", "--measure", "nnt"], 2, "--measure"),
-        (["{data}", "--measure", "smd", "--level", "120"], 2, "between 0 and 100"),
-        (["{data}", "--measure", "risk-ratio", "--route", "oral"], 1, "nothing pooled"),
+        (["{data}", "--measure", "smd", "--outcome", "tuberculosis", "--level", "120"], 2, "between 0 and 100"),
+        (["{data}", "--measure", "risk-ratio", "--route", "oral"], 2, "no result has route 'oral'"),
+        (["{data}", "--measure", "risk-ratio"], 2, "name what to pool: --outcome (e.g. madrs) or --construct"),
+        (["{data}", "--measure", "risk-ratio", "--outcome", "tuberculosis", "--comparison", "usual-care"], 1,
+         "nothing pooled"),
         (["{orphan}", "--measure", "smd"], 2, "study nowhere is in none of the files"),
     ],
 )
@@ -433,7 +447,7 @@ def test_pooling_inputs_query_feeds_the_selection_layer(tmp_path: Path) -> None:
         result.pop("condition", None)
     data["entities"] = [
         {"id": "tuberculosis", "type": "MedicalCondition", "label": "tuberculosis"},
-        {"id": "tuberculosis-case", "type": "Outcome", "label": "tuberculosis case"},
+        {"id": "tuberculosis-case", "type": "Outcome", "label": "tuberculosis case", "better_when": "lower"},
     ]
     data["sources"] = [{"id": "src-colditz-1994", "kind": "journal-article", "title": "BCG vaccine trials (dat.bcg)",
                         "url": "https://www.metafor-project.org/doku.php/analyses:colditz1994"}]

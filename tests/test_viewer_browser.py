@@ -391,20 +391,80 @@ def test_bad_sparql_shows_where_and_what_and_the_page_keeps_working(server: str,
 
 
 # -- the evidence page's numbers ---------------------------------------------------------------------
-def test_evidence_page_draws_the_forest_plot_and_the_time_course(server: str, page, browser) -> None:
+def test_evidence_page_answers_from_the_graph_with_one_drug_form(server: str, page, browser) -> None:
+    """On the real graph the page holds whatever the data says: a pooled line or why nothing was
+    pooled, the rule notes, one drug form by default (never a silent mix), a time course section."""
     page.goto(f"{server}/evidence?f_cond=treatment-resistant-depression&f_out=madrs&f_meas=mean-difference"
-              "&f_time=8%20days%20to%206%20weeks")
+              "&f_time=within%201%20day")
     page.get_by_text("Pooled effects: forest plot").first.wait_for(timeout=60_000)
     settle(page, timeout=60)
-    summary = page.get_by_text(re.compile(r"mean-difference -?\d+\.\d\d \(95% CI .* k = \d+, n = ")).first
-    summary.wait_for(timeout=30_000)
+    page.get_by_text(re.compile(r"^(mean-difference -?\d+\.\d\d \(95% CI .*, favours (drug|comparator|neither); k = |"
+                                r"Not pooled: )")).first.wait_for(timeout=30_000)
+    page.get_by_text("comparison: drug against inert-placebo, active-placebo").first.wait_for(timeout=30_000)
+    assert "f_drug=" in page.url and "f_drug=all" not in page.url  # one drug form by default
+    page.get_by_text("Time course").first.wait_for(timeout=30_000)
+    page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=30_000)  # at least response and remission
+
+
+@pytest.fixture(scope="module")
+def fixture_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The explorer on the made-up curation of tests/evidence-curation (figures invented), so the
+    forest plot and the time course are checked against known answers whatever the real data holds."""
+    from pathlib import Path
+
+    import pyoxigraph as ox
+
+    from ketamine_kg.build import curation
+    from ketamine_kg.build.compile import compile_curation
+
+    root = Path(__file__).resolve().parents[1]
+    folder = tmp_path_factory.mktemp("fixture-graph")
+    store = ox.Store()
+    store.load(compile_curation(curation.load(root / "tests" / "evidence-curation")).serialize(format="nt").encode(),
+               format=ox.RdfFormat.N_TRIPLES)
+    store.load(path=str(root / "ontology" / "ketamine-edit.ttl"), format=ox.RdfFormat.TURTLE)
+    graph = folder / "fixture.nt"
+    store.dump(output=str(graph), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+    with streamlit_server(folder, env={"KETAMINE_KG_GRAPH": str(graph)}) as url:
+        yield url
+
+
+def _drawn_rows(page, chart) -> set[int]:
+    """The screenshot rows of a chart in which a data colour (not a grey) is drawn."""
+    import io
+
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(chart.screenshot())).convert("RGB")
+    width, height = image.size
+    pixels = image.load()
+    rows = set()
+    for y in range(height):
+        for x in range(0, width, 2):
+            r, g, b = pixels[x, y]
+            if max(r, g, b) - min(r, g, b) > 60:  # a colour, not the grey of axes, grid and text
+                rows.add(y)
+                break
+    return rows
+
+
+def test_evidence_page_forest_plot_and_time_course_read_right(fixture_server: str, page, browser) -> None:
+    page.goto(f"{fixture_server}/evidence?f_cond=treatment-resistant-depression&f_out=madrs&f_meas=mean-difference"
+              "&f_time=within%201%20day&f_drug=ketamine")
+    page.get_by_text("Pooled effects: forest plot").first.wait_for(timeout=60_000)
+    settle(page, timeout=60)
+    # the fixture's answer: printed +9.0 (comparator minus drug) turned round, three studies, the
+    # three-arm trial's control split so n counts it once: 40 + 50 + 90
+    summary = page.get_by_text(re.compile(r"mean-difference -7\.\d\d \(95% CI .*\), favours drug; k = 3 \(4 effects\), n = 180;"))
+    summary.first.wait_for(timeout=30_000)
+    page.get_by_text("effects are drug minus comparator; better when lower, so negative favours the drug").first.wait_for()
     charts = page.locator("[data-testid='stVegaLiteChart']")
     charts.first.wait_for(timeout=30_000)
     assert charts.count() >= 3  # forest plot, time course, response and remission by arm
-    # Vega draws each chart into a canvas or an SVG with marks: a drawn chart has marks, not just axes.
-    marks = page.evaluate("() => Array.from(document.querySelectorAll(\"[data-testid='stVegaLiteChart'] canvas, \""
-                          " + \"[data-testid='stVegaLiteChart'] svg\")).length")
-    assert marks >= 3
+    forest_rows, course_rows = _drawn_rows(page, charts.nth(0)), _drawn_rows(page, charts.nth(1))
+    assert len(forest_rows) > 40  # squares and whiskers on several study rows
+    # the time course draws its points at their values (-9, -8, -7.95, -4, +3 at 7 days...), not on one line
+    assert max(course_rows) - min(course_rows) > 60, sorted(course_rows)
     _round_trip(browser, page)  # the question is in the URL: a copied link draws the same answer
     page.get_by_text("Downloads: PNG, SVG, CSV").first.click()
     for label in ("PNG", "SVG", "CSV"):  # the files are drawn when asked for: wait for them

@@ -2,13 +2,18 @@
 
 Two layers, neither of which touches RDF:
 
-- :func:`meta_analyse` pools effects with known variances. Fixed effect, DerSimonian-Laird and
-  Paule-Mandel come from ``statsmodels.stats.meta_analysis.combine_effects``; REML from PyMARE's
-  ``VarianceBasedLikelihoodEstimator(method="REML")`` (statsmodels has no REML for this model).
-- :func:`pool` turns result rows (plain dicts shaped like the curated format's ``results``,
-  joined with their study: see :mod:`ketamine_kg.evidence.selection`) into estimates on the analysis
-  scale and keeps only those that may be pooled together. Every row it leaves out is returned
-  with the reason; nothing is mixed or dropped silently.
+- :func:`meta_analyse` pools effects with known variances. Fixed effect and DerSimonian-Laird come
+  from ``statsmodels.stats.meta_analysis.combine_effects``; REML from PyMARE's
+  ``VarianceBasedLikelihoodEstimator(method="REML")`` (statsmodels has no REML for this model);
+  Paule-Mandel is solved here (:func:`paule_mandel_tau2`): statsmodels' iteration stops at a
+  tau^2 of about -9e-16 on some inputs and then reports 0 while Q is far above k - 1.
+- :func:`pool` turns hand-picked result rows (plain dicts shaped like the curated format's
+  ``results``, joined with their study) into estimates on the analysis scale, values as printed,
+  and keeps one per study. It is the arithmetic under the reproductions of published
+  meta-analyses, whose authors chose the rows. Questions asked of the whole graph go through
+  :func:`ketamine_kg.evidence.harmonize.answer`, which harmonizes signs, constructs, comparisons,
+  analysis sets and multi-arm trials first. Every row either leaves out is returned with the
+  reason; nothing is mixed or dropped silently.
 
 Analysis scales: mean differences as reported (one instrument only); standardized mean
 differences as reported, or Hedges' g from per-arm means/SDs/n (statsmodels ``effectsize_smd``)
@@ -68,6 +73,17 @@ class Estimate:
     n: int | None
     derived_from: str  # "reported SE", "95% CI", "events/n per arm", "means/SDs/n per arm"
     instrument: str | None = None
+    # Filled by the harmonizing layer (ketamine_kg.evidence.harmonize); empty for hand-picked rows.
+    printed: str = ""  # the figure as the source printed it, with its contrast order
+    analysis_population: str = ""  # the source's own words
+    analysis_set: str = ""  # itt, mitt, ... (not-stated when the curation says nothing)
+    subgroup: str = ""  # "" for the whole analysed population
+    arms: str = ""  # how the arms were handled (two-arm, arms combined, shared control split)
+    time: str = ""  # the time point, e.g. "24 hour from first-dose"
+    rule: str = ""  # the rule that chose this row for its study
+    flags: tuple[str, ...] = ()  # "unverified", "secondary copy"
+    favours: str = ""  # drug, comparator or neither (its CI crosses no effect)
+    drug: str = ""
 
 
 @dataclass(frozen=True)
@@ -105,6 +121,16 @@ class Pooling:
     excluded: tuple[Exclusion, ...]
     summary: Summary | None  # None when fewer than two studies remain
     instrument: str | None = None
+    # Filled by the harmonizing layer; None or empty for hand-picked rows.
+    construct: str | None = None
+    better_when: str | None = None  # lower or higher: which way is better on the pooled outcome
+    comparisons: tuple[str, ...] = ()
+    favours: str | None = None  # drug, comparator or neither, from the pooled CI and better_when
+    notes: tuple[str, ...] = ()  # what the answer assumed or chose, in words
+
+    @property
+    def k_studies(self) -> int:
+        return len({e.study for e in self.included})
 
     @property
     def log_scale(self) -> bool:
@@ -116,8 +142,8 @@ class Pooling:
 
     @property
     def n_unknown(self) -> int:
-        """How many included estimates have no sample size (they are not in ``n_total``)."""
-        return sum(e.n is None for e in self.included)
+        """How many included studies have no known sample size (they are not in ``n_total``)."""
+        return len({e.study for e in self.included if e.n is None})
 
 
 def meta_analyse(
@@ -147,10 +173,9 @@ def meta_analyse(
         raise PoolingError(f"need at least two effects with one variance each (got {k} and {len(v)})")
     if not (np.all(np.isfinite(y)) and np.all(np.isfinite(v)) and np.all(v > 0)):
         raise PoolingError("effects must be finite and variances finite and positive")
-    # "iterated" is statsmodels' Paule-Mandel; a tight tolerance matches metafor to 1e-10.
     # Its unused HKSJ SE is sqrt(negative) when DL's tau^2 < 0, and its I^2 divides by zero when Q = 0.
     with np.errstate(invalid="ignore", divide="ignore"):
-        fit = combine_effects(y, v, method_re="iterated" if method == "pm" else "dl", atol=1e-10, maxiter=500)
+        fit = combine_effects(y, v, method_re="dl")
     q = float(fit.q)
     q_p = float(fit.test_homogeneity().pvalue)
     # statsmodels (0.14, 0.15) leaves DerSimonian-Laird's tau^2 negative when Q < df and weights by
@@ -159,6 +184,10 @@ def meta_analyse(
         est, se, tau2 = float(fit.mean_effect_fe), float(fit.sd_eff_w_fe), 0.0
     elif method == "reml":
         est, se, tau2 = _reml(y, v)
+    elif method == "pm":
+        tau2 = paule_mandel_tau2(y, v)
+        w = 1 / (v + tau2)
+        est, se = float((w * y).sum() / w.sum()), float(math.sqrt(1 / w.sum()))
     else:
         est, se, tau2 = float(fit.mean_effect_re), float(fit.sd_eff_w_re), float(fit.tau2)
     i2 = (100 * float(fit.i2) if q > k - 1 else 0.0) if method == "fe" else _i2(tau2, v)
@@ -170,6 +199,31 @@ def meta_analyse(
     return Summary(
         METHOD_NAMES[method], level, k, est, se, est - z * se, est + z * se, tau2, i2, q, k - 1, q_p, pi_lower, pi_upper
     )
+
+
+def generalized_q(y: np.ndarray, v: np.ndarray, tau2: float) -> float:
+    """Cochran's Q with random-effects weights 1 / (v_i + tau^2) (DerSimonian & Kacker 2007)."""
+    w = 1 / (v + tau2)
+    mu = (w * y).sum() / w.sum()
+    return float((w * (y - mu) ** 2).sum())
+
+
+def paule_mandel_tau2(y: np.ndarray, v: np.ndarray) -> float:
+    """Paule-Mandel tau^2: the root of Q(tau^2) = k - 1, and 0 exactly when Q(0) <= k - 1.
+
+    Q(tau^2) falls strictly as tau^2 grows, so the root is bracketed between 0 and a tau^2 doubled
+    until Q drops below k - 1, and Brent's method finds it to 1e-12 (as metafor's "PM").
+    """
+    import numpy as np
+    from scipy.optimize import brentq
+
+    df = len(y) - 1
+    if generalized_q(y, v, 0.0) <= df:
+        return 0.0
+    upper = max(float(np.var(y)), 1e-8)
+    while generalized_q(y, v, upper) > df:
+        upper *= 2
+    return float(brentq(lambda t: generalized_q(y, v, t) - df, 0.0, upper, xtol=1e-12, maxiter=500))
 
 
 def _reml(y: np.ndarray, v: np.ndarray) -> tuple[float, float, float]:

@@ -5,8 +5,10 @@ joined with five fields of its study. Keys (values may be None or missing):
 
     id, study, outcome, instrument, measure, contrast, arm, arm_role, value, ci_lower, ci_upper,
     ci_level, se, sd, p_value, n_intervention, n_control, n, events, time_value, time_unit,
-    time_from                                            -- from the result
-    condition, drug, route, comparator_kind, design      -- from its study
+    time_from, contrast_order, comparison, comparator_arm, endpoint_role, subgroup, analysis_set,
+    analysis_population, construct, verified, read_in       -- from the result
+    outcome_construct, better_when, instrument_construct    -- from its outcome and instrument
+    condition, drug, route, comparator_kind, design         -- from its study
 
 :func:`normalise_row` also accepts the camelCase names that ``queries/inputs/pooling-inputs.rq``
 projects and IRIs in place of slugs, so SPARQL bindings can be fed in unchanged. Nothing here
@@ -19,16 +21,29 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from ketamine_kg.evidence.pooling import Exclusion, Pooling, pool
+from ketamine_kg.evidence.pooling import Exclusion, Pooling
 
 RESULT_KEYS = (
     "id", "study", "outcome", "instrument", "measure", "contrast", "arm", "arm_role", "value", "ci_lower", "ci_upper",
     "ci_level", "se", "sd", "p_value", "n_intervention", "n_control", "n", "events", "time_value", "time_unit",
-    "time_from",
+    "time_from", "contrast_order", "comparison", "comparator_arm", "endpoint_role", "subgroup", "analysis_set",
+    "analysis_population", "construct", "verified", "read_in", "outcome_construct", "better_when",
+    "instrument_construct",
 )  # fmt: skip
 STUDY_KEYS = ("condition", "drug", "route", "comparator_kind", "design")
 ROW_KEYS = RESULT_KEYS + STUDY_KEYS
-SLUG_KEYS = {"id", "study", "outcome", "instrument", "measure", "arm_role", "time_unit", "time_from", *STUDY_KEYS}
+SLUG_KEYS = {
+    "id",
+    "study",
+    "outcome",
+    "instrument",
+    "measure",
+    "arm_role",
+    "time_unit",
+    "time_from",
+    "read_in",
+    *STUDY_KEYS,
+}
 NUMBER_KEYS = {"value", "ci_lower", "ci_upper", "ci_level", "se", "sd", "p_value", "time_value"}
 COUNT_KEYS = {"n_intervention", "n_control", "n", "events"}
 DAYS_PER_UNIT = {"minute": 1 / 1440, "hour": 1 / 24, "day": 1.0, "week": 7.0, "month": 365.25 / 12}
@@ -51,7 +66,9 @@ def normalise_row(binding: Mapping[str, Any]) -> dict[str, Any]:
         if value is None or value == "":
             out[key] = None
             continue
-        if key in SLUG_KEYS and isinstance(value, str):
+        if key == "verified":
+            value = value not in (False, "false", "0", 0)
+        elif key in SLUG_KEYS and isinstance(value, str):
             value = value.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
         elif key in NUMBER_KEYS | COUNT_KEYS and isinstance(value, str):
             try:
@@ -65,7 +82,13 @@ def normalise_row(binding: Mapping[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Question:
-    """What to pool. ``None`` means "any"; the time window is in days, both ends included."""
+    """What to pool. ``None`` means "any"; the time window is in days, both ends included.
+
+    ``comparisons`` are the comparison classes to pool (default: the drug against placebo, inert or
+    active); ``construct`` what the outcome measures (default: the construct most rows have, said
+    so); ``subgroup`` a subgroup's name (default: whole analysed populations only);
+    ``include_unverified`` adds unverified and secondary-copy figures, marked.
+    """
 
     measure: str
     condition: str | None = None
@@ -80,6 +103,10 @@ class Question:
     design: str | None = None
     method: str = "reml"
     level: float = 95.0
+    construct: str | None = None
+    comparisons: tuple[str, ...] = ("inert-placebo", "active-placebo")
+    subgroup: str | None = None
+    include_unverified: bool = False
 
 
 def days(row: Mapping[str, Any]) -> float | None:
@@ -123,22 +150,16 @@ def _outside(row: Mapping[str, Any], q: Question) -> str | None:
             return "no time point"
         too_early = q.time_min_days is not None and when < q.time_min_days
         if too_early or (q.time_max_days is not None and when > q.time_max_days):
-            return f"time {row.get('time_value')} {row.get('time_unit')} is outside the window"
+            return f"time {float(row['time_value']):g} {row.get('time_unit')} is outside the window"
     return None
 
 
 def answer(rows: Iterable[Mapping[str, Any]], question: Question) -> Pooling:
-    """Select the rows for ``question`` and pool them; the selection's exclusions come first."""
-    chosen, outside = select(rows, question)
-    pooled = pool(chosen, question.measure, question.method, question.level, question.instrument)
-    return Pooling(
-        pooled.family,
-        pooled.method,
-        pooled.included,
-        tuple(outside) + pooled.excluded,
-        pooled.summary,
-        pooled.instrument,
-    )
+    """Select the rows for ``question``, harmonize them and pool them (see
+    :func:`ketamine_kg.evidence.harmonize.answer`); the selection's exclusions come first."""
+    from ketamine_kg.evidence.harmonize import answer as harmonized
+
+    return harmonized(rows, question)
 
 
 QUESTION_FIELDS = tuple(f.name for f in fields(Question))

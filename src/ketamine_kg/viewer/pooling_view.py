@@ -6,10 +6,12 @@ The question lives in the URL (``f_*`` parameters), so a copied link reopens the
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import streamlit as st
 
+from ketamine_kg.evidence.harmonize import course
 from ketamine_kg.evidence.pooling import FAMILIES, METHOD_NAMES, METHODS
 from ketamine_kg.evidence.selection import Question, answer
 
@@ -26,16 +28,19 @@ WINDOWS = {
     "8 days to 6 weeks": (7.01, 42.0),
     "after 6 weeks": (42.01, None),
 }
-COMPARATORS = (
-    ANY,
-    "saline-placebo",
-    "placebo",
-    "active-placebo",
-    "active-treatment",
-    "dose-comparison",
-    "none",
-    "mixed",
-)
+ALL_DRUGS = "all drug forms (mixed)"
+#: Comparison classes as readers ask them; the first is the default.
+COMPARISONS = {
+    "placebo (inert or active)": ("inert-placebo", "active-placebo"),
+    "inert placebo": ("inert-placebo",),
+    "active placebo (e.g. midazolam)": ("active-placebo",),
+    "another active treatment": ("active-treatment",),
+    "another dose": ("dose-comparison",),
+    "another schedule or route": ("schedule-or-route-comparison",),
+    "added to treatment, open": ("open-add-on",),
+    "usual care": ("usual-care",),
+    "co-intervention after the drug": ("co-intervention",),
+}
 DESIGNS = (ANY, "randomized-controlled-trial", "open-label-trial", "non-randomized-trial", "observational-study")
 
 
@@ -72,6 +77,16 @@ def _downloads(chart: Any, frame: Any, stem: str) -> None:
     csv.download_button("CSV", frame.to_csv(index=False).encode(), f"{stem}.csv", "text/csv", key=f"{stem}-csv")
 
 
+def _default_drug(rows: list[dict[str, Any]], condition: str, outcome: str, drugs: list[str]) -> str:
+    """One drug form by default (no silent mix): the one with most results on this question."""
+    counts: dict[str, int] = {}
+    for r in rows:
+        if r.get("condition") == condition and r.get("outcome") == outcome and r.get("drug"):
+            counts[r["drug"]] = counts.get(r["drug"], 0) + 1
+    ranked = sorted(counts, key=lambda d: (-counts[d], d))
+    return ranked[0] if ranked else (drugs[1] if len(drugs) > 1 else ALL_DRUGS)
+
+
 def evidence_numbers(path: str) -> None:
     labels = data.all_labels(path)
     rows = pooling_rows(path)
@@ -88,14 +103,16 @@ def evidence_numbers(path: str) -> None:
     names[ANY] = ANY
     conditions = sorted({r["condition"] for r in rows}, key=name)
     outcomes = sorted({r["outcome"] for r in rows}, key=name)
-    drugs = [ANY, *sorted({r["drug"] for r in rows if r.get("drug")}, key=name)]
+    drugs = [ALL_DRUGS, *sorted({r["drug"] for r in rows if r.get("drug")}, key=name)]
     routes = [ANY, *sorted({r["route"] for r in rows if r.get("route")}, key=name)]
 
     st.subheader("Pooled effects: forest plot")
     st.caption(
         "A random-effects (or fixed-effect) meta-analysis of the results in the graph that answer one "
-        "question. Results of other measures, pooled results of meta-analyses and trials with several "
-        "active arms are left out, each with the reason below."
+        "question, every effect turned to drug minus (or over) comparator from the direction each "
+        "source recorded. Only whole populations, one time point per study, one construct, and "
+        "verified figures read in the study's own report (unless included below); multi-arm trials "
+        "count once. Everything left out is listed with the reason."
     )
     top = st.columns(4)
     with top[0]:
@@ -110,13 +127,19 @@ def evidence_numbers(path: str) -> None:
     with low[0]:
         window = _pick("Time after the dose", list(WINDOWS), {}, "f_time", "8 days to 6 weeks")
     with low[1]:
-        drug = _pick("Drug form", drugs, names, "f_drug", ANY)
+        drug = _pick("Drug form", drugs, names, "f_drug", _default_drug(rows, condition, outcome, drugs))
     with low[2]:
         route = _pick("Route", routes, names, "f_route", ANY)
     with low[3]:
-        comparator = _pick("Comparator", list(COMPARATORS), {}, "f_comp", ANY)
+        comparison = _pick("Compared with", list(COMPARISONS), {}, "f_comp", next(iter(COMPARISONS)))
     with low[4]:
         design = _pick("Design", list(DESIGNS), {}, "f_design", ANY)
+    unverified = st.toggle(
+        "Include unverified and secondary-copy figures (marked in each label)",
+        value=st.query_params.get("f_unver") == "1",
+        key="ev-f_unver",
+    )
+    st.query_params["f_unver"] = "1" if unverified else "0"
     lo, hi = WINDOWS[window]
     question = Question(
         measure=measure,
@@ -124,19 +147,24 @@ def evidence_numbers(path: str) -> None:
         outcome=outcome,
         time_min_days=lo,
         time_max_days=hi,
-        drug=None if drug == ANY else drug,
+        drug=None if drug == ALL_DRUGS else drug,
         route=None if route == ANY else route,
-        comparator_kind=None if comparator == ANY else comparator,
         design=None if design == ANY else design,
         method=method,
+        comparisons=COMPARISONS[comparison],
+        include_unverified=unverified,
     )
     pooled = answer(rows, question)
     st.markdown(f"**{forest.summary_line(pooled)}**")
+    for note in pooled.notes:
+        st.caption(note)
     study_labels = {s: name(s) for s in {e.study for e in pooled.included}}
     frame = forest.forest_frame(pooled, study_labels)
+    drug_title = "all drug forms, mixed" if drug == ALL_DRUGS else name(drug)
     if pooled.included:
-        chart = forest.forest_chart(frame, pooled, f"{name(outcome)}: {name(condition)}")
-        event = st.altair_chart(chart, width="stretch", on_select="rerun", key="forest-chart")
+        title = f"{name(outcome)}: {name(condition)}, {drug_title}, against {comparison}"
+        chart = forest.forest_chart(frame, pooled, title)
+        event = st.altair_chart(chart, width="content", on_select="rerun", key="forest-chart")
         chosen = [p.get("study") for p in (getattr(event, "selection", {}) or {}).get("row", []) if p.get("study")]
         if chosen:
             st.markdown(f"Selected: [{name(chosen[0])}](entity?id={chosen[0]}) (its record, results and sources)")
@@ -151,23 +179,26 @@ def evidence_numbers(path: str) -> None:
 
     st.subheader("Time course")
     st.caption(
-        "Each between-group result on the outcome chosen above, at its time point after the dose (log "
-        "scale), by drug form: how fast an effect appears and how long it lasts. Values as reported."
+        f"Each between-group result on {name(outcome)} in {name(condition)} ({drug_title}, against "
+        f"{comparison}) at its time point after the dose (log scale), harmonized as above: drug minus "
+        "(or over) comparator, one panel per measure, whole populations only."
     )
-    q = data.get_catalogue()["time-course"]
-    course = data.get_worker(path).run(q.text, q.bindings({"outcome": f"kkr:{outcome}"}), data.USER_LIMITS).records()
-    chart = forest.time_course_chart(course, name(outcome))
-    st.altair_chart(chart, width="stretch", key="time-course-chart")
+    points = course(rows, replace(question, time_min_days=None, time_max_days=None))
     import pandas as pd
 
-    _downloads(chart, pd.DataFrame(course), "time-course")
+    if points:
+        course_chart = forest.time_course_chart([{**p, "drug": name(p["drug"])} for p in points], name(outcome))
+        st.altair_chart(course_chart, width="stretch", key="time-course-chart")
+        _downloads(course_chart, pd.DataFrame(points), "time-course")
+    else:
+        st.write("No between-group result with a recorded direction answers this question at a time point.")
 
     st.subheader("Response and remission by arm")
     q = data.get_catalogue()["response-and-remission-by-arm"]
     rates = data.get_worker(path).run(q.text, q.bindings({"condition": f"kkr:{condition}"}), data.USER_LIMITS).records()
     if rates:
-        chart = forest.rates_chart(rates)
-        st.altair_chart(chart, width="stretch", key="rates-chart")
-        _downloads(chart, pd.DataFrame(rates), "response-remission")
+        rates_chart = forest.rates_chart(rates)
+        st.altair_chart(rates_chart, width="stretch", key="rates-chart")
+        _downloads(rates_chart, pd.DataFrame(rates), "response-remission")
     else:
         st.write("No per-arm response or remission rates recorded for this condition.")
