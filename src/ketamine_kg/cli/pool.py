@@ -65,9 +65,11 @@ def load_rows(paths: Sequence[Path]) -> list[dict[str, Any]]:
             {
                 **result,
                 **{key: study.get(key) for key in STUDY_KEYS},
-                "outcome_construct": outcome.get("construct"),
+                # The curated slot is 'measures' (kk:construct); pooling's rows call it construct.
+                "construct": result.get("measures"),
+                "outcome_construct": outcome.get("measures"),
                 "better_when": outcome.get("better_when"),
-                "instrument_construct": instrument.get("construct"),
+                "instrument_construct": instrument.get("measures"),
             }
         )
     return rows
@@ -262,6 +264,7 @@ def check_question(rows: Sequence[Mapping[str, Any]], question: Question) -> Non
         "design",
         "construct",
         "subgroup",
+        "harm",
     ):
         value = getattr(question, key)
         if value is not None and value not in known(key):
@@ -303,6 +306,7 @@ def check_question(rows: Sequence[Mapping[str, Any]], question: Question) -> Non
     type=click.Choice(COMPARISON_CLASSES),
     help="Comparison class to pool; repeat for several. Default: inert-placebo and active-placebo.",
 )
+@click.option("--harm", help="For harms (outcome adverse-event-incidence): the adverse effect, e.g. dissociation.")
 @click.option("--subgroup", help="Pool this subgroup's results (default: whole analysed populations only).")
 @click.option("--include-unverified", is_flag=True, help="Add unverified and secondary-copy figures, marked.")
 @click.option("--level", default=95.0, show_default=True, type=float, help="Confidence level, percent.")

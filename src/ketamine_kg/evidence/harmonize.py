@@ -92,6 +92,14 @@ def resolved_construct(row: Mapping[str, Any]) -> str | None:
     return row.get("construct") or row.get("instrument_construct") or row.get("outcome_construct") or None
 
 
+def construct_key(row: Mapping[str, Any]) -> str | None:
+    """What a row measures, as pooling keeps apart: its construct, and for a harm which adverse effect
+    (every harm is an adverse event, and dissociation must never pool with nausea)."""
+    construct = resolved_construct(row)
+    harm = row.get("harm")
+    return f"{construct} ({harm})" if construct and harm else construct
+
+
 def resolved_comparison(row: Mapping[str, Any]) -> str | None:
     """The result's comparison class, else the one its study's comparator kind implies."""
     return row.get("comparison") or CLASS_OF_KIND.get(str(row.get("comparator_kind"))) or None
@@ -241,7 +249,13 @@ def answer(rows: Iterable[Mapping[str, Any]], q: Question) -> Pooling:
         + (" (the default: placebo, inert or active)" if tuple(q.comparisons) == DEFAULT_COMPARISONS else "")
     )
     windowed = q.time_min_days is not None or q.time_max_days is not None
-    if not windowed:
+    if not windowed and q.harm:
+        # A harm is counted over the period its source reports (the double-blind phase), not at a
+        # primary efficacy time point.
+        notes.append(
+            "no time window asked: each study's harm counts over the period it reports (the latest if several)"
+        )
+    elif not windowed:
         notes.append("no time window asked: each study's primary endpoint (endpoint_role primary) is used")
     if q.include_unverified:
         notes.append("unverified and secondary-copy figures included, marked in each row")
@@ -259,6 +273,8 @@ def answer(rows: Iterable[Mapping[str, Any]], q: Question) -> Pooling:
             continue
         if not q.outcome and q.construct and resolved_construct(row) != q.construct:
             continue
+        if q.harm and row.get("harm") != q.harm:
+            continue
         reason = _outside(row, q)
         if reason:
             out(row, f"outside the selection: {reason}")
@@ -266,7 +282,7 @@ def answer(rows: Iterable[Mapping[str, Any]], q: Question) -> Pooling:
         reason = _gate(row, q, family)
         if reason:
             out(row, reason)
-        elif not windowed and row.get("endpoint_role") != "primary":
+        elif not windowed and not row.get("harm") and row.get("endpoint_role") != "primary":
             out(
                 row,
                 "no time window asked: not the study's primary endpoint "
@@ -276,14 +292,15 @@ def answer(rows: Iterable[Mapping[str, Any]], q: Question) -> Pooling:
             passed.append(row)
 
     # 2. One construct, one direction of better (and for mean differences one instrument).
-    constructs = Counter(resolved_construct(r) for r in passed)
-    construct = q.construct
+    constructs = Counter(construct_key(r) for r in passed)
+    construct = f"{q.construct} ({q.harm})" if q.construct and q.harm else q.construct
     if construct is None and constructs:
         construct = min(constructs, key=lambda c: (-constructs[c], str(c)))
         if len(constructs) > 1:
             others = ", ".join(f"{c} ({constructs[c]})" for c in sorted(constructs, key=str) if c != construct)
             notes.append(
-                f"construct: {construct}, the one most rows measure; also found: {others} (ask with --construct)"
+                f"construct: {construct}, the one most rows measure; also found: {others}"
+                " (ask with --construct or --harm)"
             )
         else:
             notes.append(f"construct: {construct}")
@@ -291,8 +308,8 @@ def answer(rows: Iterable[Mapping[str, Any]], q: Question) -> Pooling:
         notes.append(f"construct: {construct} (asked)")
     kept: list[Row] = []
     for r in passed:
-        if resolved_construct(r) != construct:
-            out(r, f"different construct: {resolved_construct(r)} (pooling {construct})")
+        if construct_key(r) != construct:
+            out(r, f"different construct: {construct_key(r)} (pooling {construct})")
         else:
             kept.append(r)
     directions = Counter(r.get("better_when") for r in kept)
@@ -475,7 +492,8 @@ def _one_study(cands: list[_Candidate], windowed: bool, excluded: list[Exclusion
         time_rule = "the study's primary endpoint" + (" inside the window" if windowed else " (no window asked)")
     elif timed:
         when = max(c.days for c in timed if c.days is not None)
-        time_rule = "the latest time point inside the window (no primary endpoint there)"
+        where = "inside the window" if windowed else "reported"
+        time_rule = f"the latest time point {where} (no primary endpoint there)"
     else:
         when = None
         time_rule = "no time point recorded"

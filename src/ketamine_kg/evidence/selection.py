@@ -28,7 +28,7 @@ RESULT_KEYS = (
     "ci_level", "se", "sd", "p_value", "n_intervention", "n_control", "n", "events", "time_value", "time_unit",
     "time_from", "contrast_order", "comparison", "comparator_arm", "endpoint_role", "subgroup", "analysis_set",
     "analysis_population", "construct", "verified", "read_in", "outcome_construct", "better_when",
-    "instrument_construct",
+    "instrument_construct", "harm",
 )  # fmt: skip
 STUDY_KEYS = ("condition", "drug", "route", "comparator_kind", "design")
 ROW_KEYS = RESULT_KEYS + STUDY_KEYS
@@ -42,6 +42,7 @@ SLUG_KEYS = {
     "time_unit",
     "time_from",
     "read_in",
+    "harm",
     *STUDY_KEYS,
 }
 NUMBER_KEYS = {"value", "ci_lower", "ci_upper", "ci_level", "se", "sd", "p_value", "time_value"}
@@ -87,7 +88,8 @@ class Question:
     ``comparisons`` are the comparison classes to pool (default: the drug against placebo, inert or
     active); ``construct`` what the outcome measures (default: the construct most rows have, said
     so); ``subgroup`` a subgroup's name (default: whole analysed populations only);
-    ``include_unverified`` adds unverified and secondary-copy figures, marked.
+    ``include_unverified`` adds unverified and secondary-copy figures, marked; ``harm`` the adverse
+    effect a harm question is about (harms share one outcome, so one harm is pooled at a time).
     """
 
     measure: str
@@ -107,6 +109,7 @@ class Question:
     comparisons: tuple[str, ...] = ("inert-placebo", "active-placebo")
     subgroup: str | None = None
     include_unverified: bool = False
+    harm: str | None = None
 
 
 def days(row: Mapping[str, Any]) -> float | None:
