@@ -64,6 +64,12 @@ def _rows(path: str, details: data.Details, query: str) -> list[dict[str, str]]:
     return _section_rows(path, details.iri, query)
 
 
+def _brief(text: str, most: int = 70) -> str:
+    """The first sentence of a note, cut at a word near ``most`` characters."""
+    first = text.split(". ", 1)[0]
+    return first if len(first) <= most else first[:most].rsplit(" ", 1)[0] + "…"
+
+
 def _frequency(r: dict[str, str]) -> str:
     if "frequency" not in r:
         return ""
@@ -80,12 +86,15 @@ def harm(path: str, details: data.Details, kind: str) -> None:
     st.markdown(f"**Which drug forms, how often ({len(rows)} statements)**")
     if boxed:
         st.markdown(":red[**Boxed warning**] on the label of " + ", ".join(md_text(b) for b in boxed) + ".")
-    lines = ["| drug form | how often (drug vs comparator) | boxed warning | where read |", "|---|---|---|---|"]
+    lines = [
+        "| drug form | how often: drug vs comparator | boxed warning | population or source |",
+        "|---|---|---|---|",
+    ]
     for r in rows:
-        where = r.get("note") or r.get("sourceLabel", "")
+        where = _brief(r.get("note") or r.get("sourceLabel", ""))
         lines.append(
             f"| {entity_md(r['drug'], r['drugLabel'])} | {_frequency(r) or 'not given'} | "
-            f"{'yes' if r.get('boxed') == 'true' else 'no'} | {entity_md(r['statement'], where[:160] or 'statement')} |"
+            f"{'yes' if r.get('boxed') == 'true' else 'no'} | {entity_md(r['statement'], where or 'statement')} |"
         )
     st.markdown("\n".join(lines))
 
@@ -95,9 +104,9 @@ def risks(path: str, details: data.Details, kind: str) -> None:
     if not rows:
         return
     st.markdown(f"**Risks ({len(rows)})**")
-    lines = ["| risk | how often (drug vs comparator) | boxed warning | population or source |", "|---|---|---|---|"]
+    lines = ["| risk | drug vs comparator | boxed warning | population or source |", "|---|---|---|---|"]
     for r in rows:
-        where = entity_md(r["statement"], r.get("note", "statement")[:120])
+        where = entity_md(r["statement"], _brief(r.get("note", "statement")))
         boxed = "**yes**" if r.get("boxed") == "true" else ""
         lines.append(f"| {entity_md(r['risk'], r['riskLabel'])} | {_frequency(r)} | {boxed} | {where} |")
     st.markdown("\n".join(lines))

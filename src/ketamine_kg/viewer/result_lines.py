@@ -146,7 +146,7 @@ def _value_words(row: dict[str, str]) -> str:
         if events and n:
             text = f"{events}/{n}" + (f" ({text})" if text else "")
         elif events:
-            text = f"{events} with the event" + (f" ({text})" if text else "")
+            text = f"{events} with the event" + (f", {text}" if text else "")
     else:
         text = value
     low, high = number(row.get("ciLower")), number(row.get("ciUpper"))
@@ -191,7 +191,7 @@ def _outcome_words(row: dict[str, str]) -> str:
     instrument = row.get("instrumentLabel", "")
     text = outcome[:1].upper() + outcome[1:] if outcome else "Result"
     if instrument and instrument.casefold() not in outcome.casefold():
-        text += f" ({instrument})"
+        text += f" on the {instrument}" if outcome else instrument
     when = time_words(row)
     return f"{text}, {when}" if when else text
 

@@ -150,28 +150,39 @@ def _triples_graph(result: QueryResult) -> None:
         draw(g, positions_for(g), key="answer-triples", height=520)
 
 
+#: Evidence level (words) -> a colour every level of which stands out on white, light to dark.
+EVIDENCE_COLOURS = {
+    EVIDENCE_LEVELS[0]: "#9ecae1",
+    EVIDENCE_LEVELS[1]: "#6baed6",
+    EVIDENCE_LEVELS[2]: "#4292c6",
+    EVIDENCE_LEVELS[3]: "#2171b5",
+    EVIDENCE_LEVELS[4]: "#08519c",
+    EVIDENCE_LEVELS[5]: "#08306b",
+}
+
+
 def evidence_chart(frame: pd.DataFrame) -> None:
     """Drug forms across, conditions down: one dot per pair, so no pair hides another. Colour is
-    the best evidence level, the symbol the most advanced regulatory status, the size the claims."""
+    the best evidence level in words (no level drawn in white), the symbol the most advanced
+    regulatory status, the size the claims."""
     import plotly.express as px
 
     plot = frame.assign(
         evidence=frame["bestEvidenceRank"].astype(int).map(EVIDENCE_LEVELS),
-        rank=frame["bestEvidenceRank"].astype(int),
         claims=frame["claims"].astype(int),
     )
     figure = px.scatter(
         plot,
         x="drugLabel",
         y="conditionLabel",
-        color="rank",
+        color="evidence",
         size="claims",
         symbol="anyStatus",
         hover_data=["evidence", "anyStatus", "claims"],
-        range_color=(0, 5),
-        color_continuous_scale="Blues",
+        color_discrete_map=EVIDENCE_COLOURS,
+        category_orders={"evidence": list(EVIDENCE_COLOURS)[::-1]},
         labels={
-            "rank": "best evidence (5 = meta-analysis)",
+            "evidence": "best evidence",
             "conditionLabel": "condition",
             "drugLabel": "drug form",
             "anyStatus": "regulatory status",
