@@ -72,7 +72,10 @@ def test_subgroup_and_analysis_set_are_shown_where_present() -> None:
         "timeValue": "4",
         "timeUnit": "week",
     }
-    assert result_text(row) == "Remission, week 4: risk ratio (RR) 1.5 · subgroup: aged 65-74 · modified intention to treat"
+    assert (
+        result_text(row)
+        == "Remission, week 4: risk ratio (RR) 1.5 · subgroup: aged 65-74 · modified intention to treat"
+    )
 
 
 def test_identifiers_grouped_by_vocabulary_once_each_and_broad_apart_from_exact() -> None:
@@ -94,7 +97,7 @@ def test_identifiers_grouped_by_vocabulary_once_each_and_broad_apart_from_exact(
 def test_an_unclosed_filter_is_pointed_at_not_the_brace_after_it() -> None:
     query = 'SELECT ?c WHERE {\n  ?c a kk:Claim .\n  FILTER(CONTAINS(STR(?c), "(ptsd")\n}'
     assert unclosed(query) == (3, 9, "FILTER(")
-    message, marker = plain_error("malformed SPARQL: error at 4:1: expected one of \")\"", query)
+    message, marker = plain_error('malformed SPARQL: error at 4:1: expected one of ")"', query)
     assert "FILTER(" in message and "line 3, column 9" in message
     assert marker is not None and marker.splitlines()[1].index("^") == 8
 
@@ -117,8 +120,12 @@ def test_the_clinicians_tables_have_every_sheet_the_meaning_columns_and_a_dictio
     with zipfile.ZipFile(io.BytesIO(csv_zip(sheets))) as archive:
         names = {n.rsplit("/", 1)[-1] for n in archive.namelist()}
         assert names == {"claims.csv", "studies.csv", "results.csv", "pooled.csv", "data-dictionary.csv"}
-        dictionary = list(csv.DictReader(io.StringIO(archive.read("ketamine-kg-tables/data-dictionary.csv").decode("utf-8-sig"))))
-    assert {(d["sheet"], d["column"]) for d in dictionary} == {(s, c) for s, cols in DICTIONARY.items() for c, _ in cols}
+        dictionary = list(
+            csv.DictReader(io.StringIO(archive.read("ketamine-kg-tables/data-dictionary.csv").decode("utf-8-sig")))
+        )
+    assert {(d["sheet"], d["column"]) for d in dictionary} == {
+        (s, c) for s, cols in DICTIONARY.items() for c, _ in cols
+    }
     from openpyxl import load_workbook
 
     book = load_workbook(io.BytesIO(xlsx(sheets)))
@@ -128,8 +135,13 @@ def test_the_clinicians_tables_have_every_sheet_the_meaning_columns_and_a_dictio
 
 def _serve(app_body: bytes, content_type: bytes, path: str = "/entity") -> bytes:
     async def app(scope, receive, send):
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", content_type), (b"content-length", str(len(app_body)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", content_type), (b"content-length", str(len(app_body)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": app_body})
 
     sent: list[dict] = []
