@@ -16,7 +16,7 @@ from .text import EVIDENCE_LEVELS, entity_url
 if TYPE_CHECKING:
     from streamlit.elements.lib.column_types import ColumnConfig
 
-__all__ = ["column_words", "plain_error", "readable", "show_table", "summary_line"]
+__all__ = ["column_words", "error_place", "plain_error", "unclosed", "readable", "show_table", "summary_line"]
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _LOCAL = ("kkr:", "kk:")
@@ -357,6 +357,18 @@ def _open_construct(text: str) -> tuple[str, str] | None:
         f"its closing {_NAMES[construct[-1]]} is missing or comes after something that does not belong inside it."
     )
     return "malformed SPARQL. " + what, f"{line}\n{' ' * (col_no - 1)}^ opened here"
+
+
+def error_place(message: str, text: str) -> dict[str, int] | None:
+    """Where the editor marks a parser error: the construct left open if there is one, else the
+    parser's own place; None if the message names no place."""
+    found = _WHERE.search(message)
+    if not found:
+        return None
+    left_open = unclosed(text)
+    if left_open is not None:
+        return {"line": left_open[0], "column": left_open[1], "length": 1}
+    return {"line": int(found[1]), "column": int(found[2]), "length": 1}
 
 
 def plain_error(message: str, text: str) -> tuple[str, str | None]:

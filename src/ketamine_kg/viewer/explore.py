@@ -11,7 +11,7 @@ import streamlit as st
 
 from . import data
 from .entity import statement_groups
-from .graphview import KIND_STYLE, clicked_node, draw, legend_markdown
+from .graphview import KIND_STYLE, clicked_node, draw, legend_html
 from .text import EVIDENCE_LEVELS, entity_md, entity_url, md_link, md_text
 
 __all__ = ["DEFAULT_KINDS", "explore"]
@@ -170,14 +170,15 @@ def _view(
             )
         else:
             st.caption(f"{drawn} nodes, {view.number_of_edges()} edges.")
-        st.markdown(legend_markdown())
+        st.html(legend_html({view.nodes[n].get("kind", "other") for n in view}))
     with right:
         if selected:
-            _panel(path, selected, expanded)
+            filters = (path, kinds, relations, min_rank, condition or None, (selected,), max_nodes)
+            _panel(path, selected, expanded, _added_by_expanding(view, filters, expanded, selected))
         else:
             st.markdown(
-                "Click a node, or search for one, to see what the graph says about it. "
-                "Hover a node for its name; zoom in to label more of them."
+                "Click a node, or search for one, to see what the graph says about it here. "
+                "Hover (or touch) a node for its name; zoom in to label more of them."
             )
 
 
@@ -202,7 +203,15 @@ def _set_expand(nodes: list[str]) -> None:
         del st.query_params["expand"]
 
 
-def _panel(path: str, curie: str, expanded: list[str]) -> None:
+def _added_by_expanding(view, filters: tuple, expanded: list[str], curie: str) -> int:
+    """How many nodes expanding ``curie`` would add to ``view`` under the same filters."""
+    if curie in expanded:
+        return 0
+    wider, _ = data.drawn_subgraph(*filters, tuple(sorted(set(expanded) | {curie})))
+    return len(set(wider) - set(view))
+
+
+def _panel(path: str, curie: str, expanded: list[str], adds: int = 0) -> None:
     details = data.entity_details(path, curie)
     if details is None:
         st.warning(f"Nothing in the graph is called {curie}.")
@@ -210,13 +219,17 @@ def _panel(path: str, curie: str, expanded: list[str]) -> None:
     st.subheader(md_text(details.label))
     st.markdown(md_link("Open its page", entity_url(curie)) + f" · {md_text(details.curie)}")
     buttons = st.columns(2)
-    if curie not in expanded:
+    if curie not in expanded and adds:
         buttons[0].button(
-            "Expand its neighbourhood",
+            f"Expand (+{adds})",
             key="expand",
-            help="Add the nodes one step away from this one",
+            help=f"Add the {adds} nodes one step away from this one that the filters allow",
             on_click=_set_expand,
             args=(sorted(set(expanded) | {curie}),),
+        )
+    elif curie not in expanded:
+        st.caption(
+            "Every neighbour these filters allow is drawn already: switch on more kinds under “Show” to see more."
         )
     if expanded:
         buttons[1].button("Collapse", key="collapse", help="Remove every expansion", on_click=_set_expand, args=([],))
