@@ -395,7 +395,7 @@ def test_bad_sparql_shows_where_and_what_and_the_page_keeps_working(server: str,
     settle(page)
     _run_in_editor(page, "SELECT * WHERE { ?s ?p")
     page.get_by_text("malformed SPARQL").wait_for(timeout=20_000)
-    assert page.get_by_text(re.compile("“\\{” on line 1, column 16 is never closed")).first.is_visible()
+    assert page.get_by_text(re.compile("“WHERE \\{” on line 1, column 16 is never closed")).first.is_visible()
     _run_in_editor(page, "SELECT ?drug WHERE { ?drug a <https://w3id.org/ketamine-kg/ontology#Drug> }", keys=True)
     page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=20_000)
     assert page.get_by_text("malformed SPARQL").count() == 0

@@ -342,8 +342,9 @@ def unclosed(text: str) -> tuple[int, int, str] | None:
     at = stack[-1]
     line_no = text.count("\n", 0, at) + 1
     col_no = at - (text.rfind("\n", 0, at) + 1) + 1
-    word = re.search(r"([A-Za-z_]*)\s*$", text[:at])
-    return line_no, col_no, ((word[1] if word else "") + text[at]).strip()
+    word = re.search(r"[A-Za-z_]*[ \t]*$", text[:at])
+    start = word.start() if word and word[0].strip() else at
+    return line_no, col_no, text[start : at + 1]
 
 
 def _open_construct(text: str) -> tuple[str, str] | None:
