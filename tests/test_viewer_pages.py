@@ -258,11 +258,20 @@ def test_downloads_offer_the_exports_for_other_tools() -> None:
         assert any(name in label for label in labels), name
 
 
+def test_downloads_offer_the_clinicians_tables() -> None:
+    at = load("downloads")
+    labels = [b.label for b in at.get("download_button")]
+    assert any("ketamine-kg-tables.xlsx" in label for label in labels)
+    assert any("ketamine-kg-tables.zip" in label for label in labels)
+
+
 def test_evidence_map_lists_a_pairs_claims_with_citations() -> None:
     at = load("map", drug="kkr:ketamine", condition="kkr:post-traumatic-stress-disorder")
     assert "ketamine for post-traumatic stress disorder" in headings(at)
     body = text_of(at)
     assert "pubmed.ncbi.nlm.nih.gov" in body and "/entity?id=kkr%3Aclaim-" in body
+    # the pair's studies with their results as lines: a measure in words and a CI, no slug
+    assert "Studies and results" in body and "95% CI" in body and "mean-difference" not in body
     import json
 
     args = json.loads(at.get("component_instance")[0].proto.json_args)

@@ -47,10 +47,11 @@ IN_APP_LINKS = """<script>
 _HIDDEN = "kk-in-app-links"
 
 
-def header(title: str, sidebar: Literal["auto", "expanded", "collapsed"] = "expanded") -> str:
+def header(title: str, sidebar: Literal["auto", "expanded", "collapsed"] = "auto") -> str:
     """Set up the page and return the graph file path it should use.
 
-    The sidebar (the navigation) starts open, so a first visit sees every page. No Material
+    The sidebar (the navigation) starts open on a wide screen, so a first visit sees every page,
+    and closed on a phone, where it would cover the page ("auto"). No Material
     icons: Streamlit fetches their font from a CDN, and the explorer works offline."""
     import time
 
