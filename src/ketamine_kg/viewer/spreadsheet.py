@@ -230,10 +230,10 @@ def _cell(value: str) -> str | float:
 def xlsx(sheets: dict[str, Records]) -> bytes:
     """One workbook: a sheet per table, then the data dictionary; header rows frozen and bold."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
-    book = Workbook()
-    book.remove(book.active)
+    book = Workbook(write_only=True)
     numeric = {
         "value",
         "ci_lower",
@@ -251,12 +251,15 @@ def xlsx(sheets: dict[str, Records]) -> bytes:
     for name, rows in [*sheets.items(), ("data dictionary", _dictionary_rows())]:
         sheet = book.create_sheet(name)
         columns = [c for c, _ in DICTIONARY[name]] if name in DICTIONARY else ["sheet", "column", "meaning"]
-        sheet.append(columns)
+        sheet.freeze_panes = "A2"
+        bold = []
+        for name_of_column in columns:
+            cell = WriteOnlyCell(sheet, value=name_of_column)
+            cell.font = Font(bold=True)
+            bold.append(cell)
+        sheet.append(bold)
         for row in rows:
             sheet.append([_cell(row[c]) if c in numeric else row[c] for c in columns])
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
