@@ -192,8 +192,9 @@ def test_entity_page_shows_grouped_statements_citations_and_its_neighbourhood(se
     page.get_by_text("Uses by evidence and status").first.wait_for(timeout=30_000)
     frame = component_frame(page, "graph")
     assert len(drawn(frame)) > 5 and "kkr:ketamine" in drawn(frame)
+    settle(page)
     for text in ("Risks (", "Statements", "Identifiers"):
-        assert page.get_by_text(text).first.is_visible(), text
+        assert page.get_by_text(re.compile("^" + re.escape(text))).first.is_visible(), text
     # Every label links to its entity page.
     link = page.locator("a[href*='/entity?id=kkr%3Apost-traumatic-stress-disorder']").first
     assert link.is_visible()
@@ -557,11 +558,13 @@ def test_no_chart_collapses_at_phone_width(server: str, browser, path: str) -> N
         pg.goto(f"{server}/{path}")
         pg.get_by_text("not medical advice").first.wait_for(timeout=30_000)
         settle(pg)
+        charts = "[data-testid='stMain'] iframe, [data-testid='stPlotlyChart'], [data-testid='stVegaLiteChart']"
+        pg.locator(charts).first.wait_for(state="attached", timeout=30_000)
         pg.wait_for_timeout(1000)
         ARTIFACTS.mkdir(exist_ok=True)
         pg.screenshot(path=str(ARTIFACTS / f"phone-{path.split('?')[0] or 'map'}.png"), full_page=True)
         widths = pg.evaluate("""() => Array.from(document.querySelectorAll(
-            "[data-testid='stMain'] iframe, [data-testid='stMain'] .js-plotly-plot, [data-testid='stVegaLiteChart']"))
+            "[data-testid='stMain'] iframe, [data-testid='stPlotlyChart'], [data-testid='stVegaLiteChart']"))
             .map(e => e.getBoundingClientRect().width)""")
         assert widths and min(widths) >= 100, widths
     finally:

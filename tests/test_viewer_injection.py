@@ -72,6 +72,7 @@ def _markdown_holds_the_strings_as_text(at: AppTest) -> str:
     """Every markdown block escapes what would be markup: no tag, no link to javascript:. Returns
     the text as a reader sees it (escapes removed)."""
     blocks = [m.value for m in at.markdown] + [s.value for s in at.subheader] + [c.value for c in at.caption]
+    blocks += [t.value for t in at.title]  # an entity page is titled with its label
     import re
 
     for block in blocks:  # a "<" or "]" that is not escaped would be markup

@@ -11,7 +11,7 @@ from typing import Literal
 import streamlit as st
 
 from . import data
-from .text import ENTITY_PAGE
+from .text import ENTITY_PAGE, md_text
 
 __all__ = ["IN_APP_LINKS", "OTHER_PAGES", "header", "scroll_into_view"]
 
@@ -57,7 +57,8 @@ def header(title: str, sidebar: Literal["auto", "expanded", "collapsed"] = "auto
 
     data.LAST_RUN[0] = time.monotonic()
     st.set_page_config(page_title=f"{title} · ketamine-kg", layout="wide", initial_sidebar_state=sidebar)
-    st.title(title)
+    # A title can be data (an entity's label): shown literally, never as markdown.
+    st.title(md_text(title))
     st.info(data.DISCLAIMER)
     # The script's container is hidden, with the wrapper that would leave a gap, by a style that
     # takes no room itself (a style-only st.html goes to Streamlit's event container): the page
