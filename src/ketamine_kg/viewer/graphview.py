@@ -106,6 +106,38 @@ def _jitter(node: str) -> tuple[float, float]:
     return radius * math.cos(angle), radius * math.sin(angle)
 
 
+def _simple(graph: nx.MultiDiGraph) -> nx.Graph:
+    """The graph without direction, parallel edges or loops, as the layouts take it."""
+    simple: nx.Graph[str] = nx.Graph()
+    simple.add_nodes_from(graph)
+    simple.add_edges_from((u, v) for u, v in graph.edges() if u != v)
+    return simple
+
+
+def _centre_of(n: str, simple: nx.Graph, pos: dict[str, tuple[float, float]]) -> tuple[float, float] | None:
+    """The mean position of ``n``'s placed neighbours, or None if none is placed."""
+    near = [pos[m] for m in simple.neighbors(n) if m in pos]
+    if not near:
+        return None
+    return sum(p[0] for p in near) / len(near), sum(p[1] for p in near) / len(near)
+
+
+def _beside_neighbours(pending: list[str], simple: nx.Graph, pos: dict[str, tuple[float, float]]) -> list[str]:
+    """Place each pending node beside its placed neighbours (with a little jitter), three rounds
+    (neighbours of neighbours, and so on); return those still unplaced."""
+    for _ in range(3):
+        later = []
+        for n in pending:
+            centre = _centre_of(n, simple, pos)
+            if centre is None:
+                later.append(n)
+                continue
+            dx, dy = _jitter(n)
+            pos[n] = (centre[0] + dx, centre[1] + dy)
+        pending = later
+    return pending
+
+
 def layout_positions(graph: nx.MultiDiGraph, core_limit: int = 3000) -> dict[str, tuple[float, float]]:
     """One position per node, computed once for the whole graph (callers cache it).
 
@@ -113,32 +145,29 @@ def layout_positions(graph: nx.MultiDiGraph, core_limit: int = 3000) -> dict[str
     node (sources, which hang off claims, and the tail of a very large graph) is placed beside its
     placed neighbours, so the layout's cost stays bounded and it never changes between views.
     """
-    simple: nx.Graph[str] = nx.Graph()
-    simple.add_nodes_from(graph)
-    simple.add_edges_from((u, v) for u, v in graph.edges() if u != v)
+    simple = _simple(graph)
     core = [n for n in graph if graph.nodes[n].get("kind") != "source"]
     core = sorted(core, key=lambda n: (-simple.degree(n), n))[:core_limit]
-    sub = simple.subgraph(core)
     pos: dict[str, tuple[float, float]] = {}
     if len(core):
-        raw = nx.spring_layout(sub, seed=7, iterations=200, k=2.6 / math.sqrt(max(1, len(core))))
+        raw = nx.spring_layout(simple.subgraph(core), seed=7, iterations=200, k=2.6 / math.sqrt(max(1, len(core))))
         pos = {n: (float(x), float(y)) for n, (x, y) in raw.items()}
-    pending = [n for n in graph if n not in pos]
-    for _ in range(3):  # neighbours of neighbours of the core, and so on
-        later = []
-        for n in pending:
-            placed = [pos[m] for m in simple.neighbors(n) if m in pos]
-            if not placed:
-                later.append(n)
-                continue
-            dx, dy = _jitter(n)
-            pos[n] = (sum(p[0] for p in placed) / len(placed) + dx, sum(p[1] for p in placed) / len(placed) + dy)
-        pending = later
-    for n in pending:  # unconnected: a ring outside the rest
+    for n in _beside_neighbours([n for n in graph if n not in pos], simple, pos):  # unconnected: a ring outside
         dx, dy = _jitter(n)
         pos[n] = (1.15 * dx / math.hypot(dx, dy), 1.15 * dy / math.hypot(dx, dy))
     # Wider than tall, as the frame is.
     return {n: (round(x * _SCALE * 1.4, 1), round(y * _SCALE, 1)) for n, (x, y) in pos.items()}
+
+
+def _alone(simple: nx.Graph, width: float, height: float) -> dict[str, tuple[float, float]]:
+    """A view laid out on its own to fill ``width`` x ``height``: Kamada-Kawai spreads a view of a
+    few hundred nodes evenly (a force layout leaves hubs' leaves in clumps); larger views take the
+    cheaper force layout."""
+    if len(simple) <= 150:
+        raw = nx.kamada_kawai_layout(simple, scale=1.0)
+    else:
+        raw = nx.spring_layout(simple, seed=7, iterations=60)
+    return {n: (round(float(x) * width / 2, 1), round(float(y) * height / 2, 1)) for n, (x, y) in raw.items()}
 
 
 def place(
@@ -152,19 +181,11 @@ def place(
     exactly where they are. Without any fixed node the view is laid out on its own (from ``start``,
     the whole graph's layout, so it looks alike from view to view) to fill a ``width`` x ``height``
     area: a filtered view is spread out instead of keeping the whole graph's gaps."""
-    simple: nx.Graph[str] = nx.Graph()
-    simple.add_nodes_from(view)
-    simple.add_edges_from((u, v) for u, v in view.edges() if u != v)
+    simple = _simple(view)
     if not len(simple):
         return {}
     if not fixed:
-        # Kamada-Kawai spreads a view of a few hundred nodes evenly (a force layout leaves hubs'
-        # leaves in clumps); larger views take the cheaper force layout.
-        if len(simple) <= 150:
-            raw = nx.kamada_kawai_layout(simple, scale=1.0)
-        else:
-            raw = nx.spring_layout(simple, seed=7, iterations=60)
-        return {n: (round(float(x) * width / 2, 1), round(float(y) * height / 2, 1)) for n, (x, y) in raw.items()}
+        return _alone(simple, width, height)
     new = [n for n in simple if n not in fixed]
     if not new:
         return {}
@@ -172,13 +193,10 @@ def place(
     # settle among the fixed ones; networkx keeps fixed nodes put and does not rescale.
     pos: dict[str, tuple[float, float]] = {n: fixed[n] for n in simple if n in fixed}
     for n in new:
-        near = [pos[m] for m in simple.neighbors(n) if m in pos]
+        centre = _centre_of(n, simple, pos)
         dx, dy = _jitter(n)
-        if near:
-            pos[n] = (
-                sum(p[0] for p in near) / len(near) + dx * width,
-                sum(p[1] for p in near) / len(near) + dy * height,
-            )
+        if centre is not None:
+            pos[n] = (centre[0] + dx * width, centre[1] + dy * height)
         else:
             pos[n] = start.get(n, (dx * width, dy * height))
     spread = max(width, height) / math.sqrt(len(simple))
