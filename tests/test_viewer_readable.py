@@ -117,6 +117,12 @@ def test_the_clinicians_tables_have_every_sheet_the_meaning_columns_and_a_dictio
     bipolar = next(r for r in results if r["result"] == "kkr:res-abbar-2022-remission-day3-or-bipolar")
     assert "14.1 (95% CI 3 to 92.2)" in bipolar["printed"] and bipolar["ci_upper"] in ("92.2", "92.20")
     assert all(r["studies_pooled"] for r in sheets["pooled"])
+    # one row per claim, study and result
+    for sheet, key in (("claims", "claim"), ("studies", "study"), ("results", "result")):
+        ids = [r[key] for r in sheets[sheet]]
+        assert len(ids) == len(set(ids)), sheet
+    counts = worker.run("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a kk:Study }").records()
+    assert len(sheets["studies"]) == int(counts[0]["n"])
     with zipfile.ZipFile(io.BytesIO(csv_zip(sheets))) as archive:
         names = {n.rsplit("/", 1)[-1] for n in archive.namelist()}
         assert names == {"claims.csv", "studies.csv", "results.csv", "pooled.csv", "data-dictionary.csv"}

@@ -37,17 +37,21 @@ SELECT ?claim ?label ?drugLabel ?conditionLabel ?evidence ?status ?direction ?po
 } ORDER BY ?conditionLabel ?drugLabel ?label
 """
 _STUDIES = """
-SELECT ?study ?label ?design ?drugLabel ?conditionLabel ?population ?comparator ?randomized ?sampleSize
-       ?studiesPooled ?registry ?pmid ?doi ?verified WHERE {
-  ?study a kk:Study ; rdfs:label ?label .
-  OPTIONAL { ?study kk:studyDesign/rdfs:label ?design }
-  OPTIONAL { ?study kk:drug/rdfs:label ?drugLabel } OPTIONAL { ?study kk:condition/rdfs:label ?conditionLabel }
-  OPTIONAL { ?study kk:population ?population } OPTIONAL { ?study kk:comparator ?comparator }
-  OPTIONAL { ?study kk:randomizedCount ?randomized } OPTIONAL { ?study kk:sampleSize ?sampleSize }
-  OPTIONAL { ?study kk:pooledStudyCount ?studiesPooled } OPTIONAL { ?study kk:registryId ?registry }
-  OPTIONAL { ?study kk:source/kk:pmid ?pmid } OPTIONAL { ?study kk:source/kk:doi ?doi }
-  OPTIONAL { ?study kk:verified ?verified }
-} ORDER BY ?label
+SELECT ?study (SAMPLE(?l) AS ?label) (SAMPLE(?d) AS ?design) (SAMPLE(?dl) AS ?drugLabel)
+       (SAMPLE(?cl) AS ?conditionLabel) (SAMPLE(?p) AS ?population) (SAMPLE(?c) AS ?comparator)
+       (SAMPLE(?r) AS ?randomized) (SAMPLE(?n) AS ?sampleSize) (SAMPLE(?k) AS ?studiesPooled)
+       (GROUP_CONCAT(DISTINCT ?reg; separator="; ") AS ?registry)
+       (GROUP_CONCAT(DISTINCT ?pm; separator="; ") AS ?pmid) (GROUP_CONCAT(DISTINCT ?do; separator="; ") AS ?doi)
+       (SAMPLE(?v) AS ?verified) WHERE {
+  ?study a kk:Study ; rdfs:label ?l .
+  OPTIONAL { ?study kk:studyDesign/rdfs:label ?d }
+  OPTIONAL { ?study kk:drug/rdfs:label ?dl } OPTIONAL { ?study kk:condition/rdfs:label ?cl }
+  OPTIONAL { ?study kk:population ?p } OPTIONAL { ?study kk:comparator ?c }
+  OPTIONAL { ?study kk:randomizedCount ?r } OPTIONAL { ?study kk:sampleSize ?n }
+  OPTIONAL { ?study kk:pooledStudyCount ?k } OPTIONAL { ?study kk:registryId ?reg }
+  OPTIONAL { ?study kk:source/kk:pmid ?pm } OPTIONAL { ?study kk:source/kk:doi ?do }
+  OPTIONAL { ?study kk:verified ?v }
+} GROUP BY ?study ORDER BY ?label
 """
 _POOLED_STUDIES = """
 SELECT ?study ?studiesPooled WHERE { ?study a kk:Study ; kk:pooledStudyCount ?studiesPooled }
@@ -74,16 +78,16 @@ DICTIONARY: dict[str, list[tuple[str, str]]] = {
         ("study", "The study's identifier in the graph."),
         ("label", "The study's short name."),
         ("design", "Study design."),
-        ("drug_form", "The drug form studied."),
-        ("condition", "The condition studied."),
+        ("drug_form", "The drug form studied (one of them, where a study has several)."),
+        ("condition", "The condition studied (one of them, where a study has several)."),
         ("population", "The population as the source describes it."),
         ("comparator", "The comparator as the source names it."),
         ("randomized", "Number randomized."),
         ("sample_size", "Number of participants the source reports."),
         ("studies_pooled", "Meta-analyses: the number of studies pooled."),
-        ("registry", "Trial registry identifier (e.g. NCT number)."),
-        ("pmid", "PubMed identifier of the source."),
-        ("doi", "DOI of the source."),
+        ("registry", "Trial registry identifiers (e.g. NCT numbers), separated by semicolons."),
+        ("pmid", "PubMed identifiers of the sources, separated by semicolons."),
+        ("doi", "DOIs of the sources, separated by semicolons."),
         ("verified", "false if a fact of the record could not be confirmed (see the graph's note)."),
     ],
     "results": [
