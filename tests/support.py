@@ -54,13 +54,17 @@ def require_chromium(*, module_level: bool = False) -> None:
 
 
 @contextmanager
-def streamlit_server(log_dir: Path, env: dict[str, str] | None = None, start_timeout: float = 90) -> Iterator[str]:
-    """A real ``streamlit run app/streamlit_app.py`` on a free port of 127.0.0.1, stopped afterwards."""
+def streamlit_server(
+    log_dir: Path, env: dict[str, str] | None = None, start_timeout: float = 90, *, launcher: bool = False
+) -> Iterator[str]:
+    """A real ``streamlit run app/streamlit_app.py`` on a free port of 127.0.0.1, stopped afterwards;
+    with ``launcher``, as ``ketamine-kg viewer`` runs it (``python -m ketamine_kg.viewer.launch``)."""
     port = free_port()
     log = log_dir / "server.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"),
+            [sys.executable, "-m", *(["ketamine_kg.viewer.launch"] if launcher else ["streamlit", "run"]),
+             str(ROOT / "app" / "streamlit_app.py"),
              "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
              "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
             cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},

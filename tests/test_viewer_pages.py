@@ -135,7 +135,11 @@ def test_ask_answers_and_parameters_change_the_answer() -> None:
     assert len(first) > 0
     at.selectbox(key="param-risks-of-drug-drug").set_value("kkr:ketamine").run()
     second = at.dataframe[0].value
-    assert set(second["Form"]) != set(first["Form"])
+    assert set(second["Risk"]) != set(first["Risk"])
+    # ketamine's answer has forms other than itself, so its Form column stays; a column showing
+    # exactly what Drug shows (a drug form asked about itself) goes
+    assert "Form" in second.columns
+    assert not any(first[c].map(str).equals(first["Drug"].map(str)) for c in first.columns if c != "Drug")
 
 
 def test_ask_opens_on_a_gallery_grouped_by_topic() -> None:
@@ -254,11 +258,20 @@ def test_downloads_offer_the_exports_for_other_tools() -> None:
         assert any(name in label for label in labels), name
 
 
+def test_downloads_offer_the_clinicians_tables() -> None:
+    at = load("downloads")
+    labels = [b.label for b in at.get("download_button")]
+    assert any("ketamine-kg-tables.xlsx" in label for label in labels)
+    assert any("ketamine-kg-tables.zip" in label for label in labels)
+
+
 def test_evidence_map_lists_a_pairs_claims_with_citations() -> None:
     at = load("map", drug="kkr:ketamine", condition="kkr:post-traumatic-stress-disorder")
     assert "ketamine for post-traumatic stress disorder" in headings(at)
     body = text_of(at)
     assert "pubmed.ncbi.nlm.nih.gov" in body and "/entity?id=kkr%3Aclaim-" in body
+    # the pair's studies with their results as lines: a measure in words and a CI, no slug
+    assert "Studies and results" in body and "95% CI" in body and "mean-difference" not in body
     import json
 
     args = json.loads(at.get("component_instance")[0].proto.json_args)
@@ -270,7 +283,7 @@ def test_evidence_map_lists_a_pairs_claims_with_citations() -> None:
 def test_entity_page_groups_statements_and_cites_sources() -> None:
     at = load("entity", id="kkr:ketamine")
     body = text_of(at)
-    assert "ketamine" in headings(at)
+    assert at.title[0].value == "ketamine"  # the page is titled with the entity's label
     for section in ("Uses by evidence and status", "Risks (", "Statements"):
         assert section in body, section
     assert "rdf:type" not in body and "owl:NamedIndividual" not in body
@@ -281,3 +294,5 @@ def test_entity_page_groups_statements_and_cites_sources() -> None:
 def test_entity_page_for_an_unknown_id_says_so() -> None:
     at = load("entity", id="kkr:no-such-thing")
     assert any("Nothing in the graph" in w.value for w in at.warning)
+    # ... and offers the search an /entity without an id shows
+    assert at.selectbox(key="entity-search").options

@@ -113,6 +113,8 @@ def ask() -> None:
     show_result(result, path, view=q.view, key=name)
     if st.button("Open this query in the SPARQL editor", key="to-editor"):
         # The editor's URL carries the query, so this view too reopens from its link.
+        st.session_state["sparql_text"] = q.text
+        st.session_state["sparql-version"] = st.session_state.get("sparql-version", 0) + 1
         st.switch_page("views/sparql.py", query_params={"sparql": q.text})
 
 
@@ -136,25 +138,85 @@ def _gallery(catalogue, names: list[str]) -> None:
 
 
 # -- SPARQL ------------------------------------------------------------------------------------------
+def _load_example() -> None:
+    # A callback: the picked question's text goes into the editor (a new version replaces its text).
+    name = st.session_state.get("sparql-example")
+    if name:
+        st.session_state["sparql_text"] = data.get_catalogue()[name].text
+        st.session_state["sparql-version"] = st.session_state.get("sparql-version", 0) + 1
+
+
+def _editor_text(initial: str) -> tuple[str, bool]:
+    """The query as the editor (or the plain text box) holds it, and whether Run was asked for."""
+    from .widget import component
+
+    value = component(
+        mode="editor",
+        text=initial,
+        version=st.session_state.get("sparql-version", 0),
+        error=st.session_state.get("sparql-error"),
+        height=300,
+        key="sparql-cm",
+        default=None,
+    )
+    text, run = initial, False
+    if isinstance(value, dict) and value.get("n") != st.session_state.get("sparql-cm-seen"):
+        st.session_state["sparql-cm-seen"] = value.get("n")
+        text, run = str(value.get("text", initial)), bool(value.get("run"))
+        st.session_state["sparql-current"] = text
+    with st.expander("Plain text editor (for screen readers, or where the editor does not load)"):
+        plain = st.text_area("Query", value=text, height=200, key="sparql-editor")
+        if st.button("Run", type="primary", key="run"):
+            text, run = plain, True
+    return text, run
+
+
 def sparql() -> None:
     path = header("SPARQL")
     st.caption(
         "Read-only: updates, LOAD and SERVICE are refused; queries stop after 30 s and return at most 10,000 rows. "
         "Prefixes kk:, kkr:, rdfs:, skos:, schema:, biolink: and others are predeclared."
     )
-    initial = st.session_state.pop("sparql_text", None) or st.query_params.get("sparql", _EXAMPLE_SPARQL)
-    text = st.text_area("Query", value=initial, height=260, key="sparql-editor")
-    run = st.button("Run", type="primary", key="run")
+    catalogue = data.get_catalogue()
+    st.selectbox(
+        "Examples: the named questions",
+        list(catalogue),
+        index=None,
+        format_func=lambda n: catalogue[n].title,
+        placeholder="Pick a question to load its SPARQL into the editor",
+        key="sparql-example",
+        on_change=_load_example,
+    )
+    initial = (
+        st.session_state.pop("sparql_text", None)
+        or st.session_state.get("sparql-current")
+        or st.query_params.get("sparql", _EXAMPLE_SPARQL)
+    )
+    st.session_state["sparql-current"] = initial
+    text, run = _editor_text(initial)
     if not (run or "sparql" in st.query_params):
         return
     st.query_params["sparql"] = text
+    st.session_state["sparql-current"] = text
     try:
         result = data.get_worker(path).run(text, None, data.USER_LIMITS)
     except KetamineKGError as exc:
+        _mark_error(str(exc), text)
         show_error(exc, text)
         return
+    _mark_error("", text)
     show_result(result, path, key="sparql")
     _downloads_for(result)
+
+
+def _mark_error(message: str, text: str) -> None:
+    """Keep where the editor should mark the error (or nothing); redraw it once if that changed."""
+    from .answers import error_place
+
+    place = error_place(message, text) if message else None
+    if place != st.session_state.get("sparql-error"):
+        st.session_state["sparql-error"] = place
+        st.rerun()
 
 
 def _downloads_for(result: QueryResult) -> None:

@@ -11,9 +11,12 @@ from typing import Literal
 import streamlit as st
 
 from . import data
-from .text import ENTITY_PAGE
+from .text import ENTITY_PAGE, md_text
 
-__all__ = ["IN_APP_LINKS", "header"]
+__all__ = ["IN_APP_LINKS", "OTHER_PAGES", "header", "scroll_into_view"]
+
+#: The url paths of the pages besides the map (``/``) and the entity page (app/streamlit_app.py).
+OTHER_PAGES = ("explore", "ask", "sparql", "evidence", "ontology", "paths", "downloads")
 
 #: Streamlit 1.67 opens every markdown link in a new tab (``target="_blank"``): a click on an
 #: entity label started a whole new session, 0.7-1 s before its page was drawn. This script (run
@@ -40,19 +43,22 @@ IN_APP_LINKS = """<script>
     window.dispatchEvent(new PopStateEvent("popstate", {state: history.state}));
   });
 })();
-</script>""".replace("PAGES", json.dumps(["/", ENTITY_PAGE]))
+</script>""".replace("PAGES", json.dumps(["/", ENTITY_PAGE, *(f"/{p}" for p in OTHER_PAGES)]))
 _HIDDEN = "kk-in-app-links"
 
 
 def header(title: str, sidebar: Literal["auto", "expanded", "collapsed"] = "auto") -> str:
     """Set up the page and return the graph file path it should use.
 
-    No Material icons: Streamlit fetches their font from a CDN, and the explorer works offline."""
+    The sidebar (the navigation) starts open on a wide screen, so a first visit sees every page,
+    and closed on a phone, where it would cover the page ("auto"). No Material
+    icons: Streamlit fetches their font from a CDN, and the explorer works offline."""
     import time
 
     data.LAST_RUN[0] = time.monotonic()
     st.set_page_config(page_title=f"{title} · ketamine-kg", layout="wide", initial_sidebar_state=sidebar)
-    st.title(title)
+    # A title can be data (an entity's label): shown literally, never as markdown.
+    st.title(md_text(title))
     st.info(data.DISCLAIMER)
     # The script's container is hidden, with the wrapper that would leave a gap, by a style that
     # takes no room itself (a style-only st.html goes to Streamlit's event container): the page
@@ -61,3 +67,15 @@ def header(title: str, sidebar: Literal["auto", "expanded", "collapsed"] = "auto
     with st.container(key=_HIDDEN):
         st.html(IN_APP_LINKS, unsafe_allow_javascript=True)
     return str(data.graph_path())
+
+
+def scroll_into_view(key: str) -> None:
+    """Scroll the container with ``key`` into view once it is drawn (a clicked map cell's details
+    open below the map, out of sight on a laptop screen)."""
+    st.html(
+        "<script>(() => { let tries = 0; const go = () => {"
+        f" const el = document.querySelector('.st-key-{key}');"
+        " if (el) el.scrollIntoView({behavior: 'smooth', block: 'start'});"
+        " else if (tries++ < 20) setTimeout(go, 100); }; setTimeout(go, 50); })();</script>",
+        unsafe_allow_javascript=True,
+    )

@@ -29,6 +29,9 @@ _SHOWN_ELSEWHERE = {
     "oboInOwl:hasDbXref",
     "skos:exactMatch",
     "skos:closeMatch",
+    "skos:broadMatch",
+    "skos:narrowMatch",
+    "skos:relatedMatch",
     "rdfs:seeAlso",
     "kk:source",
     "kk:pmid",
@@ -40,39 +43,6 @@ _SHOWN_ELSEWHERE = {
     "kk:journal",
     "dcterms:title",
 }
-_RISKS = """
-SELECT ?risk ?riskLabel ?statement ?frequency ?comparator ?boxed WHERE {
-  ?statement a kk:AdverseEffectAssociation ; kk:drug ?entity ; kk:adverseEffect ?risk .
-  ?risk rdfs:label ?riskLabel .
-  OPTIONAL { ?statement kk:frequencyPercent ?frequency }
-  OPTIONAL { ?statement kk:comparatorFrequencyPercent ?comparator }
-  OPTIONAL { ?statement kk:boxedWarning ?boxed }
-} ORDER BY ?riskLabel
-"""
-_MONITORING = """
-SELECT ?item ?label ?text WHERE {
-  ?item a kk:MonitoringRequirement ; kk:drug ?entity ; rdfs:label ?label .
-  OPTIONAL { ?item kk:requirementText ?text }
-} ORDER BY ?label
-"""
-_ALTERNATIVES = """
-SELECT ?treatment ?treatmentLabel ?level ?status WHERE {
-  ?statement a kk:AlternativeTreatmentStatement ; kk:condition ?entity ; kk:treatment ?treatment .
-  ?treatment rdfs:label ?treatmentLabel .
-  OPTIONAL { ?statement kk:evidenceLevel/rdfs:label ?level }
-  OPTIONAL { ?statement kk:regulatoryStatus/rdfs:label ?status }
-} ORDER BY ?treatmentLabel
-"""
-_STUDIES = """
-SELECT ?study ?studyLabel ?result ?resultLabel WHERE {
-  ?study a kk:Study .
-  { ?study kk:drug ?entity } UNION { ?study kk:condition ?entity }
-  OPTIONAL { ?study rdfs:label ?studyLabel }
-  OPTIONAL { ?result kk:study ?study . OPTIONAL { ?result rdfs:label ?resultLabel } }
-} ORDER BY ?studyLabel
-"""
-
-
 #: Words for the standard properties the graph does not label itself.
 PROPERTY_WORDS = {
     "rdfs:subClassOf": "narrower than",
@@ -112,111 +82,132 @@ def _value_md(prop: dict[str, str]) -> str:
 
 
 def entity_page() -> None:
+    """The page of ``?id=``: titled with the entity's label, its clinical facts first (which ones
+    depends on what links to it), then its identifiers, statements, sources and what mentions it.
+    Without an id (or with an unknown one) it offers a search."""
     from .chrome import header
 
-    params = st.query_params
-    curie = params.get("id", "")
-    path = header("Entity")
-    if not curie:
-        st.markdown("Open an entity from any label in the app, or search for one on the **Explore** page.")
-        return
-    details = data.entity_details(path, curie)
+    curie = st.query_params.get("id", "")
+    path = str(data.graph_path())
+    details = data.entity_details(path, curie) if curie else None
     if details is None:
-        st.warning(f"Nothing in the graph is called {curie}.")
+        header("Find an entity")
+        if curie:
+            st.warning(f"Nothing in the graph is called {curie}.")
+        _search(path)
         return
+    header(details.label)
     projection = data.get_projection(path)
     kind = projection.kind(curie) if curie in projection.graph else ""
-    st.subheader(md_text(details.label))
-    st.caption(" · ".join(x for x in (kind, md_text(details.curie), md_link(details.iri, details.iri)) if x))
-    props = details.properties
-    for prop in props:
-        if prop["p"] == "skos:definition":
-            st.markdown(md_text(prop["value"]))
-    synonyms = [p["value"] for p in props if p["p"] == "skos:altLabel"]
-    if synonyms:
-        st.markdown("**Also called:** " + ", ".join(md_text(s) for s in synonyms))
-    if details.links:
-        st.markdown("**Identifiers and links:** " + " · ".join(md_link(t, u) for t, u in details.links))
+    _head(details, kind)
     left, right = st.columns([3, 2])
     # The drawing goes to the browser first: its frame loads (and Cytoscape.js with it) while the
     # sections are worked out and laid out, instead of after all of them.
     with right:
         _neighbourhood(path, curie)
     with left:
-        _uses(path, curie, kind)
-        _section(
-            path,
-            details.iri,
-            "Risks",
-            _RISKS,
-            lambda r: (
-                entity_md(r["risk"], r["riskLabel"])
-                + "".join(
-                    (
-                        f" · {md_text(r['frequency'])}%" if "frequency" in r else "",
-                        f" (comparator {md_text(r['comparator'])}%)" if "comparator" in r else "",
-                        " · **boxed warning**" if r.get("boxed") == "true" else "",
-                    )
-                )
-            ),
+        _facts(path, details, kind)
+        _identifiers(path, details)
+        _statements(details)
+        _mentioned_by(details, curie)
+
+
+def _search(path: str) -> None:
+    """A search box over every labelled entity of the graph: choosing one opens its page."""
+    labels = data.all_labels(path)
+    choices = sorted((c for c in labels if c.startswith(("kkr:", "kk:"))), key=lambda c: labels[c].casefold())
+    picked = st.selectbox(
+        "Search the graph by name",
+        choices,
+        index=None,
+        format_func=lambda c: labels.get(c, c),
+        placeholder="Type a name: ketamine, dissociation, treatment-resistant depression…",
+        key="entity-search",
+    )
+    st.caption(f"{len(choices):,} entities: drug forms, conditions, risks, studies, results, sources and more.")
+    if picked:
+        st.query_params["id"] = picked
+        st.rerun()
+
+
+def _head(details: data.Details, kind: str) -> None:
+    """What the entity is, its definition and other names; its IRI as a link named by its CURIE."""
+    st.caption(" · ".join(x for x in (md_text(kind), md_link(details.curie, details.iri)) if x))
+    for prop in details.properties:
+        if prop["p"] == "skos:definition":
+            st.markdown(md_text(prop["value"]))
+    synonyms = [p["value"] for p in details.properties if p["p"] == "skos:altLabel"]
+    if synonyms:
+        st.markdown("**Also called:** " + ", ".join(md_text(s) for s in synonyms))
+
+
+def _facts(path: str, details: data.Details, kind: str) -> None:
+    """The clinical facts first, chosen by what statements link to the entity: a harm's drug forms
+    and frequencies, a drug's uses, risks and monitoring, a condition's uses and what was tried,
+    a study's or result's figures. An entity of any other kind has its statements below."""
+    from .entity_facts import FACT_SECTIONS
+
+    for section in FACT_SECTIONS:
+        section(path, details, kind)
+
+
+def _identifiers(path: str, details: data.Details) -> None:
+    from .identifiers_view import identifier_rows, identifiers_md
+
+    text = identifiers_md(identifier_rows(details.properties, _labels_at_source(path, details.iri)))
+    if text:
+        st.markdown(text)
+    pages = [(t, u) for t, u in details.links if not t.startswith(("http", "MESH:", "MONDO:"))]
+    pages = [(t, u) for t, u in pages if ":" not in t or t.startswith(("doi:", "PubMed"))]
+    if pages:
+        st.markdown("**Links:** " + " · ".join(md_link(t, u) for t, u in pages))
+
+
+_AT_SOURCE = """
+SELECT ?curie ?label WHERE { ?x kk:entity ?entity ; kk:curie ?curie . OPTIONAL { ?x kk:labelAtSource ?label } }
+"""
+
+
+def _labels_at_source(path: str, iri: str) -> dict[str, str]:
+    return {r["curie"]: r.get("label", "") for r in _section_rows(path, iri, _AT_SOURCE)}
+
+
+def _statements(details: data.Details) -> None:
+    groups = statement_groups(details.properties)
+    if groups:
+        st.markdown("**Statements**")
+        st.markdown(
+            "\n".join(
+                f"- *{md_text(name)}:* " + ", ".join(_value_md(p) for p in values)
+                for name, values in sorted(groups.items(), key=lambda kv: (kv[0] != "is a", kv[0]))
+            )
         )
-        _section(
-            path,
-            details.iri,
-            "Monitoring",
-            _MONITORING,
-            lambda r: entity_md(r["item"], r["label"]) + (f": {md_text(r['text'])}" if "text" in r else ""),
-        )
-        _section(
-            path,
-            details.iri,
-            "Alternatives",
-            _ALTERNATIVES,
-            lambda r: (
-                entity_md(r["treatment"], r["treatmentLabel"])
-                + "".join(f" · {md_text(r[k])}" for k in ("level", "status") if k in r)
-            ),
-        )
-        _section(
-            path,
-            details.iri,
-            "Studies and results",
-            _STUDIES,
-            lambda r: (
-                entity_md(r["study"], r.get("studyLabel", r["study"]))
-                + (" → " + entity_md(r["result"], r.get("resultLabel", r["result"])) if "result" in r else "")
-            ),
-        )
-        groups = statement_groups(props)
-        if groups:
-            st.markdown("**Statements**")
+    if details.sources:
+        st.markdown(f"**Sources ({len(details.sources)})**")
+        st.markdown("\n".join("1. " + c.markdown() for c in details.sources))
+
+
+def _mentioned_by(details: data.Details, curie: str) -> None:
+    """What points here, grouped by how, each group summarized by its count."""
+    if not details.incoming:
+        return
+    by_property: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for row in details.incoming:
+        by_property[row["via"]].append(row)
+    summary = ", ".join(f"{len(rows)} as {via}" for via, rows in sorted(by_property.items()))
+    # Streamlit lays out a closed expander's content all the same (ketamine's: 8 kB of
+    # markdown, a third of the page); this one's is sent when it is opened.
+    title = f"Mentioned by {len(details.incoming)} statements ({summary})"[:200]
+    with st.expander(title, key=f"mentioned-{curie}", on_change="rerun") as mentioned:
+        if mentioned.open:
             st.markdown(
                 "\n".join(
-                    f"- *{md_text(name)}:* " + ", ".join(_value_md(p) for p in values)
-                    for name, values in sorted(groups.items(), key=lambda kv: (kv[0] != "is a", kv[0]))
+                    f"- *{md_text(via)}:* "
+                    + ", ".join(entity_md(r["id"], r["statement"]) for r in rows[:60])
+                    + (f" and {len(rows) - 60} more" if len(rows) > 60 else "")
+                    for via, rows in sorted(by_property.items())
                 )
             )
-        if details.sources:
-            st.markdown(f"**Sources ({len(details.sources)})**")
-            st.markdown("\n".join("1. " + c.markdown() for c in details.sources))
-        if details.incoming:
-            by_property: dict[str, list[dict[str, str]]] = defaultdict(list)
-            for row in details.incoming:
-                by_property[row["via"]].append(row)
-            # Streamlit lays out a closed expander's content all the same (ketamine's: 8 kB of
-            # markdown, a third of the page); this one's is sent when it is opened.
-            with st.expander(
-                f"Mentioned by ({len(details.incoming)})", key=f"mentioned-{curie}", on_change="rerun"
-            ) as mentioned:
-                if mentioned.open:
-                    st.markdown(
-                        "\n".join(
-                            f"- *{md_text(via)}:* "
-                            + ", ".join(entity_md(r["id"], r["statement"]) for r in rows[:60])
-                            + (f" and {len(rows) - 60} more" if len(rows) > 60 else "")
-                            for via, rows in sorted(by_property.items())
-                        )
-                    )
 
 
 @st.cache_data(show_spinner=False, max_entries=1024)
@@ -228,38 +219,6 @@ def _section_rows(path: str, iri: str, query: str) -> list[dict[str, str]]:
 #: Lines a section shows before "Show all": ketamine's 319 studies were 90 kB of markdown that
 #: took the browser most of a second to lay out every time the page opened.
 SECTION_LINES = 25
-
-
-def _section(path: str, iri: str, title: str, query: str, line) -> None:
-    rows = _section_rows(path, iri, query)
-    if rows:
-        st.markdown(f"**{title} ({len(rows)})**")
-        st.markdown("\n".join("- " + line(r) for r in rows[:SECTION_LINES]))
-        if len(rows) > SECTION_LINES and st.toggle(f"Show all {len(rows)}", key=f"all-{title}"):
-            st.markdown("\n".join("- " + line(r) for r in rows[SECTION_LINES:]))
-
-
-def _uses(path: str, curie: str, kind: str) -> None:
-    from .evidence_map import LEVELS, evidence_cells
-
-    if kind not in ("drug form", "condition"):
-        return
-    rows, cols, cells = evidence_cells(path)
-    labels = dict(rows) | dict(cols)
-    mine = [c for c in cells.values() if curie in (c.drug, c.condition)]
-    if not mine:
-        return
-    other = "condition" if kind == "drug form" else "drug form"
-    st.markdown(f"**Uses by evidence and status ({len(mine)})**")
-    lines = [f"| {other} | strongest evidence | status | claims | ✓ | ✗ |", "|---|---|---|---|---|---|"]
-    for c in sorted(mine, key=lambda c: (-c.best_rank, -c.status_rank)):
-        target = c.condition if kind == "drug form" else c.drug
-        pair = f"/?drug={c.drug}&condition={c.condition}"
-        lines.append(
-            f"| {entity_md(target, labels.get(target, target))} | {md_text(LEVELS.get(c.best_rank, '?'))} | "
-            f"{md_text(c.best_status)} | [{c.claims}]({pair}) | {c.supports} | {c.against} |"
-        )
-    st.markdown("\n".join(lines))
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)

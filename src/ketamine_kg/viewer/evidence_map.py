@@ -18,6 +18,7 @@ import streamlit as st
 from ketamine_kg.query.results import Term
 
 from . import data
+from .result_lines import results_query, study_results_md
 from .text import CITATION_QUERY, citation_from, entity_md, md_text
 from .widget import component
 
@@ -65,13 +66,6 @@ SELECT ?claim ?label ?level ?rank ?status ?direction ?effect ?population ?dose ?
   OPTIONAL { ?claim kk:comparator ?comparator }
   OPTIONAL { ?claim kk:route/rdfs:label ?route }
 } ORDER BY DESC(?rank) ?label
-"""
-_PAIR_STUDIES = """
-SELECT ?study ?studyLabel ?result ?resultLabel WHERE {
-  ?study a kk:Study ; kk:drug ?drug ; kk:condition ?condition .
-  OPTIONAL { ?study rdfs:label ?studyLabel }
-  OPTIONAL { ?result kk:study ?study . OPTIONAL { ?result rdfs:label ?resultLabel } }
-} ORDER BY ?studyLabel ?resultLabel
 """
 
 
@@ -176,12 +170,13 @@ def map_args(rows: list[tuple[str, str]], cols: list[tuple[str, str]], cells: di
 def home() -> None:
     from .chrome import header
 
-    path = header("Ketamine in psychiatry: the evidence at a glance", sidebar="collapsed")
+    path = header("Ketamine in psychiatry: the evidence at a glance")
     st.markdown(
         "Each cell: the **strongest evidence** for that drug form in that condition (darker = stronger), its "
         "**regulatory status** (most advanced), how many **claims** and **sources** back it, and the direction "
-        "of the findings (**✓** supports, **✗** does not support). Click a cell for its claims and sources; "
-        "the network is on the **Explore** page."
+        "of the findings (**✓** supports, **✗** does not support). Click a cell for its claims, sources and "
+        "results; the network is on the [Explore](/explore) page, numbers and forest plots on "
+        "[Evidence](/evidence), any drug, condition or harm by name on [Entity](/entity)."
     )
     _map(path)
     data.FIRST_PAGE_SERVED.set()
@@ -196,7 +191,8 @@ def _map(path: str) -> None:
     drug, condition = params.get("drug"), params.get("condition")
     # A click is read before the map is drawn, so one run marks the cell and lists its claims.
     clicked = st.session_state.get("evidence-map")
-    if isinstance(clicked, dict) and clicked.get("n") != st.session_state.get("map-seen"):
+    clicked_now = isinstance(clicked, dict) and clicked.get("n") != st.session_state.get("map-seen")
+    if isinstance(clicked, dict) and clicked_now:
         st.session_state["map-seen"] = clicked.get("n")
         # The map component's click always carries both.
         clicked_drug, clicked_condition = cast(str, clicked.get("drug")), cast(str, clicked.get("condition"))
@@ -205,7 +201,12 @@ def _map(path: str) -> None:
     selected = f"{drug}|{condition}" if drug and condition else ""
     component(mode="map", selected=selected, key="evidence-map", default=None, **map_args(rows, cols, cells))
     if drug and condition:
-        _pair(path, drug, condition, cells.get(f"{drug}|{condition}"), dict(rows), dict(cols))
+        with st.container(key="kk-pair"):
+            _pair(path, drug, condition, cells.get(f"{drug}|{condition}"), dict(rows), dict(cols))
+        if clicked_now:
+            from .chrome import scroll_into_view
+
+            scroll_into_view("kk-pair")
 
 
 def _pair(path: str, drug: str, condition: str, cell: EvidenceCell | None, drugs: dict, conditions: dict) -> None:
@@ -251,15 +252,11 @@ def pair_blocks(path: str, drug: str, condition: str) -> list[str]:
         if sources:
             text += "\n\n" + "\n".join("- " + citation_from(row).markdown() for row in sources)
         blocks.append(text + "\n\n---")
-    studies = worker.run(_PAIR_STUDIES, binding, data.USER_LIMITS).records()
-    if studies:
-        lines = ["**Studies and results**"]
-        for row in studies:
-            line = "- " + entity_md(row["study"], row.get("studyLabel", row["study"]))
-            if "result" in row:
-                line += " → " + entity_md(row["result"], row.get("resultLabel", row["result"]))
-            lines.append(line)
-        blocks.append("\n".join(lines))
+    results = worker.run(results_query("pair"), binding, data.USER_LIMITS).records()
+    if results:
+        studies = study_results_md(results, per_study=None)
+        blocks.append(f"**Studies and results ({len(studies)} studies, {len(results)} results)**")
+        blocks.extend(studies)
     return blocks
 
 

@@ -11,7 +11,7 @@ import streamlit as st
 
 from . import data
 from .entity import statement_groups
-from .graphview import KIND_STYLE, clicked_node, draw, legend_markdown
+from .graphview import KIND_STYLE, clicked_node, draw, legend_html
 from .text import EVIDENCE_LEVELS, entity_md, entity_url, md_link, md_text
 
 __all__ = ["DEFAULT_KINDS", "explore"]
@@ -94,21 +94,7 @@ def explore() -> None:
                 key="relations",
             )
             max_nodes = st.slider("Most nodes drawn", 1, 400, _int_param("max", 60, 1, 400), key="max_nodes")
-    selected = params.get("entity")
-    if query:
-        hits = projection.search(query)
-        if not hits:
-            st.sidebar.warning(f"No label or synonym contains “{query}”.")
-        else:
-            pick = st.sidebar.selectbox(
-                "Matches",
-                hits,
-                key="match",
-                format_func=lambda n: f"{projection.labels.get(n, n)} ({projection.kind(n)})",
-            )
-            if pick and pick != st.session_state.get("match-seen"):
-                st.session_state["match-seen"] = pick
-                selected = pick
+    selected = _searched(projection, query) or params.get("entity")
     # The whole view lives in the URL, so a copied link reopens it.
     state = {
         "kinds": ",".join(kinds),
@@ -119,23 +105,44 @@ def explore() -> None:
         "entity": selected or "",
         "relations": ",".join(relations) if set(relations) != set(relations_all) else "",
     }
-    for name, value in state.items():
-        if value or name == "kinds":  # no kinds at all is a view too
-            params[name] = value
-        elif name in params:
-            del params[name]
+    _write_state(state)
     _view(path, tuple(sorted(kinds)), tuple(sorted(relations)), min_rank, state["condition"], max_nodes)
 
 
-@st.fragment
-def _view(
-    path: str, kinds: tuple[str, ...], relations: tuple[str, ...], min_rank: int, condition: str, max_nodes: int
-) -> None:
-    """The graph and the detail panel. A click on a node, Expand and Collapse rerun only this part:
-    the filters in the sidebar are neither run again nor sent to the browser again."""
-    projection = data.get_projection(path)
+def _searched(projection, query: str) -> str | None:
+    """The match picked in the sidebar for a search, when it is a new pick."""
+    if not query:
+        return None
+    hits = projection.search(query)
+    if not hits:
+        st.sidebar.warning(f"No label or synonym contains “{query}”.")
+        return None
+    pick = st.sidebar.selectbox(
+        "Matches",
+        hits,
+        key="match",
+        format_func=lambda n: f"{projection.labels.get(n, n)} ({projection.kind(n)})",
+    )
+    if pick and pick != st.session_state.get("match-seen"):
+        st.session_state["match-seen"] = pick
+        return pick
+    return None
+
+
+def _write_state(state: dict[str, str]) -> None:
+    """The view's state into the URL: empty values leave it (no kinds at all is a view too)."""
     params = st.query_params
-    graph = projection.graph
+    for name, value in state.items():
+        if value or name == "kinds":
+            params[name] = value
+        elif name in params:
+            del params[name]
+
+
+def _selection(graph) -> tuple[str | None, list[str]]:
+    """The node picked (a click on the graph wins over the URL) and the nodes expanded, both put
+    back into the URL."""
+    params = st.query_params
     expanded = [v for v in params.get("expand", "").split(",") if v in graph]
     selected = clicked_node(GRAPH_KEY) or params.get("entity")
     if selected not in graph:
@@ -145,6 +152,16 @@ def _view(
             params[name] = value
         elif name in params:
             del params[name]
+    return selected, expanded
+
+
+@st.fragment
+def _view(
+    path: str, kinds: tuple[str, ...], relations: tuple[str, ...], min_rank: int, condition: str, max_nodes: int
+) -> None:
+    """The graph and the detail panel. A click on a node, Expand and Collapse rerun only this part:
+    the filters in the sidebar are neither run again nor sent to the browser again."""
+    selected, expanded = _selection(data.get_projection(path).graph)
 
     view, matched = data.drawn_subgraph(
         path,
@@ -162,23 +179,28 @@ def _view(
             st.warning("Nothing matches these filters. Widen the node types, relations or evidence level.")
         else:
             draw(view, _positions(path, view), key=GRAPH_KEY, selected=selected, fit=condition or "all")
-        drawn = view.number_of_nodes()
-        if matched > drawn - len(expanded):
-            st.caption(
-                f"{drawn} nodes drawn: the {min(matched, max_nodes)} most connected of {matched} matching, "
-                "plus what you expanded. Narrow the filters, pick a condition, or raise “Most nodes drawn”."
-            )
-        else:
-            st.caption(f"{drawn} nodes, {view.number_of_edges()} edges.")
-        st.markdown(legend_markdown())
+        _caption(view, matched, len(expanded), max_nodes)
+        st.html(legend_html({view.nodes[n].get("kind", "other") for n in view}))
     with right:
         if selected:
-            _panel(path, selected, expanded)
+            filters = (path, kinds, relations, min_rank, condition or None, (selected,), max_nodes)
+            _panel(path, selected, expanded, _added_by_expanding(view, filters, expanded, selected))
         else:
             st.markdown(
-                "Click a node, or search for one, to see what the graph says about it. "
-                "Hover a node for its name; zoom in to label more of them."
+                "Click a node, or search for one, to see what the graph says about it here. "
+                "Hover (or touch) a node for its name; zoom in to label more of them."
             )
+
+
+def _caption(view, matched: int, expanded: int, max_nodes: int) -> None:
+    drawn = view.number_of_nodes()
+    if matched > drawn - expanded:
+        st.caption(
+            f"{drawn} nodes drawn: the {min(matched, max_nodes)} most connected of {matched} matching, "
+            "plus what you expanded. Narrow the filters, pick a condition, or raise “Most nodes drawn”."
+        )
+    else:
+        st.caption(f"{drawn} nodes, {view.number_of_edges()} edges.")
 
 
 def _positions(path: str, view) -> dict[str, tuple[float, float]]:
@@ -202,7 +224,18 @@ def _set_expand(nodes: list[str]) -> None:
         del st.query_params["expand"]
 
 
-def _panel(path: str, curie: str, expanded: list[str]) -> None:
+def _added_by_expanding(view, filters: tuple, expanded: list[str], curie: str) -> int:
+    """How many nodes expanding ``curie`` would add to ``view`` under the same filters."""
+    if curie in expanded:
+        return 0
+    path, kinds, relations, min_rank, condition, focus, max_nodes = filters
+    wider, _ = data.drawn_subgraph(
+        path, kinds, relations, min_rank, condition, focus, max_nodes, tuple(sorted(set(expanded) | {curie}))
+    )
+    return len(set(wider) - set(view))
+
+
+def _panel(path: str, curie: str, expanded: list[str], adds: int = 0) -> None:
     details = data.entity_details(path, curie)
     if details is None:
         st.warning(f"Nothing in the graph is called {curie}.")
@@ -210,13 +243,17 @@ def _panel(path: str, curie: str, expanded: list[str]) -> None:
     st.subheader(md_text(details.label))
     st.markdown(md_link("Open its page", entity_url(curie)) + f" · {md_text(details.curie)}")
     buttons = st.columns(2)
-    if curie not in expanded:
+    if curie not in expanded and adds:
         buttons[0].button(
-            "Expand its neighbourhood",
+            f"Expand (+{adds})",
             key="expand",
-            help="Add the nodes one step away from this one",
+            help=f"Add the {adds} nodes one step away from this one that the filters allow",
             on_click=_set_expand,
             args=(sorted(set(expanded) | {curie}),),
+        )
+    elif curie not in expanded:
+        st.caption(
+            "Every neighbour these filters allow is drawn already: switch on more kinds under “Show” to see more."
         )
     if expanded:
         buttons[1].button("Collapse", key="collapse", help="Remove every expansion", on_click=_set_expand, args=([],))

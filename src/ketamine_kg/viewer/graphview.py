@@ -26,37 +26,70 @@ __all__ = [
     "draw",
     "elements",
     "layout_positions",
+    "legend_html",
     "legend_markdown",
     "place",
     "positions_for",
 ]
 
-#: kind -> (Streamlit colour name, hex, Cytoscape shape, glyph for the legend, node size in px)
+#: kind -> (colour name, hex, Cytoscape shape, glyph for the legend, node size in px): one colour
+#: per kind, none of them the green and red that mean supports / does not support on edges.
 KIND_STYLE: dict[str, tuple[str, str, str, str, int]] = {
     "drug form": ("blue", "#1c83e1", "diamond", "◆", 30),
-    "condition": ("red", "#ff4b4b", "ellipse", "●", 22),
-    "claim": ("orange", "#ffa421", "ellipse", "●", 14),
-    "risk": ("violet", "#803df5", "triangle", "▲", 20),
-    "setting": ("green", "#21c354", "round-rectangle", "■", 20),
-    "monitoring": ("green", "#21c354", "star", "★", 20),
-    "alternative": ("gray", "#808495", "diamond", "◆", 18),
-    "source": ("gray", "#808495", "round-rectangle", "■", 10),
-    "mechanism": ("violet", "#803df5", "star", "★", 20),
-    "other": ("gray", "#808495", "ellipse", "●", 14),
+    "condition": ("orange", "#f08c00", "ellipse", "●", 22),
+    "claim": ("yellow", "#e9c400", "ellipse", "●", 14),
+    "risk": ("violet", "#8e44d8", "triangle", "▲", 20),
+    "setting": ("cyan", "#1098ad", "round-rectangle", "■", 20),
+    "monitoring": ("indigo", "#4c6ef5", "star", "★", 20),
+    "alternative": ("brown", "#8d6e63", "diamond", "◆", 18),
+    "source": ("grey", "#adb5bd", "round-rectangle", "■", 10),
+    "mechanism": ("pink", "#e64980", "star", "★", 20),
+    "other": ("dark grey", "#5f6368", "ellipse", "●", 14),
 }
+#: Edge colours: what a claim's finding was, and the drug-condition edges.
+SUPPORTS, NOT_SUPPORTS, TREATS, PLAIN = "#2b8a3e", "#c92a2a", "#1c83e1", "#b0b4c0"
 #: Kinds whose labels are long and many: shown on hover only, never on the canvas.
 _HOVER_ONLY = {"claim", "source"}
+#: Kinds a reader looks for first: their labels are placed before any other's.
+_HUBS = {"drug form": 3000, "condition": 2000, "risk": 500, "alternative": 300}
 _ESTABLISHED = {"approved", "guideline-established", "treats"}
 #: Spread of the layout in Cytoscape's model coordinates.
 _SCALE = 1000.0
 
 
+def _swatch(colour: str, glyph: str, text: str) -> str:
+    return (
+        f'<span style="white-space:nowrap;margin-right:.9em"><span style="color:{colour}">{glyph}</span> {text}</span>'
+    )
+
+
+def legend_html(kinds: set[str] | None = None, click: str = "shows its details beside the graph") -> str:
+    """The legend of what is drawn, in the colours drawn (fixed text only, never data): the kinds
+    present, the edge styles, and what a click does."""
+    shown = [k for k in KIND_STYLE if k != "other" and (kinds is None or k in kinds)]
+    nodes = "".join(_swatch(KIND_STYLE[k][1], KIND_STYLE[k][3], k) for k in shown)
+    edges = "".join(
+        (
+            _swatch(TREATS, "━", "treats (approved or established)"),
+            _swatch(TREATS, "┅", "studied to treat"),
+            _swatch(SUPPORTS, "━", "claim: source supports"),
+            _swatch(NOT_SUPPORTS, "━", "claim: source does not support"),
+            _swatch(PLAIN, "━", "other relation"),
+        )
+    )
+    note = (
+        "Dashed: off-label or investigational; wider: stronger evidence. "
+        f"Hover (or touch) a node for its name; a click {click}."
+    )
+    return f'<div style="font-size:.85rem;line-height:1.7">{nodes}<br>{edges}<br>{note}</div>'
+
+
 def legend_markdown() -> str:
-    kinds = " · ".join(f":{c}[{glyph}] {kind}" for kind, (c, _, _, glyph, _) in KIND_STYLE.items() if kind != "other")
+    """The legend as plain markdown (kinds and edge styles in words), for places without HTML."""
+    kinds = " · ".join(f"{glyph} {kind}" for kind, (_, _, _, glyph, _) in KIND_STYLE.items() if kind != "other")
     edges = (
-        "edges: solid = approved or guideline-established · dashed = off-label or investigational · "
-        "wider = stronger evidence · :red[red] = source does not support · "
-        "hover a node for its name, click it for its page"
+        "edges: blue = treats / studied to treat · green = source supports · red = source does not support · "
+        "dashed = off-label or investigational · wider = stronger evidence"
     )
     return kinds + "  \n" + edges
 
@@ -73,6 +106,38 @@ def _jitter(node: str) -> tuple[float, float]:
     return radius * math.cos(angle), radius * math.sin(angle)
 
 
+def _simple(graph: nx.MultiDiGraph) -> nx.Graph:
+    """The graph without direction, parallel edges or loops, as the layouts take it."""
+    simple: nx.Graph[str] = nx.Graph()
+    simple.add_nodes_from(graph)
+    simple.add_edges_from((u, v) for u, v in graph.edges() if u != v)
+    return simple
+
+
+def _centre_of(n: str, simple: nx.Graph, pos: dict[str, tuple[float, float]]) -> tuple[float, float] | None:
+    """The mean position of ``n``'s placed neighbours, or None if none is placed."""
+    near = [pos[m] for m in simple.neighbors(n) if m in pos]
+    if not near:
+        return None
+    return sum(p[0] for p in near) / len(near), sum(p[1] for p in near) / len(near)
+
+
+def _beside_neighbours(pending: list[str], simple: nx.Graph, pos: dict[str, tuple[float, float]]) -> list[str]:
+    """Place each pending node beside its placed neighbours (with a little jitter), three rounds
+    (neighbours of neighbours, and so on); return those still unplaced."""
+    for _ in range(3):
+        later = []
+        for n in pending:
+            centre = _centre_of(n, simple, pos)
+            if centre is None:
+                later.append(n)
+                continue
+            dx, dy = _jitter(n)
+            pos[n] = (centre[0] + dx, centre[1] + dy)
+        pending = later
+    return pending
+
+
 def layout_positions(graph: nx.MultiDiGraph, core_limit: int = 3000) -> dict[str, tuple[float, float]]:
     """One position per node, computed once for the whole graph (callers cache it).
 
@@ -80,32 +145,29 @@ def layout_positions(graph: nx.MultiDiGraph, core_limit: int = 3000) -> dict[str
     node (sources, which hang off claims, and the tail of a very large graph) is placed beside its
     placed neighbours, so the layout's cost stays bounded and it never changes between views.
     """
-    simple: nx.Graph[str] = nx.Graph()
-    simple.add_nodes_from(graph)
-    simple.add_edges_from((u, v) for u, v in graph.edges() if u != v)
+    simple = _simple(graph)
     core = [n for n in graph if graph.nodes[n].get("kind") != "source"]
     core = sorted(core, key=lambda n: (-simple.degree(n), n))[:core_limit]
-    sub = simple.subgraph(core)
     pos: dict[str, tuple[float, float]] = {}
     if len(core):
-        raw = nx.spring_layout(sub, seed=7, iterations=200, k=2.6 / math.sqrt(max(1, len(core))))
+        raw = nx.spring_layout(simple.subgraph(core), seed=7, iterations=200, k=2.6 / math.sqrt(max(1, len(core))))
         pos = {n: (float(x), float(y)) for n, (x, y) in raw.items()}
-    pending = [n for n in graph if n not in pos]
-    for _ in range(3):  # neighbours of neighbours of the core, and so on
-        later = []
-        for n in pending:
-            placed = [pos[m] for m in simple.neighbors(n) if m in pos]
-            if not placed:
-                later.append(n)
-                continue
-            dx, dy = _jitter(n)
-            pos[n] = (sum(p[0] for p in placed) / len(placed) + dx, sum(p[1] for p in placed) / len(placed) + dy)
-        pending = later
-    for n in pending:  # unconnected: a ring outside the rest
+    for n in _beside_neighbours([n for n in graph if n not in pos], simple, pos):  # unconnected: a ring outside
         dx, dy = _jitter(n)
         pos[n] = (1.15 * dx / math.hypot(dx, dy), 1.15 * dy / math.hypot(dx, dy))
     # Wider than tall, as the frame is.
     return {n: (round(x * _SCALE * 1.4, 1), round(y * _SCALE, 1)) for n, (x, y) in pos.items()}
+
+
+def _alone(simple: nx.Graph, width: float, height: float) -> dict[str, tuple[float, float]]:
+    """A view laid out on its own to fill ``width`` x ``height``: Kamada-Kawai spreads a view of a
+    few hundred nodes evenly (a force layout leaves hubs' leaves in clumps); larger views take the
+    cheaper force layout."""
+    if len(simple) <= 150:
+        raw = nx.kamada_kawai_layout(simple, scale=1.0)
+    else:
+        raw = nx.spring_layout(simple, seed=7, iterations=60)
+    return {n: (round(float(x) * width / 2, 1), round(float(y) * height / 2, 1)) for n, (x, y) in raw.items()}
 
 
 def place(
@@ -119,19 +181,11 @@ def place(
     exactly where they are. Without any fixed node the view is laid out on its own (from ``start``,
     the whole graph's layout, so it looks alike from view to view) to fill a ``width`` x ``height``
     area: a filtered view is spread out instead of keeping the whole graph's gaps."""
-    simple: nx.Graph[str] = nx.Graph()
-    simple.add_nodes_from(view)
-    simple.add_edges_from((u, v) for u, v in view.edges() if u != v)
+    simple = _simple(view)
     if not len(simple):
         return {}
     if not fixed:
-        # Kamada-Kawai spreads a view of a few hundred nodes evenly (a force layout leaves hubs'
-        # leaves in clumps); larger views take the cheaper force layout.
-        if len(simple) <= 150:
-            raw = nx.kamada_kawai_layout(simple, scale=1.0)
-        else:
-            raw = nx.spring_layout(simple, seed=7, iterations=60)
-        return {n: (round(float(x) * width / 2, 1), round(float(y) * height / 2, 1)) for n, (x, y) in raw.items()}
+        return _alone(simple, width, height)
     new = [n for n in simple if n not in fixed]
     if not new:
         return {}
@@ -139,13 +193,10 @@ def place(
     # settle among the fixed ones; networkx keeps fixed nodes put and does not rescale.
     pos: dict[str, tuple[float, float]] = {n: fixed[n] for n in simple if n in fixed}
     for n in new:
-        near = [pos[m] for m in simple.neighbors(n) if m in pos]
+        centre = _centre_of(n, simple, pos)
         dx, dy = _jitter(n)
-        if near:
-            pos[n] = (
-                sum(p[0] for p in near) / len(near) + dx * width,
-                sum(p[1] for p in near) / len(near) + dy * height,
-            )
+        if centre is not None:
+            pos[n] = (centre[0] + dx * width, centre[1] + dy * height)
         else:
             pos[n] = start.get(n, (dx * width, dy * height))
     spread = max(width, height) / math.sqrt(len(simple))
@@ -156,15 +207,15 @@ def place(
 def _edge_style(data: dict[str, Any]) -> dict[str, Any]:
     relation = data["relation"]
     status = data.get("status", "")
-    style: dict[str, Any] = {"color": "#b0b4c0", "width": 1, "line": "solid"}
+    style: dict[str, Any] = {"color": PLAIN, "width": 1, "line": "solid"}
     if relation == "treats":
-        style.update(color="#1c83e1", width=4)
+        style.update(color=TREATS, width=4)
     elif relation == "studied to treat":
-        style.update(color="#1c83e1", width=2, line="dashed")
+        style.update(color=TREATS, width=2, line="dashed")
     elif "rank" in data and relation in ("about condition", "alternative for"):
         style["width"] = 1 + data["rank"]
         style["line"] = "solid" if status in _ESTABLISHED else "dashed"
-        style["color"] = "#ff4b4b" if data.get("direction") == "does not support" else "#21c354"
+        style["color"] = NOT_SUPPORTS if data.get("direction") == "does not support" else SUPPORTS
     return style
 
 
@@ -179,8 +230,11 @@ def elements(
         label = data.get("label", node)
         x, y = positions.get(node, (0.0, 0.0))
         # Priority decides which labels are drawn when they would collide: the selection first,
-        # then the best-connected; claims and sources only on hover.
-        priority = 10_000 if node == selected else (0 if kind in _HOVER_ONLY else 1 + view.degree(node))
+        # then the hubs a reader looks for (drug forms, conditions, risks), each kind by how
+        # connected it is; claims and sources only on hover.
+        priority = (
+            100_000 if node == selected else (0 if kind in _HOVER_ONLY else 1 + _HUBS.get(kind, 0) + view.degree(node))
+        )
         nodes.append(
             {
                 "id": node,

@@ -15,7 +15,7 @@ from .answers import show_table
 from .chrome import header
 from .graphview import draw
 from .results_view import evidence_chart, frame_of, only, show_error
-from .text import entity_md
+from .text import entity_md, md_text
 
 __all__ = ["downloads", "evidence", "header", "ontology", "paths"]
 
@@ -149,15 +149,29 @@ def ontology() -> None:
 
 
 # -- Paths -------------------------------------------------------------------------------------------
-def paths() -> None:
-    from ketamine_kg.query.network import evidence_path, shortest_paths
+def step_md(projection, a: str, b: str) -> str:
+    """One step of a path in words: the relation between ``a`` and ``b`` as the graph states it,
+    read the way the graph's edge runs (``a —treats→ b`` or ``a ←has risk— b``), since a path
+    found without regard to direction must not read as a chain of causes."""
+    graph = projection.graph
+    forward = sorted({d.get("relation", "") for d in graph.get_edge_data(a, b, default={}).values()})
+    backward = sorted({d.get("relation", "") for d in graph.get_edge_data(b, a, default={}).values()})
+    if forward:
+        return f" —*{md_text(', '.join(forward))}*→ "
+    if backward:
+        return f" ←*{md_text(', '.join(backward))}*— "
+    return " · "
 
-    path = header("Paths")
-    projection = data.get_projection(path)
-    st.markdown(
-        "How is one thing connected to another? Shortest paths ignore edge direction; the "
-        "evidence-weighted path prefers edges backed by stronger evidence."
-    )
+
+def path_md(projection, nodes: list[str]) -> str:
+    """A path as its labels (links to their pages) with the relation named on every step."""
+    out = entity_md(nodes[0], projection.labels.get(nodes[0], nodes[0]))
+    for a, b in zip(nodes, nodes[1:], strict=False):
+        out += step_md(projection, a, b) + entity_md(b, projection.labels.get(b, b))
+    return out
+
+
+def _path_ends(projection) -> tuple[str, str]:
     nodes = sorted(
         projection.graph,
         key=lambda n: (
@@ -179,18 +193,29 @@ def paths() -> None:
         "To", nodes, index=nodes.index(b_default) if b_default in nodes else 1, format_func=fmt, key="to"
     )
     st.query_params["from"], st.query_params["to"] = source, target
+    return source, target
+
+
+def paths() -> None:
+    from ketamine_kg.query.network import evidence_path, shortest_paths
+
+    path = header("Paths")
+    projection = data.get_projection(path)
+    st.markdown(
+        "How is one thing connected to another? Each step names the relation the graph states, with its arrow "
+        "the way the statement runs: a path is a chain of statements, not of causes. Shortest paths ignore "
+        "direction; the evidence-weighted path prefers edges backed by stronger evidence."
+    )
+    source, target = _path_ends(projection)
     found = shortest_paths(projection, source, target)
     weighted = evidence_path(projection, source, target)
     if not found:
         st.warning("These two are not connected.")
         return
     st.markdown("**Shortest paths**")
-    for p in found:
-        st.markdown(" → ".join(entity_md(n, projection.labels.get(n, n)) for n in p))
+    st.markdown("\n".join("- " + path_md(projection, p) for p in found))
     if weighted:
-        st.markdown(
-            "**Evidence-weighted path:** " + " → ".join(entity_md(n, projection.labels.get(n, n)) for n in weighted)
-        )
+        st.markdown("**Evidence-weighted path:** " + path_md(projection, weighted))
     keep = {n for p in found for n in p} | set(weighted)
     draw(
         projection.graph.subgraph(keep).copy(), data.get_positions(path), key="paths-graph", selected=source, height=460
@@ -198,6 +223,43 @@ def paths() -> None:
 
 
 # -- Downloads ---------------------------------------------------------------------------------------
+@st.cache_data(show_spinner="Preparing the tables…", max_entries=1)
+def _tables(path: str) -> tuple[bytes, bytes]:
+    """The clinicians' tables as a zip of CSV files and as an XLSX workbook, once per graph."""
+    from .spreadsheet import csv_zip, tables, xlsx
+
+    worker = data.get_worker(path)
+    sheets = tables(lambda query: worker.run(query, None, data.USER_LIMITS).records())
+    return csv_zip(sheets), xlsx(sheets)
+
+
+def _clinician_tables() -> None:
+    st.subheader("Tables for a spreadsheet")
+    st.markdown(
+        "The claims, studies, results and published pooled estimates (the results of meta-analyses and pooled "
+        "analyses) as tables, with a data dictionary. Each result has the line the explorer prints for it "
+        "(outcome, time, measure, value with CI and p, arms, subgroup or analysis set) beside its separate "
+        "figures, and the columns that say what it means: contrast order, comparison, endpoint role, "
+        "subgroup and analysis set."
+    )
+    archive, workbook = _tables(str(data.graph_path()))
+    left, right = st.columns(2)
+    left.download_button(
+        f"ketamine-kg-tables.xlsx (Excel, {len(workbook) / 1024:,.0f} KiB)",
+        workbook,
+        "ketamine-kg-tables.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key="dl-tables-xlsx",
+    )
+    right.download_button(
+        f"ketamine-kg-tables.zip (CSV files, {len(archive) / 1024:,.0f} KiB)",
+        archive,
+        "ketamine-kg-tables.zip",
+        "application/zip",
+        key="dl-tables-csv",
+    )
+
+
 def downloads() -> None:
     header("Downloads")
     from ketamine_kg.layout import GRAPH_FILES
@@ -227,6 +289,7 @@ def downloads() -> None:
         file = layout.ontology_dir / name
         if file.is_file():
             st.download_button(f"ontology/{name}", file.read_bytes(), name, key=f"dl-{name}")
+    _clinician_tables()
     st.subheader("For other tools")
     st.markdown(
         "Named graphs that keep provenance apart (ontology, curated, inferred), and property graphs in "

@@ -83,31 +83,35 @@ def _tree(result: QueryResult) -> None:
         st.markdown("\n".join(lines))
 
 
+def _iri_pair(result: QueryResult) -> tuple[str, ...]:
+    """The first two IRI columns of an answer (not its ``relation`` column)."""
+    index = {v: i for i, v in enumerate(result.variables)}
+    return tuple(
+        v
+        for v in result.variables
+        if v != "relation" and any(t is not None and t.kind == "iri" for t in (row[index[v]] for row in result.rows))
+    )[:2]
+
+
+def _node_label(row: dict[str, str], node: str, first: bool) -> str:
+    fallback = row.get("label", row[node]) if first else row[node]
+    return row.get(f"{node}Label", fallback)
+
+
 def _rows_graph(result: QueryResult) -> None:
     """A drawing of a table answer: an edge between the first two IRI columns of each row,
     named by its ``relation`` column if it has one; ``xLabel`` columns name the nodes."""
     import networkx as nx
 
-    records = result.records()
-    columns = tuple(
-        v
-        for v in result.variables
-        if v != "relation"
-        and any(t is not None and t.kind == "iri" for t in (row[result.variables.index(v)] for row in result.rows))
-    )[:2]
+    columns = _iri_pair(result)
     if len(columns) < 2:
         return
     a, b = columns
     g: nx.MultiDiGraph[str] = nx.MultiDiGraph()
-    for row in records:
-        if a not in row or b not in row:
-            continue
+    kinds = {"condition": "condition", "drug": "drug form"}
+    for row in (r for r in result.records() if a in r and b in r):
         for node in (a, b):
-            g.add_node(
-                row[node],
-                label=row.get(f"{node}Label", row.get("label", row[node]) if node == a else row[node]),
-                kind="condition" if node == "condition" else "drug form" if node == "drug" else "other",
-            )
+            g.add_node(row[node], label=_node_label(row, node, node == a), kind=kinds.get(node, "other"))
         g.add_edge(row[a], row[b], relation=row.get("relation", ""))
     if g.number_of_nodes():
         draw(g, positions_for(g), key=f"answer-graph-{a}-{b}", height=460)
@@ -150,28 +154,39 @@ def _triples_graph(result: QueryResult) -> None:
         draw(g, positions_for(g), key="answer-triples", height=520)
 
 
+#: Evidence level (words) -> a colour every level of which stands out on white, light to dark.
+EVIDENCE_COLOURS = {
+    EVIDENCE_LEVELS[0]: "#9ecae1",
+    EVIDENCE_LEVELS[1]: "#6baed6",
+    EVIDENCE_LEVELS[2]: "#4292c6",
+    EVIDENCE_LEVELS[3]: "#2171b5",
+    EVIDENCE_LEVELS[4]: "#08519c",
+    EVIDENCE_LEVELS[5]: "#08306b",
+}
+
+
 def evidence_chart(frame: pd.DataFrame) -> None:
     """Drug forms across, conditions down: one dot per pair, so no pair hides another. Colour is
-    the best evidence level, the symbol the most advanced regulatory status, the size the claims."""
+    the best evidence level in words (no level drawn in white), the symbol the most advanced
+    regulatory status, the size the claims."""
     import plotly.express as px
 
     plot = frame.assign(
         evidence=frame["bestEvidenceRank"].astype(int).map(EVIDENCE_LEVELS),
-        rank=frame["bestEvidenceRank"].astype(int),
         claims=frame["claims"].astype(int),
     )
     figure = px.scatter(
         plot,
         x="drugLabel",
         y="conditionLabel",
-        color="rank",
+        color="evidence",
         size="claims",
         symbol="anyStatus",
         hover_data=["evidence", "anyStatus", "claims"],
-        range_color=(0, 5),
-        color_continuous_scale="Blues",
+        color_discrete_map=EVIDENCE_COLOURS,
+        category_orders={"evidence": list(EVIDENCE_COLOURS)[::-1]},
         labels={
-            "rank": "best evidence (5 = meta-analysis)",
+            "evidence": "best evidence",
             "conditionLabel": "condition",
             "drugLabel": "drug form",
             "anyStatus": "regulatory status",

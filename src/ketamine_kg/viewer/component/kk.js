@@ -5,6 +5,9 @@
  *   adds, removes and restyles elements by id, keeps every node's position (positions come from a
  *   layout computed once in Python) and labels only the nodes whose labels fit without overlapping.
  * mode "map": the evidence map, an HTML table built with textContent (never innerHTML).
+ * mode "editor": a SPARQL editor (CodeMirror 5, vendored in codemirror/, loaded by the first editor
+ *   only): highlighting, bracket matching, Ctrl+Enter (or Cmd+Enter) or its Run button sends
+ *   {text, n, run: true}; leaving it sends {text, n, run: false}; the place an error points at is marked.
  * A click sends {id | drug, condition, n} back; n counts clicks so the same click twice is seen.
  */
 (function () {
@@ -127,6 +130,19 @@
       cy.on("mouseout", "node", (e) => { e.target.removeClass("hover"); hideTip(); });
       cy.on("mouseover", "edge", (e) => { const o = e.originalEvent; showTip(e.target.data("relation"), o.clientX, o.clientY); });
       cy.on("mouseout", "edge", hideTip);
+      // A touch screen has no hover: a tap shows the same hint (a node's kind and name, an edge's
+      // relation) for a moment, where the finger was.
+      const touched = (e, text) => {
+        const p = e.renderedPosition || e.target.renderedPosition();
+        const r = box.getBoundingClientRect();
+        showTip(text, r.left + p.x, r.top + p.y);
+        clearTimeout(kk.tipTimer);
+        kk.tipTimer = setTimeout(hideTip, 2500);
+      };
+      if (window.matchMedia && window.matchMedia("(hover: none)").matches) {
+        cy.on("tap", "node", (e) => touched(e, e.target.data("kind") + ": " + e.target.data("full")));
+        cy.on("tap", "edge", (e) => touched(e, e.target.data("relation")));
+      }
       // The frame gets its final width after the first drawing: fit again when it changes.
       window.addEventListener("resize", () => { cy.resize(); fitPositions(cy); kk.styledZoom = cy.zoom(); cy.style().update(); relabel(cy); });
       let timer = null;
@@ -257,6 +273,66 @@
     document.head.appendChild(script);
   }
 
+  // CodeMirror (400 kB) and its SPARQL mode are loaded by the first editor only, in order.
+  function withCodeMirror(draw) {
+    if (window.CodeMirror && window.CodeMirror.modes.sparql) { draw(); return; }
+    if (kk.cmLoading) { kk.cmLoading.push(draw); return; }
+    kk.cmLoading = [draw];
+    const css = document.createElement("link");
+    css.rel = "stylesheet"; css.href = "codemirror/codemirror.css";
+    document.head.appendChild(css);
+    const files = ["codemirror/codemirror.js", "codemirror/sparql.js", "codemirror/matchbrackets.js"];
+    const next = () => {
+      const file = files.shift();
+      if (!file) { const queued = kk.cmLoading; kk.cmLoading = null; queued[queued.length - 1](); return; }
+      const script = document.createElement("script");
+      script.src = file; script.onload = next;
+      document.head.appendChild(script);
+    };
+    next();
+  }
+
+  let edits = 0;
+  function renderEditor(args) {
+    const height = args.height || 300;
+    let cm = kk.cm;
+    if (!cm) {
+      root.textContent = "";
+      const host = el("div", "editor");
+      const bar = el("div", "editor-bar");
+      const run = el("button", "run", "Run");
+      run.type = "button";
+      run.title = "Run the query (Ctrl+Enter)";
+      bar.appendChild(run);
+      bar.appendChild(el("span", "hint", "Ctrl+Enter runs the query"));
+      root.appendChild(host);
+      root.appendChild(bar);
+      cm = kk.cm = window.__kk_cm = window.CodeMirror(host, {
+        value: args.text || "", mode: "sparql", lineNumbers: true, matchBrackets: true, indentUnit: 2,
+        viewportMargin: Infinity,
+        extraKeys: {"Ctrl-Enter": () => submit(true), "Cmd-Enter": () => submit(true)},
+      });
+      cm.setSize(null, height);
+      const submit = (runIt) => setValue({text: cm.getValue(), n: ++edits, run: runIt});
+      run.addEventListener("click", () => submit(true));
+      cm.on("blur", () => { if (cm.getValue() !== kk.sentText) { kk.sentText = cm.getValue(); submit(false); } });
+      kk.version = args.version;
+    } else if (args.version !== kk.version) {
+      kk.version = args.version;
+      cm.setValue(args.text || "");
+    }
+    kk.sentText = cm.getValue();
+    (kk.marks || []).forEach((m) => m.clear ? m.clear() : cm.removeLineClass(m, "background", "cm-kk-error"));
+    kk.marks = [];
+    if (args.error && args.error.line > 0) {
+      const line = args.error.line - 1, ch = Math.max(0, args.error.column - 1);
+      kk.marks.push(cm.addLineClass(line, "background", "cm-kk-error"));
+      kk.marks.push(cm.markText({line: line, ch: ch}, {line: line, ch: ch + (args.error.length || 1)}, {className: "cm-kk-at"}));
+    }
+    setHeight(root.scrollHeight + 4);
+    kk.lastUpdate = Date.now();
+  }
+
   window.addEventListener("message", (event) => {
     const d = event.data;
     if (!d || d.type !== "streamlit:render") return;
@@ -264,8 +340,11 @@
     kk.renders += 1;
     // The mode is set once drawn: a reader of __kk_component (the tests, the benchmark) that sees
     // "graph" also finds __kk_cy.
-    const draw = () => { kk.mode = args.mode; if (args.mode === "map") renderMap(args); else renderGraph(args); };
-    if (args.mode === "map") draw(); else withCytoscape(draw);
+    const draw = () => {
+      kk.mode = args.mode;
+      if (args.mode === "map") renderMap(args); else if (args.mode === "editor") renderEditor(args); else renderGraph(args);
+    };
+    if (args.mode === "map") draw(); else if (args.mode === "editor") withCodeMirror(draw); else withCytoscape(draw);
   });
   send("streamlit:componentReady", {apiVersion: 1});
 })();
