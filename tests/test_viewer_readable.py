@@ -168,3 +168,34 @@ def test_a_page_names_its_backend_at_the_root_so_deep_links_probe_nothing_else()
     # scripts, styles and Streamlit's own endpoints pass untouched
     assert _serve(b"<head>", b"application/javascript", "/static/js/index.js") == b"<head>"
     assert _serve(b"<head>", b"text/html", "/_stcore/health") == b"<head>"
+
+
+def test_the_results_sheet_puts_each_between_group_figure_on_the_pooling_convention(worker, curated) -> None:
+    from pathlib import Path
+
+    from ketamine_kg.viewer.spreadsheet import tables
+
+    text = (Path(__file__).resolve().parents[1] / "queries" / "inputs" / "pooling-inputs.rq").read_text("utf-8")
+    sheets = tables(lambda q: worker.run(q).records(), worker.run(text).records())
+    rows = {r["result"].removeprefix("kkr:"): r for r in sheets["results"]}
+    # Murrough 2013 printed +7.95 (3.2 to 12.71), midazolam minus ketamine on MADRS (lower is better).
+    murrough = rows["res-murrough-2013-madrs-24h-md"]
+    assert murrough["value"] in ("7.95", "7.950") and murrough["contrast_order"] == "comparator-minus-intervention"
+    assert (murrough["harmonized_value"], murrough["harmonized_ci_lower"], murrough["harmonized_ci_upper"]) == (
+        "-7.95", "-12.71", "-3.2",
+    )
+    assert murrough["favours"] == "drug"
+    # Every between-group figure either has a harmonized value or says why not; per-arm rows have neither.
+    by_id = {r.id: r for r in curated.results}
+    # The pooling reads results of studies with a condition (queries/inputs/pooling-inputs.rq).
+    with_condition = {s.id for s in curated.studies if s.condition}
+    for rid, row in rows.items():
+        record = by_id[rid]
+        if record.study not in with_condition:
+            continue
+        if record.arm_role:
+            assert not row["harmonized_value"] and not row["not_harmonized_because"], rid
+        elif record.contrast_order == "not-stated":
+            assert not row["harmonized_value"] and row["not_harmonized_because"], rid
+        else:
+            assert bool(row["harmonized_value"]) != bool(row["not_harmonized_because"]), rid

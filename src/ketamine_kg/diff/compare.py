@@ -7,12 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ketamine_kg.diff.snapshot import (
-    _LABEL,
-    _RDFS,
-    _TYPE,
     EMPTY,
     FORMATS,
     GIT_DEFAULT_PATH,
+    LABEL,
+    RDF_TYPE,
+    RDFS,
     Snapshot,
     Term,
     load_snapshot,
@@ -56,11 +56,11 @@ KINDS: dict[str, tuple[str, str]] = {
 def _claim_field_names() -> dict[str, str]:
     # A claim's fields in the schema's order, named as in the YAML ("evidence level"); its label
     # first and its classes last.
-    names = {_LABEL: "label"}
+    names = {LABEL: "label"}
     for name, slot in CLASSES[SECTIONS["claims"]]["slots"].items():
         if slot["uri"] and not slot["identifier"]:
             names.setdefault(slot["uri"], name.replace("_", " "))
-    names[_TYPE] = "classes"
+    names[RDF_TYPE] = "classes"
     return names
 
 
@@ -72,8 +72,8 @@ FIELD_NAMES: dict[str, str] = _claim_field_names()
 OTHER_FIELD_NAMES: dict[str, str] = {
     "http://purl.org/dc/terms/title": "title",
     "http://purl.org/dc/terms/date": "date",
-    _RDFS + "seeAlso": "see also",
-    _RDFS + "comment": "comment",
+    RDFS + "seeAlso": "see also",
+    RDFS + "comment": "comment",
 }
 
 

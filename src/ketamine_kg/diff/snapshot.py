@@ -29,12 +29,12 @@ __all__ = [
 ]
 
 _RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-_RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 _OWL = "http://www.w3.org/2002/07/owl#"
 _XSD = "http://www.w3.org/2001/XMLSchema#"
-_TYPE = _RDF + "type"
-_LABEL = _RDFS + "label"
-_SUBCLASS = _RDFS + "subClassOf"
+RDF_TYPE = _RDF + "type"
+LABEL = RDFS + "label"
+_SUBCLASS = RDFS + "subClassOf"
 
 #: What a file's suffix says it holds: every format ``ketamine-kg build`` writes, and their usual aliases.
 FORMATS: dict[str, ox.RdfFormat] = {
@@ -84,7 +84,7 @@ class Snapshot:
         return {
             subject[1]
             for subject, fields in self.by_subject.items()
-            if subject[0] == "iri" and any(t[0] == "iri" and t[1] in classes for t in fields.get(_TYPE, ()))
+            if subject[0] == "iri" and any(t[0] == "iri" and t[1] in classes for t in fields.get(RDF_TYPE, ()))
         }
 
     def fields(self, iri: str) -> dict[str, frozenset[Term]]:
@@ -188,7 +188,7 @@ def parse_snapshot(data: bytes | None, fmt: ox.RdfFormat, name: str, path: Path 
     versions = set()
     for s, p, o in set(triples):
         by_subject.setdefault(s, {}).setdefault(p[1], set()).add(o)
-        if p[1] == _LABEL and s[0] == "iri" and o[0] == "literal":
+        if p[1] == LABEL and s[0] == "iri" and o[0] == "literal":
             # One label per term, the same every run: English or plain first, then the smallest.
             rank = (0 if o[3] in ("", "en") else 1, o[1])
             if s[1] not in labels or rank < labels[s[1]]:

@@ -54,13 +54,13 @@ from ketamine_kg.evidence.pooling import (
     Exclusion,
     Pooling,
     PoolingError,
-    _classify,
-    _count,
-    _from_arms,
-    _number,
+    as_count,
+    as_number,
+    classify_row,
+    estimate_from_arms,
     meta_analyse,
 )
-from ketamine_kg.evidence.selection import _outside, days, normalise_row
+from ketamine_kg.evidence.selection import days, normalise_row, outside_selection
 
 if TYPE_CHECKING:
     from ketamine_kg.evidence.selection import Question
@@ -111,6 +111,41 @@ def favours(lower: float, upper: float, better_when: str | None) -> str:
         return "neither"
     below = upper < 0
     return "drug" if below == (better_when == "lower") else "comparator"
+
+
+def harmonized_figure(row: Mapping[str, Any]) -> tuple[float, float | None, float | None, str] | str:
+    """One between-group figure on the pooling's convention: (value, CI lower, CI upper, favours),
+    drug minus comparator or drug over comparator; or why it cannot be put there.
+
+    The printed figure is never changed: this is the figure beside it, as a spreadsheet shows it.
+    """
+    family = FAMILY_OF_MEASURE.get(str(row.get("measure")))
+    value = row.get("value")
+    if row.get("arm_role"):
+        return "a per-arm figure, not a between-group one"
+    if family is None:
+        return f"measure {row.get('measure')}: not one the pooling reads"
+    if not isinstance(value, int | float):
+        return "no value"
+    ratio = family in RATIOS
+    sign = (RATIO_ORDER if ratio else DIFFERENCE_ORDER).get(str(row.get("contrast_order")))
+    if sign is None:
+        return f"contrast order {row.get('contrast_order') or 'not recorded'}: which way it runs is unknown"
+    lower, upper = row.get("ci_lower"), row.get("ci_upper")
+    bounds = [b if isinstance(b, int | float) else None for b in (lower, upper)]
+    if ratio and (value <= 0 or any(b is not None and b <= 0 for b in bounds)):
+        return "a ratio at or below 0 cannot be inverted"
+    if sign < 0:
+        value = 1 / value if ratio else -value
+        flipped = [None if b is None else (1 / b if ratio else -b) for b in bounds]
+        bounds = [flipped[1], flipped[0]]
+    lo, hi = bounds
+    side = "neither"
+    if lo is not None and hi is not None:
+        # favours() reads an interval on the analysis scale, where 0 is no effect (logs for ratios).
+        scale = (lambda x: math.log(x)) if ratio else (lambda x: x)
+        side = favours(scale(lo), scale(hi), row.get("better_when"))
+    return float(value), lo, hi, side
 
 
 def _time(row: Mapping[str, Any]) -> str:
@@ -180,7 +215,7 @@ def _gate(row: Row, q: Question, family: str) -> str | None:
         return None
     order = row.get("contrast_order")
     if FAMILY_OF_MEASURE.get(str(row.get("measure"))) != family:
-        return None  # _classify gives the measure's own reason
+        return None  # classify_row gives the measure's own reason
     if not order:
         return "contrast order not recorded: which arm minus (or over) which is unknown"
     if order == "not-stated":
@@ -275,7 +310,7 @@ def answer(rows: Iterable[Mapping[str, Any]], q: Question) -> Pooling:
             continue
         if q.harm and row.get("harm") != q.harm:
             continue
-        reason = _outside(row, q)
+        reason = outside_selection(row, q)
         if reason:
             out(row, f"outside the selection: {reason}")
             continue
@@ -325,7 +360,7 @@ def answer(rows: Iterable[Mapping[str, Any]], q: Question) -> Pooling:
     candidates: list[_Candidate] = []
     arm_groups: dict[tuple[Any, ...], list[Row]] = defaultdict(list)
     for r in passed:
-        got = _classify(r, family)
+        got = classify_row(r, family)
         if isinstance(got, Estimate):
             e = _harmonize(got, r, family)
             candidates.append(
@@ -431,7 +466,7 @@ def _arms_estimate(group: list[Row], family: str) -> _Candidate | str:
             f"{len(roles['intervention'])} intervention arms combined (Cochrane Handbook 6.5.2.10) "
             f"against {control.get('arm') or 'the comparator'}"
         )
-    made = _from_arms([arms[0], control], family)
+    made = estimate_from_arms([arms[0], control], family)
     if isinstance(made, str):
         return made
     source = roles["intervention"] + [control]
@@ -455,19 +490,19 @@ def _arms_estimate(group: list[Row], family: str) -> _Candidate | str:
 
 def _combine_arms(arms: list[Row], family: str) -> Row | str:
     """Several intervention arms as one: events and n summed, or means and SDs pooled (Handbook 6.5.2.10)."""
-    ns = [_count(a.get("n")) for a in arms]
+    ns = [as_count(a.get("n")) for a in arms]
     if any(n is None or n == 0 for n in ns):
         return "arms cannot be combined: an intervention arm has no n"
     n_list = [n for n in ns if n is not None]
     merged: Row = {**arms[0], "arm": " + ".join(str(a.get("arm") or "?") for a in arms), "n": sum(n_list)}
     if family in {"risk-ratio", "odds-ratio"}:
-        events = [_count(a.get("events")) for a in arms]
+        events = [as_count(a.get("events")) for a in arms]
         if any(e is None for e in events):
             return "arms cannot be combined: an intervention arm has no event count"
         merged["events"] = sum(e for e in events if e is not None)
         return merged
-    means = [_number(a.get("value")) for a in arms]
-    sds = [_number(a.get("sd")) for a in arms]
+    means = [as_number(a.get("value")) for a in arms]
+    sds = [as_number(a.get("sd")) for a in arms]
     if any(m is None for m in means) or any(not s for s in sds):
         return "arms cannot be combined: an intervention arm has no mean or SD"
     n1, m1, s1 = n_list[0], float(means[0] or 0), float(sds[0] or 0)
@@ -551,7 +586,7 @@ def _one_study(cands: list[_Candidate], windowed: bool, excluded: list[Exclusion
 def _split_control(chosen: list[_Candidate], time_rule: str, drop: Any) -> list[Estimate]:
     """Several contrasts against one control arm: its n split evenly (Cochrane Handbook 23.3.4)."""
     m = len(chosen)
-    sizes = [(_count(c.rows[0].get("n_intervention")), _count(c.rows[0].get("n_control"))) for c in chosen]
+    sizes = [(as_count(c.rows[0].get("n_intervention")), as_count(c.rows[0].get("n_control"))) for c in chosen]
     if any(n1 is None or n2 is None or n1 == 0 or n2 == 0 for n1, n2 in sizes) or any(not c.reported for c in chosen):
         best = min(chosen, key=lambda c: (not c.primary, *c.rank()))
         for c in chosen:
@@ -599,11 +634,11 @@ def course(rows: Iterable[Mapping[str, Any]], q: Question) -> list[dict[str, Any
             continue
         family = FAMILY_OF_MEASURE.get(str(row.get("measure")))
         when = days(row)
-        if family is None or row.get("arm_role") or when is None or when <= 0 or _outside(row, q):
+        if family is None or row.get("arm_role") or when is None or when <= 0 or outside_selection(row, q):
             continue
         if _gate(row, q, family) is not None:
             continue
-        got = _classify(row, family)
+        got = classify_row(row, family)
         if not isinstance(got, Estimate):
             continue
         e = _harmonize(got, row, family)

@@ -268,7 +268,7 @@ def pool(
     arms: dict[tuple[Any, ...], list[Row]] = defaultdict(list)
     for row in rows:
         rid, study = str(row.get("id") or "?"), row.get("study")
-        got = _classify(row, family)
+        got = classify_row(row, family)
         if isinstance(got, Estimate):
             estimates.append(got)
         elif got == "arm":
@@ -284,7 +284,7 @@ def pool(
         else:
             excluded.append(Exclusion(rid, study, got))
     for group in arms.values():
-        got_pair = _from_arms(group, family)
+        got_pair = estimate_from_arms(group, family)
         if isinstance(got_pair, Estimate):
             estimates.append(got_pair)
         else:
@@ -322,7 +322,7 @@ def pool(
     )
 
 
-def _classify(row: Row, family: str) -> Estimate | str:
+def classify_row(row: Row, family: str) -> Estimate | str:
     """An estimate; "arm" for a per-arm row to pair; otherwise the reason to leave the row out."""
     measure = row.get("measure")
     if not row.get("study"):
@@ -349,14 +349,14 @@ def _classify(row: Row, family: str) -> Estimate | str:
 
 
 def _from_contrast(row: Row, family: str) -> Estimate | str:
-    value, se = _number(row.get("value")), _number(row.get("se"))
-    lower, upper, level = _number(row.get("ci_lower")), _number(row.get("ci_upper")), _number(row.get("ci_level"))
+    value, se = as_number(row.get("value")), as_number(row.get("se"))
+    lower, upper, level = as_number(row.get("ci_lower")), as_number(row.get("ci_upper")), as_number(row.get("ci_level"))
     if value is None:
         return "no value"
     ratio = family in RATIOS
     if ratio and (value <= 0 or (lower is not None and lower <= 0)):
         return "a ratio and its CI must be positive"
-    n1, n2 = _count(row.get("n_intervention")), _count(row.get("n_control"))
+    n1, n2 = as_count(row.get("n_intervention")), as_count(row.get("n_control"))
     n = n1 + n2 if n1 is not None and n2 is not None else None
     instrument = str(row.get("instrument") or row.get("outcome") or "") or None
 
@@ -383,7 +383,7 @@ def _from_contrast(row: Row, family: str) -> Estimate | str:
     return made(effect, ((hi - lo) / (2 * z)) ** 2, f"{level:g}% CI")
 
 
-def _from_arms(group: list[Row], family: str) -> Estimate | str:
+def estimate_from_arms(group: list[Row], family: str) -> Estimate | str:
     import numpy as np
     from statsmodels.stats.meta_analysis import effectsize_2proportions, effectsize_smd
 
@@ -396,12 +396,12 @@ def _from_arms(group: list[Row], family: str) -> Estimate | str:
     a, c = roles["intervention"][0], roles["comparator"][0]
     if a.get("measure") != c.get("measure"):
         return f"arms report different measures ({a.get('measure')}, {c.get('measure')})"
-    n1, n2 = _count(a.get("n")), _count(c.get("n"))
+    n1, n2 = as_count(a.get("n")), as_count(c.get("n"))
     ident = f"{a.get('id')}+{c.get('id')}"
     if n1 is None or n2 is None or n1 == 0 or n2 == 0:
         return "per-arm rows without n"
     if family == "smd":
-        m1, m2, s1, s2 = (_number(x) for x in (a.get("value"), c.get("value"), a.get("sd"), c.get("sd")))
+        m1, m2, s1, s2 = (as_number(x) for x in (a.get("value"), c.get("value"), a.get("sd"), c.get("sd")))
         if m1 is None or m2 is None or not s1 or not s2:
             return "per-arm means without SDs: no SMD"
         g, var = effectsize_smd(m1, s1, n1, m2, s2, n2)
@@ -414,7 +414,7 @@ def _from_arms(group: list[Row], family: str) -> Estimate | str:
             "means/SDs/n per arm",
             a.get("instrument") or a.get("outcome"),
         )
-    e1, e2 = _count(a.get("events")), _count(c.get("events"))
+    e1, e2 = as_count(a.get("events")), as_count(c.get("events"))
     if e1 is None or e2 is None:
         return "per-arm rows without event counts"
     if not (0 <= e1 <= n1 and 0 <= e2 <= n2):
@@ -436,7 +436,7 @@ def _from_arms(group: list[Row], family: str) -> Estimate | str:
     )
 
 
-def _number(x: Any) -> float | None:
+def as_number(x: Any) -> float | None:
     if x is None or x == "" or isinstance(x, bool):
         return None
     try:
@@ -446,6 +446,6 @@ def _number(x: Any) -> float | None:
     return out if math.isfinite(out) else None
 
 
-def _count(x: Any) -> int | None:
-    out = _number(x)
+def as_count(x: Any) -> int | None:
+    out = as_number(x)
     return int(out) if out is not None and out >= 0 and out == int(out) else None

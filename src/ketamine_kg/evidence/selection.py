@@ -133,7 +133,7 @@ def select(rows: Iterable[Mapping[str, Any]], question: Question) -> tuple[list[
             continue
         if question.outcome and row["outcome"] != question.outcome:
             continue
-        reason = _outside(row, question)
+        reason = outside_selection(row, question)
         if reason:
             outside.append(Exclusion(str(row["id"] or "?"), row["study"], f"outside the selection: {reason}"))
         else:
@@ -141,7 +141,7 @@ def select(rows: Iterable[Mapping[str, Any]], question: Question) -> tuple[list[
     return chosen, outside
 
 
-def _outside(row: Mapping[str, Any], q: Question) -> str | None:
+def outside_selection(row: Mapping[str, Any], q: Question) -> str | None:
     for key in ("instrument", "time_from", "drug", "route", "comparator_kind", "design"):
         wanted = getattr(q, key)
         got = (row.get("instrument") or row.get("outcome")) if key == "instrument" else row.get(key)

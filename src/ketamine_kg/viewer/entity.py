@@ -169,7 +169,7 @@ SELECT ?curie ?label WHERE { ?x kk:entity ?entity ; kk:curie ?curie . OPTIONAL {
 
 
 def _labels_at_source(path: str, iri: str) -> dict[str, str]:
-    return {r["curie"]: r.get("label", "") for r in _section_rows(path, iri, _AT_SOURCE)}
+    return {r["curie"]: r.get("label", "") for r in section_rows(path, iri, _AT_SOURCE)}
 
 
 def _statements(details: data.Details) -> None:
@@ -211,7 +211,7 @@ def _mentioned_by(details: data.Details, curie: str) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=1024)
-def _section_rows(path: str, iri: str, query: str) -> list[dict[str, str]]:
+def section_rows(path: str, iri: str, query: str) -> list[dict[str, str]]:
     """One section's answer, shared by every session: a page opened again asks the store nothing."""
     return data.get_worker(path).run(query, {"entity": Term.iri(iri)}, data.USER_LIMITS).records()
 

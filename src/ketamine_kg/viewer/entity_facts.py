@@ -59,9 +59,9 @@ SHOWN_STUDIES = 8
 
 
 def _rows(path: str, details: data.Details, query: str) -> list[dict[str, str]]:
-    from .entity import _section_rows
+    from .entity import section_rows
 
-    return _section_rows(path, details.iri, query)
+    return section_rows(path, details.iri, query)
 
 
 def _brief(text: str, most: int = 70) -> str:

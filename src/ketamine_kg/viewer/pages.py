@@ -226,10 +226,11 @@ def paths() -> None:
 @st.cache_data(show_spinner="Preparing the tables…", max_entries=1)
 def _tables(path: str) -> tuple[bytes, bytes]:
     """The clinicians' tables as a zip of CSV files and as an XLSX workbook, once per graph."""
+    from .pooling_view import pooling_rows
     from .spreadsheet import csv_zip, tables, xlsx
 
     worker = data.get_worker(path)
-    sheets = tables(lambda query: worker.run(query, None, data.USER_LIMITS).records())
+    sheets = tables(lambda query: worker.run(query, None, data.USER_LIMITS).records(), pooling_rows(path))
     return csv_zip(sheets), xlsx(sheets)
 
 

@@ -11,6 +11,10 @@ import csv
 import io
 import zipfile
 from collections.abc import Callable
+from typing import Any
+
+from ketamine_kg.evidence.harmonize import harmonized_figure
+from ketamine_kg.evidence.selection import normalise_row
 
 from .result_lines import RESULTS_QUERY, result_text, time_words
 
@@ -119,6 +123,18 @@ DICTIONARY: dict[str, list[tuple[str, str]]] = {
         ("subgroup", "The subgroup the figure is for; empty means the whole analysed population."),
         ("analysis_set", "The analysis set in standard terms (itt, mitt, per-protocol, ...)."),
         ("verified", "false if a fact of the record could not be confirmed."),
+        (
+            "harmonized_value",
+            "Between-group figures on the pooling's one convention: drug minus comparator (differences) "
+            "or drug over comparator (ratios), from contrast_order; the printed value above is unchanged.",
+        ),
+        ("harmonized_ci_lower", "Lower confidence limit on the same convention."),
+        ("harmonized_ci_upper", "Upper confidence limit on the same convention."),
+        ("favours", "drug, comparator or neither (the interval crosses no effect), from the outcome's better_when."),
+        (
+            "not_harmonized_because",
+            "Why a between-group figure has no harmonized value (e.g. its source does not say which way it runs).",
+        ),
     ],
     "pooled": [
         ("result", "The pooled estimate's identifier in the graph (a result of a meta-analysis)."),
@@ -174,7 +190,28 @@ def _rows(sheet: str, records: Records, keys: dict[str, str]) -> Records:
     return [{c: r.get(keys.get(c, c), "") for c in columns} for r in records]
 
 
-def _result_rows(records: Records, sheet: str = "results", pooled: dict[str, str] | None = None) -> Records:
+def _harmonized(row: dict[str, Any] | None) -> dict[str, str]:
+    if row is None:
+        return {}
+    got = harmonized_figure(row)
+    if isinstance(got, str):
+        return {} if row.get("arm_role") else {"not_harmonized_because": got}
+    value, lower, upper, side = got
+    text = [f"{x:.6g}" if x is not None else "" for x in (value, lower, upper)]
+    return {
+        "harmonized_value": text[0],
+        "harmonized_ci_lower": text[1],
+        "harmonized_ci_upper": text[2],
+        "favours": side,
+    }
+
+
+def _result_rows(
+    records: Records,
+    sheet: str = "results",
+    pooled: dict[str, str] | None = None,
+    inputs: dict[str, dict[str, Any]] | None = None,
+) -> Records:
     out = []
     for r in records:
         row = {
@@ -182,19 +219,23 @@ def _result_rows(records: Records, sheet: str = "results", pooled: dict[str, str
             "printed": result_text(r),
             "time": time_words(r),
             "studies_pooled": (pooled or {}).get(r["study"], ""),
+            **_harmonized((inputs or {}).get(r["result"].removeprefix("kkr:"))),
         }
         out.append(row)
     return _rows(sheet, out, _RESULT_KEYS)
 
 
-def tables(run: Run) -> dict[str, Records]:
-    """Every sheet's rows (column -> text), from ``run`` (a query's text -> its records)."""
+def tables(run: Run, inputs: Records | None = None) -> dict[str, Records]:
+    """Every sheet's rows (column -> text), from ``run`` (a query's text -> its records); ``inputs`` are
+    the pooling's rows (queries/inputs/pooling-inputs.rq), from which each result's harmonized figure
+    is computed exactly as ``ketamine-kg pool`` computes it."""
+    by_id = {str(r["id"]).removeprefix("kkr:"): normalise_row(r) for r in inputs or []}
     results = run(RESULTS_QUERY)
     pooled = {r["study"]: r["studiesPooled"] for r in run(_POOLED_STUDIES)}
     return {
         "claims": _rows("claims", run(_CLAIMS), _CLAIM_KEYS),
         "studies": _rows("studies", run(_STUDIES), _STUDY_KEYS),
-        "results": _result_rows(results),
+        "results": _result_rows(results, inputs=by_id),
         "pooled": _result_rows([r for r in results if r["study"] in pooled and r.get("contrast")], "pooled", pooled),
     }
 
