@@ -439,19 +439,22 @@ def _predictors(cur: Curation, rows: list[dict[str, str]]) -> None:
 # --- Individual variability, special populations, genes (issue 18) -----------------------------------
 def _predictors_about(cur: Curation, rows: list[dict[str, str]], about: str) -> None:
     expected = [
-        (p.finding_about, label(cur, p.predictor), opt_label(cur, cur.entity_index[p.predictor].gene), label(cur, p.drug),
-         opt_label(cur, p.condition), p.predictor_role, p.analysis_kind, opt_label(cur, p.finding_outcome), p.outcome_as_defined,
-         p.association, enum_label("FindingMeasure", p.effect_measure), num(p.effect_value), num(p.effect_ci_lower),
+        (p.finding_about, label(cur, p.predictor), opt_label(cur, cur.entity_index[p.predictor].gene),
+         label(cur, p.drug), opt_label(cur, p.condition), p.predictor_role, p.analysis_kind,
+         opt_label(cur, p.finding_outcome), p.outcome_as_defined, p.association,
+         enum_label("FindingMeasure", p.effect_measure), num(p.effect_value), num(p.effect_ci_lower),
          num(p.effect_ci_upper), num(p.effect_p_value), p.effect_p_relation, num(p.n_analysed),
-         studies(cur)[p.finding_study].label if p.finding_study else None, enum_label("EvidenceLevel", p.evidence_level),
-         enum_label("Direction", p.direction), str(p.verified).lower(), f"{KKR}{p.id}")
+         studies(cur)[p.finding_study].label if p.finding_study else None,
+         enum_label("EvidenceLevel", p.evidence_level), enum_label("Direction", p.direction),
+         str(p.verified).lower(), f"{KKR}{p.id}")
         for p in cur.predictors
         if p.finding_about == about and p.predictor
     ]
     assert expected, f"no curated {about} findings with a predictor"
-    assert_rows(rows, "about predictorLabel geneLabel drugLabel conditionLabel role analysis outcomeLabel outcomeAsDefined "
-                "association measure value ciLower ciUpper pValue pRelation n studyLabel evidence direction verified finding",
-                expected, numbers="value ciLower ciUpper pValue n")
+    columns = ("about predictorLabel geneLabel drugLabel conditionLabel role analysis outcomeLabel outcomeAsDefined "
+               "association measure value ciLower ciUpper pValue pRelation n studyLabel evidence direction verified "
+               "finding")
+    assert_rows(rows, columns, expected, numbers="value ciLower ciUpper pValue n")
     assert_order(rows, "predictorLabel", (ev_rank, True), "finding")
 
 
@@ -464,14 +467,15 @@ def _predictors_of_response(cur: Curation, rows: list[dict[str, str]]) -> None:
 def _subgroup_results(cur: Curation, rows: list[dict[str, str]]) -> None:
     by_id = studies(cur)
     expected = [
-        (by_id[r.study].label, r.subgroup, label(cur, r.outcome), num(r.time_value), r.time_unit, enum_label("Measure", r.measure),
-         r.contrast, r.arm, num(r.value), num(r.ci_lower), num(r.ci_upper), num(r.p_value), r.endpoint_role,
-         str(r.verified).lower(), f"{KKR}{r.id}", f"{KKR}{r.study}")
+        (by_id[r.study].label, r.subgroup, label(cur, r.outcome), num(r.time_value), r.time_unit,
+         enum_label("Measure", r.measure), r.contrast, r.arm, num(r.value), num(r.ci_lower), num(r.ci_upper),
+         num(r.p_value), r.endpoint_role, str(r.verified).lower(), f"{KKR}{r.id}", f"{KKR}{r.study}")
         for r in cur.results
         if r.subgroup
     ]
-    assert_rows(rows, "studyLabel subgroup outcomeLabel timeValue timeUnit measure contrast arm value ciLower ciUpper pValue "
-                "endpointRole verified result study", expected, numbers="timeValue value ciLower ciUpper pValue")
+    columns = ("studyLabel subgroup outcomeLabel timeValue timeUnit measure contrast arm value ciLower ciUpper "
+               "pValue endpointRole verified result study")
+    assert_rows(rows, columns, expected, numbers="timeValue value ciLower ciUpper pValue")
     assert_order(rows, "studyLabel", "outcomeLabel", "subgroup", "result")
 
 
@@ -485,8 +489,9 @@ def _special_populations_of(cur: Curation, rows: list[dict[str, str]], drug: str
         if ls.drug in forms
     ]
     assert expected, f"no curated label statements for {drug}"
-    assert_rows(rows, "drug formLabel topic routeLabel statement figureValue figureLower figureUpper figureUnit section "
-                "verified record source", expected, numbers="figureValue figureLower figureUpper")
+    columns = ("drug formLabel topic routeLabel statement figureValue figureLower figureUpper figureUnit section "
+               "verified record source")
+    assert_rows(rows, columns, expected, numbers="figureValue figureLower figureUpper")
     assert_order(rows, "topic", "section", "record")
 
 
@@ -538,7 +543,9 @@ def test_every_gene_has_an_hgnc_identifier(curated: Curation) -> None:
 
 def test_there_are_at_least_forty_structured_predictor_findings(curated: Curation) -> None:
     """Issue 18, point 4: findings with the outcome, the association and the kind of analysis."""
-    structured = [p for p in curated.predictors if p.predictor and p.association and p.analysis_kind and p.finding_about]
+    structured = [
+        p for p in curated.predictors if p.predictor and p.association and p.analysis_kind and p.finding_about
+    ]
     assert len(structured) >= 40, len(structured)
 
 
