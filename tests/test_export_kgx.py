@@ -25,16 +25,19 @@ from ketamine_kg.export.formats import KGX_EDGE_BASE
 from ketamine_kg.layout import Layout
 from ketamine_kg.rdf.prefixes import converter
 
-RUNNER = Path(__file__).resolve().parents[1] / "src" / "ketamine_kg" / "export_kgx_offline.py"
+RUNNER = Path(__file__).resolve().parents[1] / "src" / "ketamine_kg" / "export" / "kgx_offline.py"
 VENV = Path(os.environ.get("KETAMINE_KG_KGX_VENV", Path.home() / ".cache" / "ketamine-kg" / "kgx-venv"))
 KGX_PYTHON = VENV / "bin" / "python"
 PROJECT_PREFIXES = ("--prefix", "kk=https://w3id.org/ketamine-kg/ontology#",
                     "--prefix", "kkr=https://w3id.org/ketamine-kg/resource/")
 
-pytestmark = pytest.mark.skipif(
-    not KGX_PYTHON.is_file(),
-    reason=f"no kgx venv at {VENV} (.ci/run makes it: python -m venv, then pip install kgx biolink-model)",
-)
+pytestmark = [
+    pytest.mark.slow,  # kgx reads and writes every node and edge, in a process of its own, per test
+    pytest.mark.skipif(
+        not KGX_PYTHON.is_file(),
+        reason=f"no kgx venv at {VENV} (.ci/run makes it: python -m venv, then pip install kgx biolink-model)",
+    ),
+]
 
 
 def _offline_prefix() -> list[str]:

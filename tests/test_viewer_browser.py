@@ -16,6 +16,10 @@ import pytest
 
 from .support import ARTIFACTS, chromium, require_chromium, streamlit_server
 
+# Headless Chromium on a real Streamlit server: the slowest tests (deselect with -m "not browser").
+pytestmark = pytest.mark.browser
+
+
 require_chromium(module_level=True)
 
 #: Streamlit's own frontend looks for the server under a deep link's path first (GET

@@ -42,7 +42,7 @@ class Entity(Record):
     active_ingredient: Text | None = None
     parent: Text | None = None
     category: Literal['acute', 'chronic', 'abuse-related'] | None = None
-    construct: Literal['depressive-symptoms', 'suicidal-ideation', 'suicidal-behaviour', 'anxiety-symptoms', 'ptsd-symptoms', 'ocd-symptoms', 'manic-symptoms', 'global-severity', 'substance-use', 'craving', 'withdrawal-symptoms', 'treatment-discontinuation', 'adverse-event', 'dissociative-symptoms', 'psychotic-symptoms', 'cognition', 'functioning', 'quality-of-life'] | None = None
+    construct: Literal['depressive-symptoms', 'suicidal-ideation', 'suicidal-behaviour', 'anxiety-symptoms', 'ptsd-symptoms', 'ocd-symptoms', 'manic-symptoms', 'global-severity', 'substance-use', 'craving', 'withdrawal-symptoms', 'treatment-discontinuation', 'adverse-event', 'dissociative-symptoms', 'psychotic-symptoms', 'cognition', 'functioning', 'quality-of-life'] | None = None  # type: ignore[assignment]
     better_when: Literal['lower', 'higher'] | None = None
 
 
@@ -224,7 +224,7 @@ class Result(Record):
     events: Annotated[Integer, Field(ge=0)] | None = None
     analysis_population: Text | None = None
     read_in: Text | None = None
-    construct: Literal['depressive-symptoms', 'suicidal-ideation', 'suicidal-behaviour', 'anxiety-symptoms', 'ptsd-symptoms', 'ocd-symptoms', 'manic-symptoms', 'global-severity', 'substance-use', 'craving', 'withdrawal-symptoms', 'treatment-discontinuation', 'adverse-event', 'dissociative-symptoms', 'psychotic-symptoms', 'cognition', 'functioning', 'quality-of-life'] | None = None
+    construct: Literal['depressive-symptoms', 'suicidal-ideation', 'suicidal-behaviour', 'anxiety-symptoms', 'ptsd-symptoms', 'ocd-symptoms', 'manic-symptoms', 'global-severity', 'substance-use', 'craving', 'withdrawal-symptoms', 'treatment-discontinuation', 'adverse-event', 'dissociative-symptoms', 'psychotic-symptoms', 'cognition', 'functioning', 'quality-of-life'] | None = None  # type: ignore[assignment]
     contrast_order: Literal['intervention-minus-comparator', 'comparator-minus-intervention', 'intervention-over-comparator', 'comparator-over-intervention', 'not-stated'] | None = None
     comparison: Literal['inert-placebo', 'active-placebo', 'active-treatment', 'dose-comparison', 'schedule-or-route-comparison', 'open-add-on', 'usual-care', 'co-intervention', 'no-comparator'] | None = None
     comparator_arm: Text | None = None

@@ -23,6 +23,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from ketamine_kg.errors import UsageError
 from ketamine_kg.layout import Layout, find_layout
 from ketamine_kg.schema.docs import HEADER as _HEADER
@@ -182,6 +184,17 @@ _PY_TYPE = {
 
 
 def _field(name: str, slot: dict[str, Any], enums: dict[str, Any], required: bool) -> str:
+    line = _field_line(name, slot, enums, required)
+    # A field named like one of pydantic's own attributes (`construct`, a deprecated classmethod):
+    # on a record the field's value wins, but mypy sees an override of BaseModel's method.
+    return line + "  # type: ignore[assignment]" if name in _BASE_MODEL_NAMES else line
+
+
+#: What pydantic's BaseModel itself defines (see model_support: the warning it gives is hushed there).
+_BASE_MODEL_NAMES = frozenset(name for name in dir(BaseModel) if not name.startswith("_"))
+
+
+def _field_line(name: str, slot: dict[str, Any], enums: dict[str, Any], required: bool) -> str:
     base = (
         f"Literal[{', '.join(repr(v) for v in enums[slot['range']])}]"
         if slot["kind"] == "enum"
