@@ -24,9 +24,10 @@ from ketamine_kg.export.writer import export_files
 from ketamine_kg.export.formats import KGX_EDGE_BASE
 from ketamine_kg.layout import Layout
 from ketamine_kg.rdf.prefixes import converter
+from ketamine_kg.settings import settings
 
 RUNNER = Path(__file__).resolve().parents[1] / "src" / "ketamine_kg" / "export" / "kgx_offline.py"
-VENV = Path(os.environ.get("KETAMINE_KG_KGX_VENV", Path.home() / ".cache" / "ketamine-kg" / "kgx-venv"))
+VENV = settings().kgx_venv
 KGX_PYTHON = VENV / "bin" / "python"
 PROJECT_PREFIXES = ("--prefix", "kk=https://w3id.org/ketamine-kg/ontology#",
                     "--prefix", "kkr=https://w3id.org/ketamine-kg/resource/")

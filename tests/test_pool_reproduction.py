@@ -3,7 +3,7 @@
 Every trial figure is loaded from graph/curated/evidence_*.yaml (through ``pool_cli.load_rows``,
 the pooling_select row shape); nothing about a trial is typed here except which result ids are
 the inputs. Each published figure below is ALSO checked against the graph's own pooled result
-row, and cites the source record it was read from. See /work/staging/REPRODUCTION.md.
+row, and cites the source record it was read from. See graph/REPRODUCTION.md.
 
 Included trials: neither meta-analysis names them in any page read for the graph. They are
 inferred: Zheng 2020 reports "4 RCTs with 7 active arms, 708 patients (419 esketamine, 289

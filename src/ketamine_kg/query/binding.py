@@ -21,6 +21,7 @@ from ketamine_kg.errors import QueryError, UsageError, one_line
 from ketamine_kg.query.guard import TOKEN  # the guard's lexer, so the guard and the binder read a query alike
 from ketamine_kg.query.results import Term
 from ketamine_kg.rdf.prefixes import PREFIXES
+from ketamine_kg.settings import settings
 
 __all__ = ["bind_values", "check_prebinding", "checked_iri", "prebind", "sparql_term", "where_brace", "with_prefixes"]
 
@@ -165,8 +166,7 @@ _CACHE_ENTRIES = 2_000
 
 
 def _cache_file() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "ketamine-kg" / "prebinding-verdicts.json"
+    return settings().cache_dir / "prebinding-verdicts.json"
 
 
 def _read_cache() -> dict[str, str]:
