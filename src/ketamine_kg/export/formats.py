@@ -190,6 +190,9 @@ _KGX_CLASHING = (
     "subClassOf",
     "treats",
     "studiedToTreat",
+    # Biolink's name for a type, not a slot: kgx found no range for it and printed "Skipping
+    # validation for Node property 'curie'" once per cross-reference (528 identical warnings).
+    "curie",
 )
 _KGX_NODE_COLUMNS |= {name: f"kk_{name}" for name in _KGX_CLASHING}
 #: Biolink's preferred identifier prefixes for the categories where the graph has exact mappings
