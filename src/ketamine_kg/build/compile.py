@@ -16,8 +16,10 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from ketamine_kg.build.curation import SECTION_CLASS, Curation
+from ketamine_kg.rdf.iris import DOI_URL, PUBMED_URL
 from ketamine_kg.rdf.prefixes import check_curie, expand_curie
 from ketamine_kg.rdf.vocabulary import KK, KKR, OBOINOWL
+from ketamine_kg.schema.curation_models import Entity
 from ketamine_kg.schema.schema_map import CLASSES, ENUMS
 
 __all__ = ["DIRECTION", "ENTITY_CLASS", "EVIDENCE", "STATUS", "compile_curation", "iri"]
@@ -142,9 +144,9 @@ def _special(g: Graph, cls: str, node: URIRef, record: Any) -> None:
         g.add((node, RDFS.subClassOf, iri(record.parent) if record.parent else KK.MedicalCondition))
     elif cls == "Source":
         if record.pmid:
-            g.add((node, RDFS.seeAlso, URIRef(f"https://pubmed.ncbi.nlm.nih.gov/{record.pmid}/")))
+            g.add((node, RDFS.seeAlso, URIRef(PUBMED_URL.format(record.pmid))))
         if record.doi:
-            g.add((node, RDFS.seeAlso, URIRef(f"https://doi.org/{record.doi}")))
+            g.add((node, RDFS.seeAlso, URIRef(DOI_URL.format(record.doi))))
     elif cls == "Xref":
         entity = iri(record.entity)
         g.add((entity, OBOINOWL.hasDbXref, Literal(record.curie)))
@@ -158,7 +160,7 @@ def compile_curation(curation: Curation) -> Graph:
     labels = _Labels(curation)
     for section, rows in curation.records.items():
         for record in rows:
-            cls = record.type if section == "entities" else SECTION_CLASS[section]
+            cls = record.type if isinstance(record, Entity) else SECTION_CLASS[section]
             info = CLASSES[cls]
             node = iri(record.id)
             g.add((node, RDF.type, OWL.NamedIndividual))

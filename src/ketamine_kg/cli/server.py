@@ -12,6 +12,7 @@ import click
 
 from ketamine_kg.cli.main import ROOT_OPTION, CommandExit
 from ketamine_kg.errors import UsageError
+from ketamine_kg.rdf.iris import GRAPH_IRI
 
 #: What the ``server`` extra installs for ``serve`` (the oxigraph binary is looked for separately).
 _SERVER_EXTRA = frozenset({"uvicorn", "starlette", "anyio", "h11"})
@@ -26,7 +27,7 @@ _SERVER_EXTRA = frozenset({"uvicorn", "starlette", "anyio", "h11"})
     "graph_iri",
     default=None,
     metavar="IRI",
-    help="Named graph to replace (default: https://w3id.org/ketamine-kg/graph).",
+    help=f"Named graph to replace (default: {GRAPH_IRI}).",
 )
 @click.option(
     "--protocol",

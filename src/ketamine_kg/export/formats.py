@@ -15,6 +15,7 @@ from typing import Any
 from ketamine_kg import RELEASE_DATE, __version__
 from ketamine_kg.errors import ValidationFailed
 from ketamine_kg.export.property_graph import INFORES, MULTI_VALUE_SEPARATOR, as_text, attribute_kinds
+from ketamine_kg.rdf.iris import KKR_NAMESPACE
 
 __all__ = ["WRITERS"]
 
@@ -209,7 +210,7 @@ KGX_PREFERRED_PREFIXES: dict[str, tuple[str, ...]] = {
     "biolink:Publication": ("PMID",),
 }
 #: Edge ids are IRIs under the graph's resource namespace.
-KGX_EDGE_BASE = "https://w3id.org/ketamine-kg/resource/edge/"
+KGX_EDGE_BASE = KKR_NAMESPACE + "edge/"
 #: KGX splits every text cell on "|" and has no escape for it: a "|" inside one value is written
 #: percent-encoded, so a label keeps its one piece.
 KGX_ESCAPED_SEPARATOR = "%7C"

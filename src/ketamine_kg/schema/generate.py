@@ -249,13 +249,14 @@ def _models(data: dict[str, Any]) -> str:
         "from __future__ import annotations",
         "",
         "import datetime",
+        "from dataclasses import dataclass, field",
         "from typing import Annotated, Literal",
         "",
-        "from pydantic import BaseModel, Field, StrictBool",
+        "from pydantic import Field, StrictBool",
         "",
         "from ketamine_kg.schema.model_support import Integer, Number, Record, Text, XrefId",
         "",
-        '__all__ = ["SECTIONS", ' + ", ".join(f'"{c}"' for c in data["sections"].values()) + "]",
+        '__all__ = ["SECTIONS", "Sections", ' + ", ".join(f'"{c}"' for c in data["sections"].values()) + "]",
     ]
     for cls in data["sections"].values():
         info = classes[cls]
@@ -274,9 +275,20 @@ def _models(data: dict[str, Any]) -> str:
         "",
         "",
         "#: YAML section -> record model.",
-        "SECTIONS: dict[str, type[BaseModel]] = {",
+        "SECTIONS: dict[str, type[Record]] = {",
         *[f'    "{section}": {cls},' for section, cls in data["sections"].items()],
         "}",
+        "",
+        "",
+        "@dataclass",
+        "class Sections:",
+        '    """Every YAML section\'s records, each list typed by its section\'s model."""',
+        "",
+        *[f"    {section}: list[{cls}] = field(default_factory=list)" for section, cls in data["sections"].items()],
+        "",
+        "    def by_section(self) -> dict[str, list[Record]]:",
+        '        """Section name -> its records (the lists themselves, not copies), in the schema\'s order."""',
+        "        return {name: getattr(self, name) for name in SECTIONS}",
         "",
     ]
     return "\n".join(out)
@@ -366,6 +378,7 @@ def _add_curie_patterns(g: Any) -> None:
     from rdflib import BNode, Literal, URIRef
     from rdflib.namespace import RDF, RDFS
 
+    from ketamine_kg.rdf.iris import SHAPES_NAMESPACE
     from ketamine_kg.rdf.prefixes import xref_prefixes
     from ketamine_kg.rdf.vocabulary import KK, OBOINOWL, SH
 
@@ -379,7 +392,7 @@ def _add_curie_patterns(g: Any) -> None:
     )
     for prop in g.subjects(SH.path, KK.curie):
         g.add((prop, SH.pattern, Literal(curie)))
-    dbxref = URIRef("https://w3id.org/ketamine-kg/shapes#DbXrefShape")
+    dbxref = URIRef(SHAPES_NAMESPACE + "DbXrefShape")
     prop = BNode()
     g.add((dbxref, RDF.type, SH.NodeShape))
     g.add((dbxref, SH.targetSubjectsOf, OBOINOWL.hasDbXref))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
@@ -24,6 +24,11 @@ warnings.filterwarnings(
 class Record(BaseModel):
     # Unknown keys are an error: a misspelt field would otherwise drop a fact silently.
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    if TYPE_CHECKING:  # every section's record has an id: a field, or made (XrefId) for cross-references
+
+        @property
+        def id(self) -> str: ...
 
 
 def _text(value: Any) -> Any:
