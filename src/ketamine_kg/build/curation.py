@@ -79,6 +79,9 @@ def load(folder: Path) -> Curation:
 
     :raises CurationError: when a file cannot be read or parsed, or a record does not fit its
         section's model; the message names the file and the record.
+
+    Complexity 16: each way a file can be wrong (unreadable, not a mapping, an unknown section, a section
+    not a list, a record that fails its model) is its own one-line error naming file and record.
     """
     if not folder.is_dir():
         raise CurationError(f"curated-data folder not found: {folder}")

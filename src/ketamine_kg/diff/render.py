@@ -138,6 +138,9 @@ def _header(diff: GraphDiff) -> list[str]:
 
 
 def _as_text(diff: GraphDiff) -> str:
+    """The diff as plain text. Complexity 18: one short block per part of the report (claims added,
+    removed, changed field by field, the other kinds, other subjects), in the order they print.
+    """
     lines = _header(diff)
     lines.append(f"triples: +{diff.triples_added:,} -{diff.triples_removed:,}")
     claims = diff.kinds["claims"]
@@ -174,6 +177,9 @@ def _md(text: str | None) -> str:
 
 
 def _as_markdown(diff: GraphDiff) -> str:
+    """The diff as a Markdown CHANGELOG entry. Complexity 17: the same parts as :func:`_as_text`, in the
+    order they print.
+    """
     claims = diff.kinds["claims"]
     same = _same_version(diff)
     if same:

@@ -84,6 +84,10 @@ def _csv_bytes(rows: list[list[str]], delimiter: str = ",") -> bytes:
 
 
 def _neo4j(graph) -> dict[str, bytes]:
+    """The Neo4j files: nodes.csv, relationships.csv and load.cypher. Complexity 20: its three nested
+    helpers (typed headers, cells, the array-delimiter check) count in; each is a few lines and reads
+    only this function's columns.
+    """
     joined = getattr(graph, "joined", {})
     node_dicts = [dict(d, id=n) for n, d in graph.nodes(data=True)]
     edge_dicts = [d for _, _, d in graph.edges(data=True)]
@@ -234,7 +238,11 @@ def kgx_primary_ids(graph) -> dict[str, str]:
     """Node CURIE -> the id KGX uses: the Biolink-preferred identifier of the node's category where
     the graph maps the node to one exactly (``skos:exactMatch``) or, for a publication, its PMID,
     else the node's own CURIE.
-    Never two nodes on one id: a preferred id two nodes share stays with neither."""
+    Never two nodes on one id: a preferred id two nodes share stays with neither.
+
+    Complexity 17: the choice of a preferred id is one ordered list of cases (exact mappings by the
+    category's preferred prefixes, then a PMID), then the rule that a shared id stays with neither.
+    """
     from ketamine_kg.rdf.prefixes import converter
 
     wanted: dict[str, str] = {}
