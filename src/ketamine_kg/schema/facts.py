@@ -3,7 +3,7 @@ is typed again by hand (a hand-typed copy drifts: tests/test_schema_drift.py loo
 
 >>> MAPPING_PREDICATES["broad"]
 'http://www.w3.org/2004/02/skos/core#broadMatch'
->>> "odds-ratio" in enum_values("EffectMeasure")
+>>> "odds-ratio" in enum_values("Measure")
 True
 """
 
