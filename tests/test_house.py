@@ -90,12 +90,51 @@ def test_no_machine_path_in_the_repository() -> None:
     assert found == []
 
 
-@pytest.mark.xfail(strict=True, reason="src/ketamine_kg/evidence/selection.py cites /work/staging/FORMAT.md "
+@pytest.mark.xfail(strict=True, reason="src/ketamine_kg/evidence/selection.py cites FORMAT.md in a staging folder of one machine "
                                        "(evidence/ is changed on another branch; fix it there, then drop KNOWN)")
 def test_no_machine_path_in_the_files_known_to_have_one() -> None:
     assert [hit for name in sorted(KNOWN) for hit in _machine_paths(name)] == []
 
 
 def test_the_machine_path_pattern_finds_one_and_spares_urls() -> None:
-    assert MACHINE_PATH.search("see /work/staging/FORMAT.md") and MACHINE_PATH.search("(/root/.cache/x)")
+    root = "/"  # split, so that this file holds no machine path itself
+    assert MACHINE_PATH.search(f"see {root}work/staging/FORMAT.md") and MACHINE_PATH.search(f"({root}root/.cache/x)")
     assert not MACHINE_PATH.search("https://example.org/work/x and graph/curated/work/")
+
+
+#: The pages a source's identifiers name: typed once, in rdf/iris.py.
+SOURCE_PAGES = ("pubmed.ncbi.nlm.nih.gov", "doi.org/", "clinicaltrials.gov")
+#: Modules that still type them, changed on another branch (viewer/ is h-explorer's).
+PAGES_ELSEWHERE = {
+    "viewer/text.py": "viewer/text.py types the PubMed, DOI and NCT page URLs (use rdf.iris' templates)",
+    "viewer/data.py": "viewer/data.py types the PubMed, DOI and NCT page URLs (use rdf.iris' templates)",
+}
+
+
+def _source_page_literals(path: Path) -> list[str]:
+    """String constants (docstrings aside) that hold a source page's address."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {
+        id(n.body[0].value)
+        for n in ast.walk(tree)
+        if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        and n.body and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)
+    }
+    return [
+        f"{path.name}:{n.lineno} {n.value!r}"
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings
+        and any(page in n.value for page in SOURCE_PAGES)
+    ]
+
+
+_MODULES = sorted(str(p.relative_to(SRC)) for p in SRC.rglob("*.py") if p.name != "iris.py")
+
+
+@pytest.mark.parametrize(
+    "module",
+    [pytest.param(m, marks=pytest.mark.xfail(strict=True, reason=PAGES_ELSEWHERE[m])) if m in PAGES_ELSEWHERE else m
+     for m in _MODULES],
+)
+def test_source_page_addresses_are_typed_only_in_rdf_iris(module: str) -> None:
+    assert _source_page_literals(SRC / module) == []
