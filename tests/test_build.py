@@ -14,6 +14,10 @@ from ketamine_kg.rdf.vocabulary import KK, KKR, ONTOLOGY_IRI
 
 from .support import numbers_by_value, oxigraph_as_rdflib
 
+# Every build runs HermiT (Java).
+pytestmark = pytest.mark.reasoner
+
+
 RDFLIB_FORMAT = {"nt": "nt", "turtle": "turtle", "xml": "xml", "json-ld": "json-ld"}
 OX_FORMAT = {"nt": ox.RdfFormat.N_TRIPLES, "turtle": ox.RdfFormat.TURTLE, "xml": ox.RdfFormat.RDF_XML, "json-ld": ox.RdfFormat.JSON_LD}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -60,7 +61,8 @@ def test_queries_lists_every_question(capsys: pytest.CaptureFixture[str]) -> Non
         (["query"], 2, "give a query NAME or --file"),
         (["query", "--file", "/no/such/file.rq"], 2, "query file not found"),
         (["query", "approved-uses", "--format", "ntriples"], 2, "ntriples is for CONSTRUCT"),
-        (["query", "approved-uses", "--timeout", "-1"], 2, "timeout must be between"),
+        (["query", "approved-uses", "--timeout", "-1"], 2, "--timeout must be more than 0 and at most 3600 seconds, got -1"),
+        (["query", "approved-uses", "--timeout", "0"], 2, "--timeout must be more than 0 and at most 3600 seconds, got 0"),
         (["query", "approved-uses", "--bogus"], 2, "No such option"),
         (["validate", "--file", "/no/such/graph.ttl"], 2, "file not found"),
     ],
@@ -118,3 +120,62 @@ def test_python_m_matches_the_command() -> None:
         capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 2 and result.stderr.startswith("ketamine-kg: error:")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["query", "approved-uses"],
+        ["query", "entity-neighbourhood", "-p", "entity=kkr:ketamine"],  # a CONSTRUCT
+    ],
+    ids=["select", "construct"],
+)
+def test_csv_records_all_end_in_crlf(args: list[str]) -> None:
+    """SPARQL 1.1 CSV (RFC 4180): every record ends in CRLF, the last one too, as a SPARQL server sends it."""
+    done = subprocess.run([sys.executable, "-m", "ketamine_kg", *args, "--format", "csv", "--root", str(ROOT)],
+                          capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.endswith(b"\r\n") and not done.stdout.endswith(b"\r\n\r\n")
+    assert done.stdout.count(b"\n") == done.stdout.count(b"\r\n") > 2
+
+
+def test_a_fresh_process_prints_one_line_on_stderr_for_a_binary_graph_file(tmp_path: Path) -> None:
+    """In a new interpreter, so that anything printed while modules are imported (a library's warning
+    about the generated models, once) would show up beside the error line."""
+    path = tmp_path / "program.ttl"
+    path.write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)))
+    done = subprocess.run([sys.executable, "-m", "ketamine_kg", "validate", "--file", str(path), "--no-reasoner"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [f"ketamine-kg: error: cannot read {path}: a binary file, not RDF "
+                                        "(a NUL byte in its first 8,000 bytes)"], done.stderr
+
+
+def test_serve_without_its_extra_names_the_extra(monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """After the README's viewer install (no uvicorn, no starlette), serve says which extra to install."""
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # import uvicorn now raises ModuleNotFoundError
+    monkeypatch.delitem(sys.modules, "ketamine_kg.server.process", raising=False)
+    code, out, err = run(["serve", "--port", "7999"], capsys)
+    assert code == 2, err
+    assert err.strip() == ("ketamine-kg: error: serve needs the server extra (uvicorn is missing): "
+                           "python -m pip install -e '.[server]'")
+
+
+def test_command_summaries_are_whole_sentences_in_help() -> None:
+    """click cuts a summary at the terminal's width with "..."; each command's first sentence shows whole."""
+    result = CliRunner().invoke(cli, ["--help"])
+    section = result.output.split("Commands:\n", 1)[1].split("\n\n", 1)[0]
+    entries: list[str] = []
+    for line in section.splitlines():
+        if re.match(r"  \S", line):
+            entries.append(line.strip())
+        else:  # a wrapped summary's next line
+            entries[-1] += " " + line.strip()
+    assert len(entries) >= 11, section
+    for entry in entries:
+        assert entry.endswith(".") and not entry.endswith("..."), entry
+
+
+def test_export_help_names_the_graphs_as_the_readme_does() -> None:
+    result = CliRunner().invoke(cli, ["export", "--help"])
+    assert "three named graphs (ontology, asserted, inferred)" in " ".join(result.output.split())

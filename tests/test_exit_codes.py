@@ -85,6 +85,18 @@ def test_2_usage(args: list[str], fragment: str, capsys) -> None:
     assert_one_line(err, 2)
 
 
+@pytest.mark.parametrize("command", ["validate", "query"])
+def test_2_a_binary_file_is_the_wrong_file_for_validate_and_query_alike(command: str, tmp_path: Path, capsys) -> None:
+    # The start of an executable (ELF header, NUL bytes): not a damaged RDF or SPARQL file but the wrong file.
+    path = tmp_path / ("program.ttl" if command == "validate" else "program.rq")
+    path.write_bytes(b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x03\x00>\x00\xd0\xe0" * 40)
+    args = ["validate", "--file", str(path), "--no-reasoner"] if command == "validate" else ["query", "--file", str(path)]
+    code, out, err = run([*args, "--root", str(ROOT)], capsys)
+    assert code == 2 and f"cannot read {'query file ' if command == 'query' else ''}{path}" in err, err
+    assert out == ""
+    assert_one_line(err, 2)
+
+
 def test_a_value_that_names_something_is_not_an_error(capsys) -> None:
     code, out, err = run(["query", "risks-of-drug", "-p", "drug=ketamine", "--root", str(ROOT)], capsys)
     assert code == 0 and err == "" and "rows)" in out

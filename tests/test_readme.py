@@ -17,10 +17,14 @@ import pytest
 
 from .conftest import ROOT
 
+# A fresh clone, and every README command run in it.
+pytestmark = pytest.mark.slow
+
 #: Commands the README shows that are not run here, and why.
 SKIPPED = {
-    'python -m pip install -e ".[viewer]" && ketamine-kg viewer': "set-up: installs, then starts the explorer",
-    'python -m pip install -e ".[test]" && python -m pytest': "set-up: installs packages, then runs this very suite",
+    'python -m pip install -c constraints.txt -e ".[viewer]" && ketamine-kg viewer': "set-up: installs, then starts the explorer",
+    'python -m pip install -c constraints.txt -e ".[test]" && python -m pytest': "set-up: installs packages, then runs this very suite",
+    'python -m pytest -m "not browser and not server and not slow and not reasoner"': "runs this very suite (its fast part)",
     "ketamine-kg viewer --port 8501": "starts a server (the explorer)",
     "ketamine-kg serve": "starts a server (tests/test_server.py runs it)",
     "ketamine-kg query approved-uses --endpoint http://127.0.0.1:7878/query": "needs 'ketamine-kg serve' running",
@@ -30,9 +34,9 @@ SKIPPED = {
     "ketamine-kg query approved-uses --endpoint http://127.0.0.1:7879/query": "needs the writable server above",
     # Each line runs on its own here, so the block's KGX and P variables are unset; tests/test_export_kgx.py
     # runs these same three commands with the kgx venv that .ci/run builds.
-    "$KGX src/ketamine_kg/export/kgx_offline.py $P validate -i tsv kgx/nodes.tsv kgx/edges.tsv": "needs the kgx venv",
-    "$KGX src/ketamine_kg/export/kgx_offline.py $P transform --stream -i tsv -f nt -o kk.nt kgx/nodes.tsv kgx/edges.tsv": "needs the kgx venv",
-    "$KGX src/ketamine_kg/export/kgx_offline.py $P transform --stream -i tsv -f jsonl -o kk kgx/nodes.tsv kgx/edges.tsv": "needs the kgx venv",
+    "$KGX src/ketamine_kg/export/kgx_offline.py $P validate -i tsv /tmp/kgx/nodes.tsv /tmp/kgx/edges.tsv": "needs the kgx venv",
+    "$KGX src/ketamine_kg/export/kgx_offline.py $P transform --stream -i tsv -f nt -o /tmp/kk.nt /tmp/kgx/nodes.tsv /tmp/kgx/edges.tsv": "needs the kgx venv",
+    "$KGX src/ketamine_kg/export/kgx_offline.py $P transform --stream -i tsv -f jsonl -o /tmp/kk /tmp/kgx/nodes.tsv /tmp/kgx/edges.tsv": "needs the kgx venv",
 }
 #: Commands that need Java (HermiT); skipped, with the reason, where Java is missing.
 NEEDS_JAVA = {"ketamine-kg build --check", "ketamine-kg validate --file graph/ketamine-kg.ttl"}
@@ -79,7 +83,10 @@ def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return dest
 
 
-@pytest.mark.parametrize("command", [c for c in COMMANDS if c not in SKIPPED])
+@pytest.mark.parametrize(
+    "command",
+    [pytest.param(c, marks=pytest.mark.reasoner) if c in NEEDS_JAVA else c for c in COMMANDS if c not in SKIPPED],
+)
 def test_readme_command_runs_in_a_fresh_clone(command: str, clone: Path) -> None:
     if command in NEEDS_JAVA and shutil.which("java") is None:
         pytest.skip("needs Java for HermiT")

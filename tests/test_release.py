@@ -237,6 +237,20 @@ def test_diff_against_the_previous_release_reports_the_claim_sets_rdflib_reads(c
     assert added or removed or changed, "v0.1.0 and the current graph differ in their claims"
 
 
+def test_diff_header_never_reads_as_the_same_version_twice(capsys) -> None:
+    """Two different graphs stamped with one version (work since a release) say so, not "0.1.0 -> 0.1.0"."""
+    old_path, new_path = ROOT / "graph" / "releases" / "v0.1.0.nt", ROOT / "graph" / "ketamine-kg.nt"
+    code, out, err = run(["diff", str(old_path), str(new_path)], capsys)
+    assert code == 0, err
+    header = out.splitlines()[0]
+    assert __version__ == "0.1.0", "the release file's version is no longer the package's: this test needs new files"
+    assert "0.1.0 -> " not in header and header.count("0.1.0") == 2  # the file name and the one version
+    assert header.endswith("both stamped version 0.1.0: the version was not raised for these changes")
+    code, out, err = run(["diff", "empty", str(new_path)], capsys)
+    assert out.splitlines()[0].startswith("ketamine-kg diff: empty (no version, 0 triples) -> ")
+    assert f"(version {__version__}, " in out.splitlines()[0]
+
+
 def test_diff_reports_exactly_the_changes_made(modified, capsys) -> None:
     code, out, err = run(["diff", str(modified["old"]), str(modified["new"]), "--format", "json"], capsys)
     assert code == 0, err

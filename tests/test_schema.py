@@ -97,6 +97,7 @@ def test_fixture_loads_checks_and_compiles_to_typed_literals() -> None:
                    and p in (KK.value, KK.ciLower, KK.ciUpper, KK.timeValue) for _, p, o in g)
 
 
+@pytest.mark.reasoner
 def test_fixture_builds_and_passes_shacl_and_the_reasoner(tmp_path: Path, layout: Layout) -> None:
     from ketamine_kg.build.pipeline import build_graphs
     from ketamine_kg.build.validate import validate_graph

@@ -32,9 +32,17 @@ from ketamine_kg.query.engine import Limits
 from ketamine_kg.errors import EndpointError
 from ketamine_kg.query.remote import DEFAULT_GRAPH, Endpoint, RemoteWorker, count_triples
 from ketamine_kg.query.results import QueryResult, Term, compact
+from ketamine_kg.server.process import oxigraph_binary
 
-OXIGRAPH = shutil.which("oxigraph")
-pytestmark = pytest.mark.skipif(OXIGRAPH is None, reason="the oxigraph server binary is not installed (pip install oxigraph)")
+from .conftest import ROOT
+
+# Found the way `ketamine-kg serve` finds it (beside the interpreter first, then on PATH), so these tests
+# run in a venv that is not activated, as the command does.
+OXIGRAPH = oxigraph_binary()
+pytestmark = [
+    pytest.mark.server,
+    pytest.mark.skipif(OXIGRAPH is None, reason="the oxigraph server binary is not installed (pip install oxigraph)"),
+]
 
 
 def free_port() -> int:
@@ -391,15 +399,22 @@ def test_serve_on_a_busy_port_is_one_line(tmp_path: Path) -> None:
 
 
 def test_serve_without_the_binary_is_one_line(tmp_path: Path) -> None:
-    # An interpreter with no oxigraph beside it (a fresh venv that sees this one's packages) and
-    # none on PATH: serve looks in both places, so the binary is really missing.
+    # An interpreter with no oxigraph beside it and none on PATH: serve looks in both places, so the
+    # binary is really missing. The fresh venv sees this environment's packages and the project's
+    # source through a .pth file (a `--system-site-packages` venv would see the base interpreter's
+    # packages instead, which lack the project when this run is itself in a venv).
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    inner = subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    outer = dict.fromkeys([str(ROOT / "src"), sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]])
+    (Path(inner) / "outer-environment.pth").write_text("\n".join(outer) + "\n", encoding="utf-8")
+    assert not (venv / "bin" / "oxigraph").exists()
     env = {**os.environ, "PATH": "/nonexistent"}  # the interpreter is called by its full path
     proc = subprocess.Popen([str(venv / "bin" / "python"), "-m", "ketamine_kg", "serve", "--port", str(free_port())],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     _out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 2
+    assert proc.returncode == 2, err
     assert err.count("\n") == 1 and "oxigraph" in err
 
 

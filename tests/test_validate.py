@@ -12,6 +12,7 @@ from ketamine_kg.build.validate import validate
 BROKEN = sorted((Path(__file__).parent / "broken-graphs").glob("*.ttl"))
 
 
+@pytest.mark.reasoner
 def test_committed_graph_passes(layout: Layout) -> None:
     report = validate(layout)
     assert report.ok, report.text()
@@ -20,6 +21,7 @@ def test_committed_graph_passes(layout: Layout) -> None:
     assert sum(name.startswith("sparql:") for name in report.passed) == len(list(layout.checks.glob("*-violation.rq")))
 
 
+@pytest.mark.reasoner
 @pytest.mark.parametrize("fixture", BROKEN, ids=lambda p: p.stem)
 def test_broken_graph_fails_naming_the_record(fixture: Path, layout: Layout, tmp_path: Path) -> None:
     check, record = fixture.read_text(encoding="utf-8").splitlines()[0].removeprefix("# expect:").split()

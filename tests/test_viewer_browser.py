@@ -18,6 +18,10 @@ import pytest
 
 from .support import ARTIFACTS, chromium, require_chromium, streamlit_server
 
+# Headless Chromium on a real Streamlit server: the slowest tests (deselect with -m "not browser").
+pytestmark = pytest.mark.browser
+
+
 require_chromium(module_level=True)
 
 PTSD = "kkr:post-traumatic-stress-disorder"

@@ -137,6 +137,7 @@ def _visible_text(page, text: str) -> bool:
     return page.get_by_text(text, exact=False).first.is_visible()
 
 
+@pytest.mark.browser
 def test_explore_with_the_hostile_entity_selected(server: str, page) -> None:
     page.goto(f"{server}/explore?entity={urllib.parse.quote(ENTITY)}")
     page.get_by_text("Hostile", exact=False).first.wait_for(timeout=60_000)
@@ -145,6 +146,7 @@ def test_explore_with_the_hostile_entity_selected(server: str, page) -> None:
     _assert_not_pwned(page)
 
 
+@pytest.mark.browser
 def test_sparql_page_returning_the_hostile_labels(server: str, page) -> None:
     # The query goes in through the link (the editor itself is a CodeMirror frame).
     page.goto(f"{server}/sparql?sparql={urllib.parse.quote(HOSTILE_SPARQL)}")
@@ -152,6 +154,7 @@ def test_sparql_page_returning_the_hostile_labels(server: str, page) -> None:
     _assert_not_pwned(page)
 
 
+@pytest.mark.browser
 def test_entity_page_of_the_hostile_entity(server: str, page) -> None:
     page.goto(f"{server}/entity?id={urllib.parse.quote(ENTITY)}")
     page.get_by_text("Hostile", exact=False).first.wait_for(timeout=60_000)
@@ -159,6 +162,7 @@ def test_entity_page_of_the_hostile_entity(server: str, page) -> None:
     _assert_not_pwned(page)
 
 
+@pytest.mark.browser
 def test_ask_page_on_the_hostile_entity(server: str, page) -> None:
     page.goto(f"{server}/ask?question=entity-neighbourhood&p.entity={urllib.parse.quote(ENTITY)}")
     page.locator("[data-testid='stDataFrame'], iframe").first.wait_for(timeout=60_000)

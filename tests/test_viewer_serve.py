@@ -15,6 +15,10 @@ import pytest
 
 from .support import ROOT, free_port
 
+# Starts `ketamine-kg viewer` (a Streamlit server) and stops it.
+pytestmark = pytest.mark.server
+
+
 pytest.importorskip("streamlit", reason="the viewer extra is not installed")
 
 

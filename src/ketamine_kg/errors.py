@@ -25,7 +25,7 @@ PROGRAM = "ketamine-kg"
 
 
 def one_line(text: str, limit: int | None = None) -> str:
-    """``text`` with every run of whitespace (line breaks included) as one space, cut to ``limit`` characters.
+    r"""``text`` with every run of whitespace (line breaks included) as one space, cut to ``limit`` characters.
 
     >>> one_line("expected one of\n  'SELECT',\t'ASK'", 20)
     "expected one of 'SE…"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UsageError
+from .settings import settings
 
 __all__ = ["GRAPH_FILES", "NAMED_GRAPHS_FILE", "Layout", "find_layout"]
 
@@ -93,7 +93,7 @@ def find_layout(root: str | Path | None = None) -> Layout:
     :raises UsageError: if none of these holds the project's folders.
     """
     if root is None:
-        root = os.environ.get("KETAMINE_KG_ROOT")
+        root = settings().root
     if root is not None:
         path = Path(root).expanduser().resolve()
         if not _looks_like_root(path):

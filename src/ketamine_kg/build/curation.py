@@ -16,7 +16,8 @@ from pydantic import ValidationError
 
 from ketamine_kg.errors import CurationError
 from ketamine_kg.rdf.prefixes import check_curie
-from ketamine_kg.schema.curation_models import SECTIONS, Entity
+from ketamine_kg.schema.curation_models import SECTIONS, Entity, Sections
+from ketamine_kg.schema.model_support import Record
 from ketamine_kg.schema.schema_map import CLASSES, ENUMS
 
 __all__ = [
@@ -50,24 +51,23 @@ class Problem:
 
 
 @dataclass
-class Curation:
-    """All curated records, by section, each remembering the file it came from."""
+class Curation(Sections):
+    """All curated records, by section (one typed list per section: ``curation.claims`` is a
+    ``list[Claim]``), each remembering the file it came from."""
 
-    records: dict[str, list[Any]] = field(default_factory=lambda: {k: [] for k in SECTIONS})
     origin: dict[tuple[str, str], str] = field(default_factory=dict)
 
-    def __getattr__(self, name: str) -> list[Any]:
-        try:
-            return self.__dict__["records"][name]
-        except KeyError:
-            raise AttributeError(name) from None
+    @property
+    def records(self) -> dict[str, list[Record]]:
+        """Section name -> its records (the typed lists themselves)."""
+        return self.by_section()
 
     def where(self, section: str, record: Any) -> str:
         return self.origin.get((section, _key(record)), "?") + f": {section} {_key(record)}"
 
     @property
     def entity_index(self) -> dict[str, Entity]:
-        return {e.id: e for e in self.records["entities"]}
+        return {e.id: e for e in self.entities}
 
 
 def _key(record: Any) -> str:
@@ -79,6 +79,9 @@ def load(folder: Path) -> Curation:
 
     :raises CurationError: when a file cannot be read or parsed, or a record does not fit its
         section's model; the message names the file and the record.
+
+    Complexity 16: each way a file can be wrong (unreadable, not a mapping, an unknown section, a section
+    not a list, a record that fails its model) is its own one-line error naming file and record.
     """
     if not folder.is_dir():
         raise CurationError(f"curated-data folder not found: {folder}")

@@ -90,6 +90,9 @@ def reason(graph: Graph) -> Graph:
 
     :raises ValidationFailed: if the ontology plus graph is inconsistent or has an unsatisfiable class.
     :raises ReasonerUnavailable: if Java is missing.
+
+    Complexity 16: Java missing, HermiT's failure, inconsistency and unsatisfiable classes each end in
+    their own error, then one pass keeps what we keep of the inferences.
     """
     import owlready2  # heavy; only the build and validation need it
 

@@ -114,19 +114,14 @@ _MEASURE_SOURCES = {
 def measure_mappings(tbox) -> list:
     """The ontology's effect measures (``kk:EffectMeasure`` individuals) mapped to STATO and MeSH,
     as SSSOM rows beside the curated cross-references."""
-    from rdflib import RDF, RDFS, SKOS
+    from rdflib import RDF, RDFS, URIRef
 
     from ketamine_kg.build.sssom import Mapping_
     from ketamine_kg.rdf.prefixes import converter
     from ketamine_kg.rdf.vocabulary import KK
+    from ketamine_kg.schema.facts import MAPPING_PREDICATES
 
-    kinds = {
-        SKOS.exactMatch: "exact",
-        SKOS.closeMatch: "close",
-        SKOS.broadMatch: "broad",
-        SKOS.narrowMatch: "narrow",
-        SKOS.relatedMatch: "related",
-    }
+    kinds = {URIRef(iri): kind for kind, iri in MAPPING_PREDICATES.items()}
     rows = []
     for measure in tbox.subjects(RDF.type, KK.EffectMeasure):
         label = str(tbox.value(measure, RDFS.label) or "")

@@ -14,8 +14,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ketamine_kg import __version__
-from ketamine_kg.rdf.prefixes import converter, xref_prefixes
+from ketamine_kg.rdf.prefixes import compact_iri, converter, xref_prefixes
 from ketamine_kg.rdf.vocabulary import BASE, KK, KKR
+from ketamine_kg.schema.facts import MAPPING_PREDICATES
 
 __all__ = ["Mapping_", "sssom_tsv"]
 
@@ -30,13 +31,8 @@ COLUMNS = (
     "see_also",
     "comment",
 )
-_PREDICATE = {
-    "exact": "skos:exactMatch",
-    "close": "skos:closeMatch",
-    "broad": "skos:broadMatch",
-    "narrow": "skos:narrowMatch",
-    "related": "skos:relatedMatch",
-}
+#: mapping kind -> SSSOM predicate_id, from the schema's MappingKind (never typed again here).
+_PREDICATE = {kind: compact_iri(iri) for kind, iri in MAPPING_PREDICATES.items()}
 
 
 @dataclass(frozen=True)

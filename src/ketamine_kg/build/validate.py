@@ -15,6 +15,7 @@ from ketamine_kg.errors import CurationError, KetamineKGError, UsageError
 from ketamine_kg.layout import GRAPH_FILES, Layout
 from ketamine_kg.query.engine import execute
 from ketamine_kg.query.results import compact
+from ketamine_kg.rdf.iris import ONTOLOGY_IRI
 from ketamine_kg.rdf.user_files import UnsafeInput, parse_user_file
 from ketamine_kg.rdf.vocabulary import SH
 
@@ -169,7 +170,7 @@ def validate(layout: Layout, graph_file: Path | None = None, *, reasoner: bool =
             report = Report(triples=len(graph))
             report.findings.append(Finding("parse", str(graph_file), "no typed resources: not a ketamine-kg graph"))
             return report
-        if (URIRef("https://w3id.org/ketamine-kg/ontology"), None, None) not in graph:
+        if (URIRef(ONTOLOGY_IRI), None, None) not in graph:
             graph += load_tbox(layout.tbox_source)
         return validate_graph(graph, layout, reasoner=reasoner)
 

@@ -6,6 +6,7 @@ so that ``query`` does not pay for defining them.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -148,7 +149,7 @@ def diff_command(old: str, new: str, fmt: str, root: Path | None) -> None:
 def export_command(fmt: str, output: Path | None, root: Path | None) -> None:
     """Export the graph for other tools: RDF, RDF with named graphs, or a property graph.
 
-    trig and nquads keep provenance in three named graphs (ontology, curated, inferred); graphml,
+    trig and nquads keep provenance in three named graphs (ontology, asserted, inferred); graphml,
     gexf, neo4j and kgx turn claims into nodes plus direct drug -> condition edges that carry the
     evidence level, status, direction and sources. The same bytes on every run; files are written
     beside the target and renamed into place. An existing --output folder must be empty or hold
@@ -156,17 +157,19 @@ def export_command(fmt: str, output: Path | None, root: Path | None) -> None:
 
     \b
     Examples:
-      ketamine-kg export --format trig --output ketamine-kg.trig
-      ketamine-kg export --format rdfxml > ketamine-kg.owl
-      ketamine-kg export --format graphml -o ketamine-kg.graphml
-      ketamine-kg export --format neo4j --output neo4j-import/
-      ketamine-kg export --format kgx --output kgx/
+      ketamine-kg export --format trig --output /tmp/ketamine-kg.trig
+      ketamine-kg export --format rdfxml > /tmp/ketamine-kg.owl
+      ketamine-kg export --format graphml -o /tmp/ketamine-kg.graphml
+      ketamine-kg export --format neo4j --output /tmp/neo4j-import/
+      ketamine-kg export --format kgx --output /tmp/kgx/
     """
     from ketamine_kg.export.writer import export as run_export
     from ketamine_kg.layout import find_layout
 
     result = run_export(find_layout(root), fmt, output)
     if result.data is not None:
-        click.get_binary_stream("stdout").write(result.data)
+        sys.stdout.flush()  # what click.echo wrote so far, before the bytes (click's get_binary_stream is deprecated)
+        sys.stdout.buffer.write(result.data)
+        sys.stdout.buffer.flush()
     for path in result.written:
         click.echo(f"wrote {path}")

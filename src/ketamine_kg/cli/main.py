@@ -79,6 +79,18 @@ class _LazyGroup(click.Group):
             return command
         return super().get_command(ctx, cmd_name)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Each command's first sentence in full, wrapped, where click would cut it mid-sentence to
+        one line with "..." (its summaries are limited to the terminal's width)."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=10_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
 
 @click.group(
     cls=_LazyGroup, epilog=_epilog(), context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -178,7 +190,7 @@ def query(
     from ketamine_kg.query.run import run_query_cli
 
     output, note = run_query_cli(name, params, query_file, fmt, graph_file, timeout, max_rows, root, endpoint)
-    click.echo(output)
+    click.echo(output, nl=not output.endswith("\n"))  # CSV's records already end in CRLF
     if note:
         click.echo(note, err=True)
 

@@ -11,6 +11,11 @@ from pathlib import Path
 import click
 
 from ketamine_kg.cli.main import ROOT_OPTION, CommandExit
+from ketamine_kg.errors import UsageError
+from ketamine_kg.rdf.iris import GRAPH_IRI
+
+#: What the ``server`` extra installs for ``serve`` (the oxigraph binary is looked for separately).
+_SERVER_EXTRA = frozenset({"uvicorn", "starlette", "anyio", "h11"})
 
 
 @click.command("load")
@@ -22,7 +27,7 @@ from ketamine_kg.cli.main import ROOT_OPTION, CommandExit
     "graph_iri",
     default=None,
     metavar="IRI",
-    help="Named graph to replace (default: https://w3id.org/ketamine-kg/graph).",
+    help=f"Named graph to replace (default: {GRAPH_IRI}).",
 )
 @click.option(
     "--protocol",
@@ -66,11 +71,12 @@ def load_command(
     update, and the target is counted again; a failed or short load exits 8 and leaves no
     partial graph in place of the target. Loading twice leaves one copy. For Oxigraph give the
     server's root or /query URL (/update and /store are derived); for others, the query URL and,
-    if they differ, --update-url and --gsp-url.
+    if they differ, --update-url and --gsp-url. 'ketamine-kg serve' is read-only and refuses loads:
+    start a writable server of your own, e.g. 'oxigraph serve --location DIR --bind 127.0.0.1:7879'.
 
     \b
     Examples:
-      ketamine-kg load --endpoint http://127.0.0.1:7878
+      ketamine-kg load --endpoint http://127.0.0.1:7879
       ketamine-kg load --endpoint http://localhost:3030/ds --graph https://example.org/kg --protocol update
     """
     from ketamine_kg.layout import find_layout
@@ -109,7 +115,14 @@ def serve_command(host: str, port: int, timeout_s: float, location: Path | None,
       ketamine-kg serve --port 7900 --timeout-s 10 --location ~/.cache/ketamine-kg-store
       ketamine-kg query approved-uses --endpoint http://127.0.0.1:7878/query
     """
-    from ketamine_kg.server.process import serve
+    try:
+        from ketamine_kg.server.process import serve
+    except ModuleNotFoundError as exc:  # uvicorn or starlette: the viewer's install does not bring them
+        if (exc.name or "").partition(".")[0] not in _SERVER_EXTRA:
+            raise
+        raise UsageError(
+            f"serve needs the server extra ({exc.name} is missing): python -m pip install -e '.[server]'"
+        ) from None
 
     raise CommandExit(serve(root, host, port, timeout_s, location), "the server stopped with an error")
 

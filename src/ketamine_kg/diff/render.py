@@ -120,14 +120,27 @@ def _version(snapshot: Snapshot) -> str:
     return f"version {snapshot.version}" if snapshot.version else "no version"
 
 
-def _header(diff: GraphDiff) -> list[str]:
-    def side(s: Snapshot) -> str:
-        return f"{s.name} ({_version(s)}, {sum(s.triples.values()):,} triples)"
+def _same_version(diff: GraphDiff) -> str | None:
+    """The version both sides are stamped with when the graphs differ anyway (work since a release,
+    before the version was raised), said once so that "0.1.0 -> 0.1.0" never reads as no change."""
+    if diff.old.version and diff.old.version == diff.new.version and not diff.identical:
+        return f"both stamped version {diff.old.version}: the version was not raised for these changes"
+    return None
 
-    return [f"ketamine-kg diff: {side(diff.old)} -> {side(diff.new)}"]
+
+def _header(diff: GraphDiff) -> list[str]:
+    same = _same_version(diff)
+
+    def side(s: Snapshot) -> str:
+        return f"{s.name} ({'' if same else _version(s) + ', '}{sum(s.triples.values()):,} triples)"
+
+    return [f"ketamine-kg diff: {side(diff.old)} -> {side(diff.new)}" + (f"; {same}" if same else "")]
 
 
 def _as_text(diff: GraphDiff) -> str:
+    """The diff as plain text. Complexity 18: one short block per part of the report (claims added,
+    removed, changed field by field, the other kinds, other subjects), in the order they print.
+    """
     lines = _header(diff)
     lines.append(f"triples: +{diff.triples_added:,} -{diff.triples_removed:,}")
     claims = diff.kinds["claims"]
@@ -164,8 +177,15 @@ def _md(text: str | None) -> str:
 
 
 def _as_markdown(diff: GraphDiff) -> str:
+    """The diff as a Markdown CHANGELOG entry. Complexity 17: the same parts as :func:`_as_text`, in the
+    order they print.
+    """
     claims = diff.kinds["claims"]
-    lines = [f"Compared `{diff.old.name}` ({_version(diff.old)}) with `{diff.new.name}` ({_version(diff.new)})."]
+    same = _same_version(diff)
+    if same:
+        lines = [f"Compared `{diff.old.name}` with `{diff.new.name}`, {same}."]
+    else:
+        lines = [f"Compared `{diff.old.name}` ({_version(diff.old)}) with `{diff.new.name}` ({_version(diff.new)})."]
     for title, changes in (("Added claims", claims.added), ("Removed claims", claims.removed)):
         lines += ["", f"### {title} ({len(changes)})"]
         if not changes:

@@ -171,6 +171,9 @@ def parse_snapshot(data: bytes | None, fmt: ox.RdfFormat, name: str, path: Path 
     """Parse RDF (from ``data``, or from ``path``) into a :class:`Snapshot`.
 
     :raises UsageError: if it is not well-formed RDF in ``fmt``.
+
+    Complexity 18: one pass over the triples that indexes subjects, labels (best language first), blank
+    nodes and the version at once, for graphs of tens of thousands of triples.
     """
     try:
         if path is not None:

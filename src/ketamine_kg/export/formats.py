@@ -15,6 +15,7 @@ from typing import Any
 from ketamine_kg import RELEASE_DATE, __version__
 from ketamine_kg.errors import ValidationFailed
 from ketamine_kg.export.property_graph import INFORES, MULTI_VALUE_SEPARATOR, as_text, attribute_kinds
+from ketamine_kg.rdf.iris import KKR_NAMESPACE
 
 __all__ = ["WRITERS"]
 
@@ -83,6 +84,10 @@ def _csv_bytes(rows: list[list[str]], delimiter: str = ",") -> bytes:
 
 
 def _neo4j(graph) -> dict[str, bytes]:
+    """The Neo4j files: nodes.csv, relationships.csv and load.cypher. Complexity 20: its three nested
+    helpers (typed headers, cells, the array-delimiter check) count in; each is a few lines and reads
+    only this function's columns.
+    """
     joined = getattr(graph, "joined", {})
     node_dicts = [dict(d, id=n) for n, d in graph.nodes(data=True)]
     edge_dicts = [d for _, _, d in graph.edges(data=True)]
@@ -190,6 +195,9 @@ _KGX_CLASHING = (
     "subClassOf",
     "treats",
     "studiedToTreat",
+    # Biolink's name for a type, not a slot: kgx found no range for it and printed "Skipping
+    # validation for Node property 'curie'" once per cross-reference (528 identical warnings).
+    "curie",
 )
 _KGX_NODE_COLUMNS |= {name: f"kk_{name}" for name in _KGX_CLASHING}
 #: Biolink's preferred identifier prefixes for the categories where the graph has exact mappings
@@ -207,7 +215,7 @@ KGX_PREFERRED_PREFIXES: dict[str, tuple[str, ...]] = {
     "biolink:Publication": ("PMID",),
 }
 #: Edge ids are IRIs under the graph's resource namespace.
-KGX_EDGE_BASE = "https://w3id.org/ketamine-kg/resource/edge/"
+KGX_EDGE_BASE = KKR_NAMESPACE + "edge/"
 #: KGX splits every text cell on "|" and has no escape for it: a "|" inside one value is written
 #: percent-encoded, so a label keeps its one piece.
 KGX_ESCAPED_SEPARATOR = "%7C"
@@ -231,7 +239,11 @@ def kgx_primary_ids(graph) -> dict[str, str]:
     """Node CURIE -> the id KGX uses: the Biolink-preferred identifier of the node's category where
     the graph maps the node to one exactly (``skos:exactMatch``) or, for a publication, its PMID,
     else the node's own CURIE.
-    Never two nodes on one id: a preferred id two nodes share stays with neither."""
+    Never two nodes on one id: a preferred id two nodes share stays with neither.
+
+    Complexity 17: the choice of a preferred id is one ordered list of cases (exact mappings by the
+    category's preferred prefixes, then a PMID), then the rule that a shared id stays with neither.
+    """
     from ketamine_kg.rdf.prefixes import converter
 
     wanted: dict[str, str] = {}

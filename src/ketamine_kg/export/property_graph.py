@@ -170,18 +170,33 @@ def property_graph(split: ProvenanceSplit):
     import networkx as nx
 
     full = split.full
-    where = split.graph_of()
     nodes = {
         s
         for s in full.subjects(RDF.type, OWL.NamedIndividual)
         if isinstance(s, URIRef) and (s, URIRef("http://www.w3.org/2000/01/rdf-schema#label"), None) in full
     }
-    names = _attribute_names(full, nodes)
-    categories, predicates = _categories(), _predicates(full)
+    attrs, joined = _node_attributes(full, nodes)
+    _add_publications(full, attrs, joined)
+    edges = _triple_edges(full, nodes, split.graph_of()) + _statement_edges_of(full, nodes, attrs)
 
+    graph: nx.MultiDiGraph[str] = nx.MultiDiGraph(name="ketamine-kg")
+    # A Python attribute, not graph data: no writer serialises it (the stubs know no such attribute).
+    graph.joined = joined  # type: ignore[attr-defined]
+    for data in attrs.values():
+        graph.add_node(data["id"], **{k: v for k, v in data.items() if k != "id"})
+    for u, v, data in sorted(edges, key=lambda e: e[2]["id"]):
+        graph.add_edge(u, v, key=data["id"], **data)
+    _unify_types(graph)
+    return graph
+
+
+def _node_attributes(full: Graph, nodes: set[URIRef]) -> tuple[dict[URIRef, dict], dict[str, set[str]]]:
+    """Each node's attributes (id, iri, category, types and one attribute per property), and per node
+    CURIE the attributes that hold several values joined with "|" (a writer whose format splits on
+    "|" escapes the "|" inside the others)."""
+    names = _attribute_names(full, nodes)
+    categories = _categories()
     attrs: dict[URIRef, dict] = {}
-    # Node CURIE -> the attributes that hold several values joined with "|" (a writer whose format
-    # splits on "|" escapes the "|" inside the others).
     joined: dict[str, set[str]] = {}
     for node in sorted(nodes, key=str):
         types = set(full.objects(node, RDF.type))
@@ -199,8 +214,11 @@ def property_graph(split: ProvenanceSplit):
             {"types"} if len(types) > 1 else set()
         )
         attrs[node] = data
+    return attrs, joined
 
-    # Publications of every statement: the PMIDs and DOIs of its sources.
+
+def _add_publications(full: Graph, attrs: dict[URIRef, dict], joined: dict[str, set[str]]) -> None:
+    """Publications of every statement: the PMIDs and DOIs of its sources."""
     for node, data in attrs.items():
         pubs = []
         for src in full.objects(node, KK.source):
@@ -211,6 +229,10 @@ def property_graph(split: ProvenanceSplit):
             if len(set(pubs)) > 1:
                 joined[data["id"]].add("publications")
 
+
+def _triple_edges(full: Graph, nodes: set[URIRef], where: dict) -> list[tuple[str, str, dict]]:
+    """One edge per triple between two nodes, typed by its predicate and marked with its named graph."""
+    predicates = _predicates(full)
     edges: list[tuple[str, str, dict]] = []
     for s, p, o in full:
         if s in nodes and o in nodes and p != RDF.type:
@@ -231,48 +253,43 @@ def property_graph(split: ProvenanceSplit):
                     },
                 )
             )
+    return edges
 
+
+def _statement_edges_of(full: Graph, nodes: set[URIRef], attrs: dict[URIRef, dict]) -> list[tuple[str, str, dict]]:
+    """The direct edges a statement gives (drug -> condition for a claim, ...), each carrying the
+    statement's attributes, as the schema's annotations say (:func:`_statement_edges`)."""
     established = set(full.subjects(RDF.type, KK.EstablishedUseClaim))
+    edges: list[tuple[str, str, dict]] = []
     for node, data in attrs.items():
         type_curies = data["types"].split(MULTI_VALUE_SEPARATOR)
         for cls, (from_prop, to_prop, predicate) in _statement_edges().items():
             if cls not in type_curies:
                 continue
-            starts, ends = full.objects(node, from_prop), list(full.objects(node, to_prop))
+            ends = list(full.objects(node, to_prop))
             if not ends and cls == "kk:Contraindication":
                 # The label alone names the circumstance (no condition entity): point at the
                 # statement itself, so contraindicated_in still reaches it.
                 ends = [node]
             if cls == "kk:TherapeuticUseClaim" and node in established:
                 predicate = "biolink:treats"  # the Biolink rule: only approved or established uses
-            for start in starts:
-                for end in ends:
-                    if start not in nodes or end not in nodes:
-                        continue
-                    edge = {k: v for k, v in data.items() if k not in _NODE_ONLY}
-                    edge.update(
-                        {
-                            "id": f"{_curie(start)}--{data['id']}->{_curie(end)}",
-                            "relation": cls,
-                            "statement": data["id"],
-                            "predicate": predicate,
-                            "graph": "asserted",
-                            "knowledge_level": "knowledge_assertion",
-                            "agent_type": "manual_agent",
-                            "primary_knowledge_source": INFORES,
-                        }
-                    )
-                    edges.append((_curie(start), _curie(end), edge))
-
-    graph: nx.MultiDiGraph[str] = nx.MultiDiGraph(name="ketamine-kg")
-    # A Python attribute, not graph data: no writer serialises it (the stubs know no such attribute).
-    graph.joined = joined  # type: ignore[attr-defined]
-    for data in attrs.values():
-        graph.add_node(data["id"], **{k: v for k, v in data.items() if k != "id"})
-    for u, v, data in sorted(edges, key=lambda e: e[2]["id"]):
-        graph.add_edge(u, v, key=data["id"], **data)
-    _unify_types(graph)
-    return graph
+            pairs = [(a, b) for a in full.objects(node, from_prop) for b in ends if a in nodes and b in nodes]
+            for start, end in pairs:
+                edge = {k: v for k, v in data.items() if k not in _NODE_ONLY}
+                edge.update(
+                    {
+                        "id": f"{_curie(start)}--{data['id']}->{_curie(end)}",
+                        "relation": cls,
+                        "statement": data["id"],
+                        "predicate": predicate,
+                        "graph": "asserted",
+                        "knowledge_level": "knowledge_assertion",
+                        "agent_type": "manual_agent",
+                        "primary_knowledge_source": INFORES,
+                    }
+                )
+                edges.append((_curie(start), _curie(end), edge))
+    return edges
 
 
 def _unify_types(graph) -> None:

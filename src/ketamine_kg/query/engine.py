@@ -82,7 +82,7 @@ class Limits:
 
     def __post_init__(self) -> None:
         if not (0 < self.timeout <= 3600):
-            raise UsageError(f"timeout must be between 0 and 3600 seconds, got {self.timeout}")
+            raise UsageError(f"--timeout must be more than 0 and at most 3600 seconds, got {self.timeout:g}")
         if not (0 < self.max_rows <= 10_000_000):
             raise UsageError(f"max rows must be between 1 and 10,000,000, got {self.max_rows}")
 

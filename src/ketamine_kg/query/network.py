@@ -195,26 +195,7 @@ def subgraph(
     each ``expand`` node adds itself and its direct neighbours that pass the filters: one hop.
     """
     g = projection.graph
-
-    def edge_ok(data: dict[str, Any]) -> bool:
-        if relations is not None and data["relation"] not in relations:
-            return False
-        return data.get("rank", min_rank) >= min_rank
-
-    filtered: nx.MultiDiGraph[str] = nx.MultiDiGraph()
-    filtered.add_nodes_from((n, d) for n, d in g.nodes(data=True) if kinds is None or d.get("kind") in kinds)
-    for u, v, k, d in g.edges(keys=True, data=True):
-        if u in filtered and v in filtered and edge_ok(d):
-            filtered.add_edge(u, v, key=k, **d)
-    # Claims below the minimum evidence level go, even if something else still links to them.
-    if min_rank > 0:
-        weak = [
-            n
-            for n in filtered
-            if g.nodes[n].get("kind") == "claim"
-            and not any(d.get("rank", 0) >= min_rank for _, _, d in g.out_edges(n, data=True))
-        ]
-        filtered.remove_nodes_from(weak)
+    filtered = _filtered(g, kinds, relations, min_rank)
     view = filtered
     if condition:
         keep = condition_nodes(projection, condition)
@@ -226,8 +207,42 @@ def subgraph(
         view = view.subgraph([n for n in pinned if n in view] + ranked[: max(0, max_nodes - len(pinned))]).copy()
     else:
         view = view.copy()
+    _add_pinned_and_expanded(view, g, filtered, pinned, expand or set())
+    return view, matched
+
+
+def _filtered(g: nx.MultiDiGraph, kinds: set[str] | None, relations: set[str] | None, min_rank: int) -> nx.MultiDiGraph:
+    """The nodes of the chosen kinds and the edges of the chosen relations at ``min_rank`` or above;
+    claims below the minimum evidence level go, even if something else still links to them."""
+
+    def edge_ok(data: dict[str, Any]) -> bool:
+        if relations is not None and data["relation"] not in relations:
+            return False
+        return data.get("rank", min_rank) >= min_rank
+
+    filtered: nx.MultiDiGraph[str] = nx.MultiDiGraph()
+    filtered.add_nodes_from((n, d) for n, d in g.nodes(data=True) if kinds is None or d.get("kind") in kinds)
+    for u, v, k, d in g.edges(keys=True, data=True):
+        if u in filtered and v in filtered and edge_ok(d):
+            filtered.add_edge(u, v, key=k, **d)
+    if min_rank > 0:
+        weak = [
+            n
+            for n in filtered
+            if g.nodes[n].get("kind") == "claim"
+            and not any(d.get("rank", 0) >= min_rank for _, _, d in g.out_edges(n, data=True))
+        ]
+        filtered.remove_nodes_from(weak)
+    return filtered
+
+
+def _add_pinned_and_expanded(
+    view: nx.MultiDiGraph, g: nx.MultiDiGraph, filtered: nx.MultiDiGraph, pinned: list[str], expand: set[str]
+) -> None:
+    """Draw the ``pinned`` nodes and each ``expand`` node with its direct neighbours that pass the
+    filters (one hop), with their edges to what is drawn."""
     extra = set(pinned)
-    for n in sorted(expand or ()):
+    for n in sorted(expand):
         if n in g:
             extra.add(n)
             if n in filtered:
@@ -235,18 +250,11 @@ def subgraph(
     for n in extra:
         if n not in view:
             view.add_node(n, **g.nodes[n])
-    if extra:
-        present = set(view)
-        for n in extra:
-            if n not in filtered:
-                continue
-            for u, v, k, d in [
-                *filtered.out_edges(n, keys=True, data=True),
-                *filtered.in_edges(n, keys=True, data=True),
-            ]:
-                if u in present and v in present:
-                    view.add_edge(u, v, key=k, **d)
-    return view, matched
+    present = set(view)
+    for n in extra & set(filtered):
+        for u, v, k, d in [*filtered.out_edges(n, keys=True, data=True), *filtered.in_edges(n, keys=True, data=True)]:
+            if u in present and v in present:
+                view.add_edge(u, v, key=k, **d)
 
 
 def condition_nodes(projection: Projection, condition: str) -> set[str]:

@@ -28,6 +28,7 @@ from ketamine_kg.query.engine import Limits
 from ketamine_kg.query.guard import check_read_only, keywords
 from ketamine_kg.query.remote_http import Endpoint, form_body, raise_for_status, request, says_timeout
 from ketamine_kg.query.results import QueryResult, Term, from_ox
+from ketamine_kg.rdf.iris import GRAPH_IRI
 
 __all__ = [
     "DEFAULT_GRAPH",
@@ -42,7 +43,7 @@ __all__ = [
 ]
 
 #: The named graph ``load`` writes and ``query --endpoint`` reads unless told otherwise.
-DEFAULT_GRAPH = "https://w3id.org/ketamine-kg/graph"
+DEFAULT_GRAPH = GRAPH_IRI
 #: ``--graph default`` means the server's own default graph (no ``default-graph-uri`` is sent).
 SERVER_DEFAULT = "default"
 #: Servers known to stop at a row count without saying so, and that count.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 import urllib.parse
 from dataclasses import dataclass
+from typing import Any
 
 import urllib3
 
@@ -78,6 +79,37 @@ def _pool() -> urllib3.PoolManager:
     return _POOL
 
 
+def _read_whole(response: Any, deadline: float, where: str, chunks: list[bytes], body: bool = True) -> None:
+    """Read the answer's body into ``chunks`` by the ``deadline`` (``time.monotonic()``), refusing
+    one larger than :data:`MAX_ANSWER_BYTES`, announced or sent (a HEAD answer, ``body=False``, only
+    announces).
+
+    :raises TimeoutError: at the deadline.
+    :raises EndpointError: for an answer that is too large.
+    """
+    promised = response.headers.get("Content-Length", "")
+    if promised.isdigit() and int(promised) > MAX_ANSWER_BYTES:
+        raise EndpointError(
+            f"{where} announced {int(promised):,} bytes, more than {MAX_ANSWER_BYTES // 1024**2} MiB; "
+            "add a LIMIT to the query"
+        )
+    size = 0
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError
+        sock = getattr(response.connection, "sock", None)
+        if sock is not None:
+            sock.settimeout(remaining)  # the whole answer, not each read, must fit in the time limit
+        chunk = response.read1(1 << 16) if body else b""
+        if not chunk:
+            return
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            raise EndpointError(f"{where} sent more than {MAX_ANSWER_BYTES // 1024**2} MiB; add a LIMIT to the query")
+        chunks.append(chunk)
+
+
 def request(
     method: str, url: str, body: bytes | None, headers: dict[str, str], timeout: float, what: str = "the query"
 ) -> Answer:
@@ -107,29 +139,7 @@ def request(
             decode_content=True,
             enforce_content_length=True,
         )
-        promised = response.headers.get("Content-Length", "")
-        if promised.isdigit() and int(promised) > MAX_ANSWER_BYTES:
-            raise EndpointError(
-                f"{where} announced {int(promised):,} bytes, more than {MAX_ANSWER_BYTES // 1024**2} MiB; "
-                "add a LIMIT to the query"
-            )
-        size = 0
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError
-            sock = getattr(response.connection, "sock", None)
-            if sock is not None:
-                sock.settimeout(remaining)  # the whole answer, not each read, must fit in the time limit
-            chunk = response.read1(1 << 16) if method != "HEAD" else b""
-            if not chunk:
-                break
-            size += len(chunk)
-            if size > MAX_ANSWER_BYTES:
-                raise EndpointError(
-                    f"{where} sent more than {MAX_ANSWER_BYTES // 1024**2} MiB; add a LIMIT to the query"
-                )
-            chunks.append(chunk)
+        _read_whole(response, deadline, where, chunks, body=method != "HEAD")
         return Answer(
             response.status,
             response.headers.get("Content-Type", ""),

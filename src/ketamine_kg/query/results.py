@@ -154,10 +154,12 @@ def _ox_results(result: QueryResult) -> ox.QuerySolutions | ox.QueryBoolean:
 
 
 def _csv(result: QueryResult) -> str:
-    if result.kind == "ask":  # SPARQL's CSV format has no booleans: a header and a value, as before
-        return "boolean\n" + ("true" if result.boolean else "false")
+    """SPARQL 1.1 CSV: every record, the last one included, ends in CRLF (RFC 4180), whatever the
+    query form, so the embedded store's answer is byte for byte a SPARQL server's."""
+    if result.kind == "ask":  # SPARQL's CSV format has no booleans: a header and a value
+        return "boolean\r\n" + ("true" if result.boolean else "false") + "\r\n"
     data = _ox_results(result).serialize(format=ox.QueryResultsFormat.CSV) or b""
-    return data.decode("utf-8").removesuffix("\r\n")  # records end in CRLF, as the format says
+    return data.decode("utf-8")
 
 
 def _json(result: QueryResult) -> str:

@@ -32,6 +32,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ketamine_kg.rdf.iris import KK_NAMESPACE, KKR_NAMESPACE
+
 if TYPE_CHECKING:
     import curies
 
@@ -39,8 +41,8 @@ __all__ = ["PREFIXES", "XrefPrefix", "check_curie", "compact_iri", "converter", 
 
 #: Prefixes bound in every serialisation and offered to every query.
 PREFIXES: dict[str, str] = {
-    "kk": "https://w3id.org/ketamine-kg/ontology#",
-    "kkr": "https://w3id.org/ketamine-kg/resource/",
+    "kk": KK_NAMESPACE,
+    "kkr": KKR_NAMESPACE,
     "owl": "http://www.w3.org/2002/07/owl#",
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",

@@ -38,6 +38,10 @@ class UnsafeInput(ValueError):
     """The file asks the parser to read something other than itself."""
 
 
+#: How far into a file a NUL byte makes it binary (git's rule: ``buffer_is_binary`` looks at 8,000 bytes).
+BINARY_SNIFF = 8000
+
+
 def format_of(path: Path) -> ox.RdfFormat:
     return FORMATS.get(path.suffix.lower(), ox.RdfFormat.TURTLE)
 
@@ -73,7 +77,8 @@ def parse_user_file(path: Path) -> Graph:
     """The triples of the RDF file at ``path`` (format from its extension), in an rdflib graph.
 
     :raises FileNotFoundError: if there is no such file.
-    :raises UsageError: if the file cannot be read.
+    :raises UsageError: if the file cannot be read, or is binary (a NUL byte in its first 8,000
+        bytes, git's test): not a damaged RDF file but the wrong file, as ``query --file`` says.
     :raises UnsafeInput: if an RDF/XML file declares external, parameter or nested entities.
     :raises SyntaxError: if the file is not valid in its format (JSON-LD remote contexts included).
     """
@@ -83,6 +88,8 @@ def parse_user_file(path: Path) -> Graph:
         raise
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {one_line(str(exc))}") from None
+    if b"\x00" in data[:BINARY_SNIFF]:
+        raise UsageError(f"cannot read {path}: a binary file, not RDF (a NUL byte in its first {BINARY_SNIFF:,} bytes)")
     fmt = format_of(path)
     if fmt == ox.RdfFormat.RDF_XML:
         _check_xml(data)

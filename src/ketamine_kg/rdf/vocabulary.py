@@ -5,6 +5,7 @@ from __future__ import annotations
 from rdflib import Namespace
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
 
+from ketamine_kg.rdf.iris import BASE, KK_NAMESPACE, KKR_NAMESPACE, ONTOLOGY_IRI
 from ketamine_kg.rdf.prefixes import PREFIXES
 
 __all__ = [
@@ -26,13 +27,10 @@ __all__ = [
     "XSD",
 ]
 
-#: Everything this project mints lives under one stable base.
-BASE = "https://w3id.org/ketamine-kg/"
-ONTOLOGY_IRI = BASE + "ontology"
 #: Classes and properties (the TBox).
-KK = Namespace(ONTOLOGY_IRI + "#")
+KK = Namespace(KK_NAMESPACE)
 #: Curated individuals: drugs, claims, sources...
-KKR = Namespace(BASE + "resource/")
+KKR = Namespace(KKR_NAMESPACE)
 
 # schema.org health terms, https://schema.org/docs/meddocs.html
 SCHEMA = Namespace("http://schema.org/")

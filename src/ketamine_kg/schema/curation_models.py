@@ -5,13 +5,14 @@ One pydantic model per YAML section; the loader validates each record with it.""
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StrictBool
+from pydantic import Field, StrictBool
 
 from ketamine_kg.schema.model_support import Integer, Number, Record, Text, XrefId
 
-__all__ = ["SECTIONS", "Source", "Entity", "Claim", "Approval", "Schedule", "AdverseEffectAssociation", "Contraindication", "DoseRegimen", "Monitoring", "MechanismStatement", "Alternative", "Predictor", "LabelStatement", "Xref", "Study", "Result"]
+__all__ = ["SECTIONS", "Sections", "Source", "Entity", "Claim", "Approval", "Schedule", "AdverseEffectAssociation", "Contraindication", "DoseRegimen", "Monitoring", "MechanismStatement", "Alternative", "Predictor", "LabelStatement", "Xref", "Study", "Result"]
 
 
 class Source(Record):
@@ -274,7 +275,7 @@ class Result(Record):
 
 
 #: YAML section -> record model.
-SECTIONS: dict[str, type[BaseModel]] = {
+SECTIONS: dict[str, type[Record]] = {
     "sources": Source,
     "entities": Entity,
     "claims": Claim,
@@ -292,3 +293,29 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "studies": Study,
     "results": Result,
 }
+
+
+@dataclass
+class Sections:
+    """Every YAML section's records, each list typed by its section's model."""
+
+    sources: list[Source] = field(default_factory=list)
+    entities: list[Entity] = field(default_factory=list)
+    claims: list[Claim] = field(default_factory=list)
+    approvals: list[Approval] = field(default_factory=list)
+    schedules: list[Schedule] = field(default_factory=list)
+    adverse_effects: list[AdverseEffectAssociation] = field(default_factory=list)
+    contraindications: list[Contraindication] = field(default_factory=list)
+    dose_regimens: list[DoseRegimen] = field(default_factory=list)
+    monitoring: list[Monitoring] = field(default_factory=list)
+    mechanisms: list[MechanismStatement] = field(default_factory=list)
+    alternatives: list[Alternative] = field(default_factory=list)
+    predictors: list[Predictor] = field(default_factory=list)
+    label_statements: list[LabelStatement] = field(default_factory=list)
+    xrefs: list[Xref] = field(default_factory=list)
+    studies: list[Study] = field(default_factory=list)
+    results: list[Result] = field(default_factory=list)
+
+    def by_section(self) -> dict[str, list[Record]]:
+        """Section name -> its records (the lists themselves, not copies), in the schema's order."""
+        return {name: getattr(self, name) for name in SECTIONS}

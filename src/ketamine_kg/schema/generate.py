@@ -23,6 +23,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from ketamine_kg.errors import UsageError
 from ketamine_kg.layout import Layout, find_layout
 from ketamine_kg.schema.docs import HEADER as _HEADER
@@ -83,7 +85,11 @@ def _ordered_slots(sv, cls: str) -> list:
 
 
 def schema_data(sv) -> dict[str, Any]:
-    """The schema as plain data: sections, classes with their induced slots, enums."""
+    """The schema as plain data: sections, classes with their induced slots, enums.
+
+    Complexity 16: its nested ``kind`` (a slot range's kind) counts in; the rest is one pass over
+    LinkML's induced slots.
+    """
     entity_classes = set(sv.class_descendants("Entity"))
     curation_slots = sv.class_induced_slots("Curation")
     sections = {s.name: s.range for s in curation_slots}
@@ -182,6 +188,17 @@ _PY_TYPE = {
 
 
 def _field(name: str, slot: dict[str, Any], enums: dict[str, Any], required: bool) -> str:
+    line = _field_line(name, slot, enums, required)
+    # A field named like one of pydantic's own attributes (`construct`, a deprecated classmethod):
+    # on a record the field's value wins, but mypy sees an override of BaseModel's method.
+    return line + "  # type: ignore[assignment]" if name in _BASE_MODEL_NAMES else line
+
+
+#: What pydantic's BaseModel itself defines (see model_support: the warning it gives is hushed there).
+_BASE_MODEL_NAMES = frozenset(name for name in dir(BaseModel) if not name.startswith("_"))
+
+
+def _field_line(name: str, slot: dict[str, Any], enums: dict[str, Any], required: bool) -> str:
     base = (
         f"Literal[{', '.join(repr(v) for v in enums[slot['range']])}]"
         if slot["kind"] == "enum"
@@ -207,6 +224,27 @@ def _field(name: str, slot: dict[str, Any], enums: dict[str, Any], required: boo
     return f"    {name}: {item} | None = None"
 
 
+def _entity_fields(classes: dict[str, Any], enums: dict[str, Any]) -> list[str]:
+    """One model for every entity type: the fields of all types, each optional unless every entity
+    needs it; which type may or must have which field is a cross-record check."""
+    info = classes["Entity"]
+    types = [n for n, c in classes.items() if c["entity_type"]]
+    slots: dict[str, Any] = {}
+    for t in types:
+        for name, slot in classes[t]["slots"].items():
+            slots.setdefault(name, slot)
+    fields = []
+    for name, slot in slots.items():
+        if slot["identifier"]:
+            continue
+        if slot["designates_type"]:
+            fields.append(f"    {name}: Literal[{', '.join(repr(t) for t in types)}]")
+        else:
+            base_required = name in info["slots"] and info["slots"][name]["required"]
+            fields.append(_field(name, slot, enums, base_required))
+    return fields
+
+
 def _models(data: dict[str, Any]) -> str:
     classes, enums = data["classes"], data["enums"]
     out = [
@@ -215,33 +253,19 @@ def _models(data: dict[str, Any]) -> str:
         "from __future__ import annotations",
         "",
         "import datetime",
+        "from dataclasses import dataclass, field",
         "from typing import Annotated, Literal",
         "",
-        "from pydantic import BaseModel, Field, StrictBool",
+        "from pydantic import Field, StrictBool",
         "",
         "from ketamine_kg.schema.model_support import Integer, Number, Record, Text, XrefId",
         "",
-        '__all__ = ["SECTIONS", ' + ", ".join(f'"{c}"' for c in data["sections"].values()) + "]",
+        '__all__ = ["SECTIONS", "Sections", ' + ", ".join(f'"{c}"' for c in data["sections"].values()) + "]",
     ]
     for cls in data["sections"].values():
         info = classes[cls]
         if cls == "Entity":
-            # One model for every entity type: the fields of all types, each optional unless every
-            # entity needs it; which type may or must have which field is a cross-record check.
-            types = [n for n, c in classes.items() if c["entity_type"]]
-            slots: dict[str, Any] = {}
-            for t in types:
-                for name, slot in classes[t]["slots"].items():
-                    slots.setdefault(name, slot)
-            fields = []
-            for name, slot in slots.items():
-                if slot["identifier"]:
-                    continue
-                if slot["designates_type"]:
-                    fields.append(f"    {name}: Literal[{', '.join(repr(t) for t in types)}]")
-                else:
-                    base_required = name in info["slots"] and info["slots"][name]["required"]
-                    fields.append(_field(name, slot, enums, base_required))
+            fields = _entity_fields(classes, enums)
         else:
             fields = [_field(n, s, enums, s["required"]) for n, s in info["slots"].items() if not s["identifier"]]
         if "id" in info["slots"] and info["slots"]["id"]["identifier"]:
@@ -255,9 +279,20 @@ def _models(data: dict[str, Any]) -> str:
         "",
         "",
         "#: YAML section -> record model.",
-        "SECTIONS: dict[str, type[BaseModel]] = {",
+        "SECTIONS: dict[str, type[Record]] = {",
         *[f'    "{section}": {cls},' for section, cls in data["sections"].items()],
         "}",
+        "",
+        "",
+        "@dataclass",
+        "class Sections:",
+        '    """Every YAML section\'s records, each list typed by its section\'s model."""',
+        "",
+        *[f"    {section}: list[{cls}] = field(default_factory=list)" for section, cls in data["sections"].items()],
+        "",
+        "    def by_section(self) -> dict[str, list[Record]]:",
+        '        """Section name -> its records (the lists themselves, not copies), in the schema\'s order."""',
+        "        return {name: getattr(self, name) for name in SECTIONS}",
         "",
     ]
     return "\n".join(out)
@@ -268,16 +303,25 @@ def _models(data: dict[str, Any]) -> str:
 
 def _shapes(layout: Layout, data: dict[str, Any]) -> bytes:
     from linkml.generators.shaclgen import ShaclGenerator
-    from rdflib import BNode, Graph, Literal, URIRef
-    from rdflib.namespace import RDF, RDFS, XSD
-    from rdflib.term import Node
+    from rdflib import Graph
 
     from ketamine_kg.rdf.canonical import canonical_bytes
-    from ketamine_kg.rdf.prefixes import xref_prefixes
-    from ketamine_kg.rdf.vocabulary import KK, KKR, OBOINOWL, SH
 
     # Open shapes: statements carry labels the compiler builds and types the reasoner adds.
     g = Graph().parse(data=ShaclGenerator(str(layout.schema), closed=False).serialize(), format="turtle")
+    _fit_generated_shapes(g, data)
+    _add_curie_patterns(g)
+    body = canonical_bytes(g, "turtle")
+    return (f"# {_HEADER}\n# Hand-written shapes that cannot be generated are in shapes.ttl.\n").encode() + body
+
+
+def _fit_generated_shapes(g: Any, data: dict[str, Any]) -> None:
+    """Make gen-shacl's shapes say what the compiler writes (each step says why)."""
+    from rdflib import BNode, URIRef
+    from rdflib.namespace import RDF
+    from rdflib.term import Node
+
+    from ketamine_kg.rdf.vocabulary import KKR, SH
 
     def drop(node: Node) -> None:
         for _, _, o in list(g.triples((node, None, None))):
@@ -304,16 +348,7 @@ def _shapes(layout: Layout, data: dict[str, Any]) -> bytes:
         if g.value(prop, SH.path) in special:
             g.remove((shape, SH.property, prop))
             drop(prop)
-    # gen-shacl takes range `uri` for an IRI node; the compiler writes an xsd:anyURI literal
-    # (a page address is a value read off a record, not a node of the graph).
-    for cls in data["classes"].values():
-        for slot in cls["slots"].values():
-            if slot["kind"] == "uri" and slot["uri"]:
-                for prop in g.subjects(SH.path, URIRef(slot["uri"])):
-                    g.set((prop, SH.nodeKind, SH.Literal))
-                    g.set((prop, SH.datatype, XSD.anyURI))
-                    if slot["pattern"]:
-                        g.set((prop, SH.pattern, Literal(slot["pattern"])))
+    _retype_page_addresses(g, data)
     # A range with no class of its own in the ontology (Entity: any entity type) can only say
     # that the value is an IRI.
     for prop, cls_iri in list(g.subject_objects(SH["class"])):
@@ -322,7 +357,35 @@ def _shapes(layout: Layout, data: dict[str, Any]) -> bytes:
     # sh:order and sh:defaultValue only matter to form generators.
     for p in (SH.order, SH.defaultValue):
         g.remove((None, p, None))
-    # The CURIE patterns are the Bioregistry's, copied to prefixes.json (the Python check reads them too).
+
+
+def _retype_page_addresses(g: Any, data: dict[str, Any]) -> None:
+    """gen-shacl takes range `uri` for an IRI node; the compiler writes an xsd:anyURI literal
+    (a page address is a value read off a record, not a node of the graph)."""
+    from rdflib import Literal, URIRef
+    from rdflib.namespace import XSD
+
+    from ketamine_kg.rdf.vocabulary import SH
+
+    for cls in data["classes"].values():
+        for slot in cls["slots"].values():
+            if slot["kind"] == "uri" and slot["uri"]:
+                for prop in g.subjects(SH.path, URIRef(slot["uri"])):
+                    g.set((prop, SH.nodeKind, SH.Literal))
+                    g.set((prop, SH.datatype, XSD.anyURI))
+                    if slot["pattern"]:
+                        g.set((prop, SH.pattern, Literal(slot["pattern"])))
+
+
+def _add_curie_patterns(g: Any) -> None:
+    """The CURIE patterns are the Bioregistry's, copied to prefixes.json (the Python check reads them too)."""
+    from rdflib import BNode, Literal, URIRef
+    from rdflib.namespace import RDF, RDFS
+
+    from ketamine_kg.rdf.iris import SHAPES_NAMESPACE
+    from ketamine_kg.rdf.prefixes import xref_prefixes
+    from ketamine_kg.rdf.vocabulary import KK, OBOINOWL, SH
+
     curie = (
         "^("
         + "|".join(
@@ -333,7 +396,7 @@ def _shapes(layout: Layout, data: dict[str, Any]) -> bytes:
     )
     for prop in g.subjects(SH.path, KK.curie):
         g.add((prop, SH.pattern, Literal(curie)))
-    dbxref = URIRef("https://w3id.org/ketamine-kg/shapes#DbXrefShape")
+    dbxref = URIRef(SHAPES_NAMESPACE + "DbXrefShape")
     prop = BNode()
     g.add((dbxref, RDF.type, SH.NodeShape))
     g.add((dbxref, SH.targetSubjectsOf, OBOINOWL.hasDbXref))
@@ -342,8 +405,6 @@ def _shapes(layout: Layout, data: dict[str, Any]) -> bytes:
     g.add((prop, SH.pattern, Literal(curie)))
     g.add((prop, SH.message, Literal("identifier does not match its registry's pattern")))
     g.add((dbxref, RDFS.comment, Literal("Every database cross-reference on an entity fits its registry's pattern.")))
-    body = canonical_bytes(g, "turtle")
-    return (f"# {_HEADER}\n# Hand-written shapes that cannot be generated are in shapes.ttl.\n").encode() + body
 
 
 # --- entry points ----------------------------------------------------------------------------

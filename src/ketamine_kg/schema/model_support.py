@@ -4,16 +4,31 @@ the value types whose errors a curator can act on."""
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+import warnings
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 __all__ = ["Integer", "Number", "Record", "Text", "XrefId"]
 
 
+# The schema's `construct` field (what an outcome measures) shares its name with pydantic's deprecated
+# BaseModel.construct. On a record the field wins (its value is in the instance's __dict__), but
+# pydantic warns when the generated models are defined, and that warning reached the command line's
+# stderr (two extra lines on every `validate`). Only that one warning, about that one name, is hushed.
+warnings.filterwarnings(
+    "ignore", message=r'Field name "construct" in "\w+" shadows an attribute in parent "Record"', category=UserWarning
+)
+
+
 class Record(BaseModel):
     # Unknown keys are an error: a misspelt field would otherwise drop a fact silently.
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    if TYPE_CHECKING:  # every section's record has an id: a field, or made (XrefId) for cross-references
+
+        @property
+        def id(self) -> str: ...
 
 
 def _text(value: Any) -> Any:

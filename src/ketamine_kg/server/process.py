@@ -189,7 +189,7 @@ def serve(
     :raises EndpointError: if the port is busy or the server cannot start.
     """
     if not (0 < timeout_s <= 3600):
-        raise UsageError(f"--timeout-s must be between 0 and 3600, got {timeout_s}")
+        raise UsageError(f"--timeout-s must be more than 0 and at most 3600 seconds, got {timeout_s:g}")
     binary = oxigraph_binary()
     if binary is None:
         raise UsageError("the oxigraph server binary is missing: python -m pip install -e '.[server]'")

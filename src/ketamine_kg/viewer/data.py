@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from concurrent.futures import Future
@@ -18,6 +17,7 @@ from ketamine_kg.query.engine import Limits, QueryWorker
 from ketamine_kg.query.network import Projection, project
 from ketamine_kg.query.results import QueryResult, Term, compact
 from ketamine_kg.query.worker import Worker
+from ketamine_kg.settings import settings
 
 from .text import CITATION_QUERY, Citation, citation_from
 
@@ -58,8 +58,7 @@ def get_layout() -> Layout:
 
 def graph_path() -> Path:
     """The graph the viewer serves: ``$KETAMINE_KG_GRAPH`` or the project's built N-Triples."""
-    override = os.environ.get("KETAMINE_KG_GRAPH")
-    return Path(override) if override else get_layout().graph_file("nt")
+    return settings().graph or get_layout().graph_file("nt")
 
 
 #: Set when a page has been served: the background warm-up may take the processor then.
@@ -94,7 +93,7 @@ def warm(path: str, after_s: float = 15.0) -> None:
     """Load the graph, project it and lay it out before the first reader arrives (run in a thread
     of the Streamlit process by viewer/launch.py). Each step's future is registered before it
     runs, so a page that asks meanwhile waits for it instead of doing the work twice."""
-    if os.environ.get("KETAMINE_KG_ENDPOINT") or not Path(path).is_file():
+    if settings().endpoint or not Path(path).is_file():
         return
     futures = {"worker": _WARM.setdefault(("worker", path), Future())}
     try:
@@ -145,11 +144,11 @@ def warm(path: str, after_s: float = 15.0) -> None:
 def get_worker(path: str) -> Worker:
     if (ready := _warmed("worker", path)) is not None:
         return ready
-    endpoint = os.environ.get("KETAMINE_KG_ENDPOINT")
+    endpoint = settings().endpoint
     if endpoint:  # a SPARQL server instead of the embedded store (ketamine-kg viewer --endpoint URL)
         from ketamine_kg.query.remote import RemoteWorker
 
-        return RemoteWorker(endpoint, os.environ.get("KETAMINE_KG_ENDPOINT_GRAPH"))
+        return RemoteWorker(endpoint, settings().endpoint_graph)
     if not Path(path).is_file():
         from ketamine_kg.build.pipeline import build
 

@@ -86,16 +86,10 @@ def _serve_pages_with_backend_at_root() -> None:
 
 def _warm() -> None:
     try:
-        import os
-        from pathlib import Path
-
-        from ketamine_kg.layout import find_layout
-
         from . import data, evidence_map  # noqa: F401
 
-        # The same path data.graph_path() gives the pages (which cache their layout in Streamlit).
-        override = os.environ.get("KETAMINE_KG_GRAPH")
-        data.warm(str(Path(override) if override else find_layout().graph_file("nt")))
+        # The same path the pages get (which cache their layout in Streamlit).
+        data.warm(str(data.graph_path()))
     except Exception:  # the pages do the same work themselves and show any error there
         pass
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ketamine_kg.errors import UsageError
 from ketamine_kg.layout import find_layout
+from ketamine_kg.settings import ENDPOINT
 
 __all__ = ["run_viewer"]
 
@@ -51,7 +52,7 @@ def run_viewer(root: Path | None, host: str, port: int, endpoint: str | None = N
     try:
         # The endpoint reaches viewer/data.py:get_worker through the Streamlit process's environment
         # only; this process's own environment is left as it was.
-        env = {**os.environ, "KETAMINE_KG_ENDPOINT": endpoint} if endpoint else None
+        env = {**os.environ, ENDPOINT: endpoint} if endpoint else None
         return _run(command, cwd=layout.root, env=env)
     except KeyboardInterrupt:
         return 0
