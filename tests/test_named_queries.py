@@ -171,7 +171,7 @@ def ev_rank(row: dict[str, str]) -> Decimal:
 def _approved(cur: Curation, rows: list[dict[str, str]]) -> None:
     expected = [
         (f"{KKR}{a.product}", label(cur, a.product), label(cur, a.indication) if a.indication else a.indication_text,
-         label(cur, a.agency), a.date.isoformat(), f"{KKR}{a.id}", first_source(a), a.note)
+         label(cur, a.agency), f"{a.approval_date.isoformat()}T00:00:00", f"{KKR}{a.id}", first_source(a), a.note)
         for a in cur.approvals
     ]
     assert_rows(rows, "drug drugLabel indication agencyLabel date approval source note", expected)
@@ -556,7 +556,7 @@ def _approval_indication(cur: Curation, a: Any) -> str | None:
 @checks("regulatory-timeline")
 def _timeline(cur: Curation, rows: list[dict[str, str]]) -> None:
     expected = [
-        (a.date.isoformat(), label(cur, a.agency), label(cur, a.product), _approval_indication(cur, a), f"{KKR}{a.id}")
+        (f"{a.approval_date.isoformat()}T00:00:00", label(cur, a.agency), label(cur, a.product), _approval_indication(cur, a), f"{KKR}{a.id}")
         for a in cur.approvals
     ]
     assert_rows(rows, "date agencyLabel drugLabel indication approval", expected)

@@ -32,6 +32,10 @@ SKIPPED = {
     "oxigraph serve --location /tmp/my-store --bind 127.0.0.1:7879": "starts a server",
     "ketamine-kg load --endpoint http://127.0.0.1:7879": "needs the writable server started just before it",
     "ketamine-kg query approved-uses --endpoint http://127.0.0.1:7879/query": "needs the writable server above",
+    "isql-vt 1111 dba PASSWORD 'exec=GRANT SPARQL_UPDATE TO \"SPARQL\";'": "needs a Virtuoso (tests/test_importers.py runs the recipe)",
+    "ketamine-kg load --endpoint http://HOST:8890/sparql": "needs a Virtuoso (tests/test_importers.py runs the recipe)",
+    "isql-vt 1111 dba PASSWORD 'exec=REVOKE SPARQL_UPDATE FROM \"SPARQL\";'": "needs a Virtuoso (tests/test_importers.py runs the recipe)",
+    "ketamine-kg query approved-uses --endpoint http://HOST:8890/sparql": "needs a Virtuoso",
     # Each line runs on its own here, so the block's KGX and P variables are unset; tests/test_export_kgx.py
     # runs these same three commands with the kgx venv that .ci/run builds.
     "$KGX src/ketamine_kg/export/kgx_offline.py $P validate -i tsv /tmp/kgx/nodes.tsv /tmp/kgx/edges.tsv": "needs the kgx venv",

@@ -428,8 +428,29 @@ def test_a_server_dying_during_the_upload_is_reported(stub: Stub, layout, capsys
     assert main(["load", "--endpoint", stub.url, "--graph", "https://example.org/g"]) == 8
     err = capsys.readouterr().err
     assert "load failed, nothing replaced" in err and "closed the connection" in err and err.count("\n") == 1
-    assert [m for m, *_ in stub.requests] == ["PUT", "DELETE"]  # the staging graph is cleaned up, the target untouched
+    # GET: load asks a /sparql URL whether it is a Virtuoso (issue 21); then the upload, and the
+    # staging graph is cleaned up, the target untouched.
+    assert [m for m, *_ in stub.requests] == ["GET", "PUT", "DELETE"]
     assert all("example.org" not in urllib.parse.unquote(path) for _m, path, _p, _b in stub.requests)
+
+
+def test_issue_21_a_load_that_times_out_exits_8_and_names_gsp_url(stub: Stub, capsys) -> None:
+    """A Graph Store URL that never answers (a PUT to Virtuoso's /sparql did) is a failed load: exit 8, not 7."""
+    released = threading.Event()
+
+    def reply(handler, method, params, body):
+        if method == "PUT":
+            released.wait(10)  # answers only after the client gave up
+        send(handler, 204, b"", "text/plain")
+
+    stub.reply = reply
+    try:
+        code = main(["load", "--endpoint", stub.url, "--graph", "https://example.org/g", "--timeout", "1"])
+    finally:
+        released.set()
+    err = capsys.readouterr().err
+    assert code == 8
+    assert err.count("\n") == 1 and "load failed, nothing replaced" in err and "--gsp-url" in err
 
 
 # --- the HTTP client's refusals (urllib3 underneath) ----------------------------------------------

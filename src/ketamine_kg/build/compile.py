@@ -22,7 +22,7 @@ from ketamine_kg.rdf.vocabulary import KK, KKR, OBOINOWL
 from ketamine_kg.schema.curation_models import Entity
 from ketamine_kg.schema.schema_map import CLASSES, ENUMS
 
-__all__ = ["DIRECTION", "ENTITY_CLASS", "EVIDENCE", "STATUS", "compile_curation", "iri"]
+__all__ = ["DIRECTION", "ENTITY_CLASS", "EVIDENCE", "STATUS", "compile_curation", "date_literal", "iri"]
 
 
 def _meanings(enum: str) -> dict[str, URIRef]:
@@ -52,6 +52,21 @@ def decimal_literal(value: float) -> Literal:
     return Literal(text if "." in text else text + ".0", datatype=XSD.decimal)
 
 
+def date_literal(value: Any) -> Literal:
+    """A calendar date as the ``xsd:dateTime`` of its midnight, with no time zone.
+
+    The graph files are also the OWL release, and the OWL 2 datatype map has no ``xsd:date``
+    (HermiT stops on it, and the OWL API's DL profile check rejects it); ``xsd:dateTime`` is in the
+    map, and a dateTime without a zone orders and compares in SPARQL as the date did. The time part
+    means nothing: the curated value is a date.
+
+    >>> date_literal("2019-03-05")
+    rdflib.term.Literal('2019-03-05T00:00:00', datatype=rdflib.term.URIRef('http://www.w3.org/2001/XMLSchema#dateTime'))
+    """
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return Literal(f"{text}T00:00:00", datatype=XSD.dateTime)
+
+
 def _term(slot: dict[str, Any], value: Any) -> URIRef | Literal:
     kind = slot["kind"]
     if kind in ("entity", "record"):
@@ -66,7 +81,7 @@ def _term(slot: dict[str, Any], value: Any) -> URIRef | Literal:
     if kind == "boolean":
         return Literal(bool(value))
     if kind == "date":
-        return Literal(value, datatype=XSD.date)
+        return date_literal(value)
     if kind == "uri":
         return Literal(str(value), datatype=XSD.anyURI)
     return Literal(str(value))
@@ -96,7 +111,7 @@ class _Labels:
 
     def approval(self, a: Any) -> str:
         what = self.of(a.indication) if a.indication else (a.indication_text or "")
-        return f"{self.of(a.agency)} approval of {self.of(a.product)} for {what} ({a.date.isoformat()})"
+        return f"{self.of(a.agency)} approval of {self.of(a.product)} for {what} ({a.approval_date.isoformat()})"
 
     def predictor(self, p: Any) -> str:
         topic = self.of(p.predictor) if p.predictor else "response rate"

@@ -244,8 +244,8 @@ def _claim(c: _Checker, claim: Any) -> None:
 def _approval(c: _Checker, a: Any) -> None:
     if a.indication is None and not a.indication_text:
         c.add("approvals", a, "missing-field", "an approval names an indication or gives indication_text")
-    if a.date > c.today:
-        c.add("approvals", a, "future-date", f"{a.date.isoformat()} is after {c.today.isoformat()}")
+    if a.approval_date > c.today:
+        c.add("approvals", a, "future-date", f"{a.approval_date.isoformat()} is after {c.today.isoformat()}")
 
 
 def _source(c: _Checker, s: Any) -> None:

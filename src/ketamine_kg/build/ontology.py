@@ -8,9 +8,10 @@ import tempfile
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, XSD
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS
 
 from ketamine_kg import RELEASE_DATE, __version__
+from ketamine_kg.build.compile import date_literal
 from ketamine_kg.errors import KetamineKGError, ValidationFailed, one_line
 from ketamine_kg.rdf.vocabulary import KK, KKR, ONTOLOGY_IRI
 
@@ -20,6 +21,7 @@ __all__ = [
     "ReasonerUnavailable",
     "load_tbox",
     "reason",
+    "reasoner_ready",
     "version_iri",
 ]
 
@@ -56,27 +58,36 @@ def load_tbox(path: Path) -> Graph:
     onto = URIRef(ONTOLOGY_IRI)
     graph.add((onto, OWL.versionIRI, version_iri()))
     graph.add((onto, OWL.versionInfo, Literal(__version__)))
-    graph.add((onto, DCTERMS.date, Literal(RELEASE_DATE, datatype=XSD.date)))
+    graph.add((onto, DCTERMS.date, date_literal(RELEASE_DATE)))
     return graph
 
 
-def _for_reasoner(graph: Graph) -> Graph:
-    # HermiT accepts only the OWL 2 datatype map, which lacks xsd:date; the reasoner's copy sees
-    # dates as xsd:dateTime. Nothing here is written back.
-    # owlready2 fetches every owl:imports target over the network; the reasoner gets exactly the
-    # triples it is given (the build adds the TBox itself), so imports are dropped.
-    # The data's literals (labels, notes, figures of hundreds of study results) take part in no
-    # class axiom, yet HermiT's datatype reasoning over them cost two minutes of the build; their
-    # types and ranges are the generated SHACL shapes' job, so the reasoner sees the data's links only.
+def reasoner_ready(graph: Graph) -> Graph:
+    """The part of ``graph`` a reasoner needs: every triple but the data's own values.
+
+    This is what the build reasons over and what it ships as ``graph/ketamine-kg-reasoner.owl``,
+    so a Protégé or owlready2 user runs HermiT on exactly the input the build's inferences came
+    from. Dropped:
+
+    * the values of data properties (``owl:DatatypeProperty``) on the graph's resources: notes,
+      figures and flags of hundreds of study results take part in no class axiom, yet HermiT's
+      datatype reasoning over about 16,000 of them takes minutes instead of seconds; their
+      types and ranges are the generated SHACL shapes' job;
+    * ``owl:imports``: owlready2 fetches every import over the network, and there is nothing to import.
+
+    Kept: the whole ontology (with its own literals), every link between resources (the claims'
+    statuses and evidence, which the defined classes and property chains read) and the
+    resources' annotations (labels, synonyms, definitions), which a reasoner ignores and a
+    Protégé user reads.
+    """
     data = str(KKR)
+    data_properties = set(graph.subjects(RDF.type, OWL.DatatypeProperty))
     copy = Graph()
     for s, p, o in graph:
         if p == OWL.imports:
             continue
-        if isinstance(o, Literal) and str(s).startswith(data):
+        if isinstance(o, Literal) and p in data_properties and str(s).startswith(data):
             continue
-        if isinstance(o, Literal) and o.datatype == XSD.date:
-            o = Literal(f"{o}T00:00:00", datatype=XSD.dateTime)
         copy.add((s, p, o))
     return copy
 
@@ -101,7 +112,7 @@ def reason(graph: Graph) -> Graph:
     fd, tmp = tempfile.mkstemp(suffix=".nt")
     os.close(fd)
     try:
-        _for_reasoner(graph).serialize(tmp, format="nt", encoding="utf-8")
+        reasoner_ready(graph).serialize(tmp, format="nt", encoding="utf-8")
         world = owlready2.World()
         world.get_ontology(Path(tmp).as_uri()).load()
         before = set(world.as_rdflib_graph().triples((None, None, None)))

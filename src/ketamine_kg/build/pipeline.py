@@ -15,12 +15,12 @@ from rdflib.namespace import RDFS
 
 from ketamine_kg.build import curation as _curation
 from ketamine_kg.build.compile import compile_curation
-from ketamine_kg.build.ontology import load_tbox, reason
+from ketamine_kg.build.ontology import load_tbox, reason, reasoner_ready
 from ketamine_kg.errors import CurationError, KetamineKGError
 from ketamine_kg.layout import GRAPH_FILES, Layout
 from ketamine_kg.rdf.canonical import canonical_bytes
 
-__all__ = ["BuildResult", "build", "build_graphs", "rdflib_to_store"]
+__all__ = ["REASONER_FILE", "BuildResult", "build", "build_graphs", "rdflib_to_store"]
 
 
 @dataclass
@@ -89,12 +89,18 @@ def _outputs(layout: Layout, result: BuildResult) -> dict[Path, bytes]:
     }
     for fmt, name in GRAPH_FILES.items():
         outputs[layout.graph_dir / name] = canonical_bytes(result.full, fmt)
+    outputs[layout.graph_dir / REASONER_FILE] = canonical_bytes(reasoner_ready(result.tbox + result.asserted), "xml")
     outputs[layout.named_graphs_file] = nquads_bytes(split_built(result.tbox, result.asserted, result.full))
     cur = getattr(result, "curation", None)  # a stand-in result (the fault tests) may have none
     if cur is not None:
         outputs[layout.graph_dir / SSSOM_FILE] = sssom_bytes(cur, result.tbox)
     return outputs
 
+
+#: The reasoner-ready OWL file beside the full one: the ontology and the curated facts' links, without
+#: the data's values and without the inferences (what HermiT reads in the build; a Protégé user
+#: opens it to run the reasoner, in seconds, where the full file takes minutes).
+REASONER_FILE = "ketamine-kg-reasoner.owl"
 
 #: The cross-references as an SSSOM mapping set, beside the graph files.
 SSSOM_FILE = "ketamine-kg.sssom.tsv"

@@ -70,13 +70,16 @@ def load_command(
     The file goes into a staging graph first, is counted, then moved over the target in one
     update, and the target is counted again; a failed or short load exits 8 and leaves no
     partial graph in place of the target. Loading twice leaves one copy. For Oxigraph give the
-    server's root or /query URL (/update and /store are derived); for others, the query URL and,
-    if they differ, --update-url and --gsp-url. 'ketamine-kg serve' is read-only and refuses loads:
-    start a writable server of your own, e.g. 'oxigraph serve --location DIR --bind 127.0.0.1:7879'.
+    server's root or /query URL (/update and /store are derived); for Virtuoso its /sparql URL
+    (its /sparql-graph-crud is used; a refusal names the GRANT to run, and the REVOKE after);
+    for others, the query URL and, if they differ, --update-url and --gsp-url. 'ketamine-kg serve' is
+    read-only and refuses loads: start a writable server of your own, e.g.
+    'oxigraph serve --location DIR --bind 127.0.0.1:7879'.
 
     \b
     Examples:
       ketamine-kg load --endpoint http://127.0.0.1:7879
+      ketamine-kg load --endpoint http://localhost:8890/sparql
       ketamine-kg load --endpoint http://localhost:3030/ds --graph https://example.org/kg --protocol update
     """
     from ketamine_kg.layout import find_layout

