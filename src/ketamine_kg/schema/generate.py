@@ -349,13 +349,7 @@ def _fit_generated_shapes(g: Any, data: dict[str, Any]) -> None:
             g.remove((shape, SH.property, prop))
             drop(prop)
     _retype_page_addresses(g, data)
-    # A date is written as the xsd:dateTime of its midnight: the graph files are the OWL release,
-    # and the OWL 2 datatype map has no xsd:date (build/compile.py, date_literal).
-    for cls in data["classes"].values():
-        for slot in cls["slots"].values():
-            if slot["kind"] == "date" and slot["uri"]:
-                for prop in g.subjects(SH.path, URIRef(slot["uri"])):
-                    g.set((prop, SH.datatype, XSD.dateTime))
+    _retype_dates(g, data)
     # A range with no class of its own in the ontology (Entity: any entity type) can only say
     # that the value is an IRI.
     for prop, cls_iri in list(g.subject_objects(SH["class"])):
@@ -364,6 +358,21 @@ def _fit_generated_shapes(g: Any, data: dict[str, Any]) -> None:
     # sh:order and sh:defaultValue only matter to form generators.
     for p in (SH.order, SH.defaultValue):
         g.remove((None, p, None))
+
+
+def _retype_dates(g: Any, data: dict[str, Any]) -> None:
+    """A date is written as the xsd:dateTime of its midnight: the graph files are the OWL release,
+    and the OWL 2 datatype map has no xsd:date (build/compile.py, date_literal)."""
+    from rdflib import URIRef
+    from rdflib.namespace import XSD
+
+    from ketamine_kg.rdf.vocabulary import SH
+
+    for cls in data["classes"].values():
+        for slot in cls["slots"].values():
+            if slot["kind"] == "date" and slot["uri"]:
+                for prop in g.subjects(SH.path, URIRef(slot["uri"])):
+                    g.set((prop, SH.datatype, XSD.dateTime))
 
 
 def _retype_page_addresses(g: Any, data: dict[str, Any]) -> None:
