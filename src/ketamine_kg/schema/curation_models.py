@@ -62,6 +62,7 @@ class Claim(Record):
     setting: Text | None = None
     population: Text | None = None
     comparator: Text | None = None
+    note: Text | None = None
 
 
 class Approval(Record):
