@@ -38,7 +38,15 @@ _BUCKETS: dict[str, tuple[int, URIRef, URIRef]] = {
     "observational study": (1, KK.ObservationalStudy, KK.observationalStudyCount),
 }
 
-_DIFFERENCES = {"mean-difference", "ls-mean-difference", "median-difference", "smd-hedges-g", "smd-cohens-d", "smd", "risk-difference"}
+_DIFFERENCES = {
+    "mean-difference",
+    "ls-mean-difference",
+    "median-difference",
+    "smd-hedges-g",
+    "smd-cohens-d",
+    "smd",
+    "risk-difference",
+}
 _RATIOS = {"odds-ratio", "risk-ratio", "hazard-ratio"}
 #: Direction word -> the property counting the studies whose primary results point that way.
 _DIRECTIONS: dict[str, URIRef] = {
@@ -139,11 +147,15 @@ class Summary:
     def trial_participants(self) -> int:
         """Participants randomized or enrolled in the primary studies (meta-analyses left out, so
         that nobody is counted twice); studies that give no count add nothing."""
-        return sum(s.n_randomized or s.n_participants or 0 for s in self.studies if DESIGN_BUCKETS[s.design] != "meta-analysis")
+        return sum(
+            s.n_randomized or s.n_participants or 0 for s in self.studies if DESIGN_BUCKETS[s.design] != "meta-analysis"
+        )
 
     @property
     def largest_meta_analysis(self) -> int | None:
-        sizes = [s.n_participants for s in self.studies if DESIGN_BUCKETS[s.design] == "meta-analysis" and s.n_participants]
+        sizes = [
+            s.n_participants for s in self.studies if DESIGN_BUCKETS[s.design] == "meta-analysis" and s.n_participants
+        ]
         return max(sizes) if sizes else None
 
 
@@ -208,13 +220,9 @@ def evidence_summary_graph(curation: Any, graph: Graph) -> Graph:
         node = _node(summary)
         where = "rolled up from narrower conditions" if summary.rolled_up else "at the studies' own condition"
         out.add((node, RDF.type, KK.EvidenceSummary))
-        out.add(
-            (
-                node,
-                RDFS.label,
-                Literal(f"evidence summary: {labels.get(summary.drug, summary.drug)} in {labels.get(summary.condition, summary.condition)} ({where})"),
-            )
-        )
+        drug_label = labels.get(summary.drug, summary.drug)
+        condition_label = labels.get(summary.condition, summary.condition)
+        out.add((node, RDFS.label, Literal(f"evidence summary: {drug_label} in {condition_label} ({where})")))
         out.add((node, KK.summaryDrug, KKR[summary.drug]))
         out.add((node, KK.summaryCondition, KKR[summary.condition]))
         out.add((node, KK.rolledUp, Literal(summary.rolled_up)))

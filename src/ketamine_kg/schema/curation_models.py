@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, StrictBool
 
 from ketamine_kg.schema.model_support import Integer, Number, Record, Text, XrefId
 
-__all__ = ["SECTIONS", "Source", "Entity", "Claim", "Approval", "Schedule", "AdverseEffectAssociation", "Contraindication", "DoseRegimen", "Monitoring", "MechanismStatement", "Alternative", "Predictor", "Xref", "Study", "Result"]
+__all__ = ["SECTIONS", "Source", "Entity", "Claim", "Approval", "Schedule", "AdverseEffectAssociation", "Contraindication", "DoseRegimen", "Monitoring", "MechanismStatement", "Alternative", "Predictor", "Xref", "Study", "Result", "RiskOfBiasJudgement"]
 
 
 class Source(Record):
@@ -237,6 +237,20 @@ class Result(Record):
     sources: tuple[Text, ...] = Field(min_length=1)
 
 
+class RiskOfBiasJudgement(Record):
+    """One risk-of-bias judgement of one trial in one domain, as a systematic review printed it (Cochrane risk-of-bias tool 1 domains; RoB 2 where the review used it). Read in the review's table or figure, never inferred; source_url names the table read."""
+    id: Annotated[Text, Field(pattern='^[a-z0-9]+(-[a-z0-9]+)*$')]
+    judged_study: Text
+    rob_tool: Literal['rob-1', 'rob-2']
+    bias_domain: Literal['random-sequence-generation', 'allocation-concealment', 'blinding-participants-personnel', 'blinding-outcome-assessment', 'incomplete-outcome-data', 'selective-reporting', 'other-bias', 'randomization-process', 'deviations-from-intended-interventions', 'missing-outcome-data', 'measurement-of-the-outcome', 'selection-of-the-reported-result', 'overall']
+    judgement: Literal['low', 'unclear', 'some-concerns', 'high']
+    support: Text | None = None
+    source_url: Annotated[Text, Field(pattern='^https?://\\S+$')]
+    verified: StrictBool = True
+    note: Text | None = None
+    sources: tuple[Text, ...] = Field(min_length=1)
+
+
 #: YAML section -> record model.
 SECTIONS: dict[str, type[BaseModel]] = {
     "sources": Source,
@@ -254,4 +268,5 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "xrefs": Xref,
     "studies": Study,
     "results": Result,
+    "risk_of_bias": RiskOfBiasJudgement,
 }
