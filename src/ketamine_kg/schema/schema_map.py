@@ -3885,7 +3885,7 @@ CLASSES: dict[str, dict[str, Any]] = {'Record': {'uri': None,
                                                'annotations': {},
                                                'description': "Risk of bias: the review's support for its "
                                                               'judgement, in its words.'},
-                                   'source_url': {'uri': None,
+                                   'source_url': {'uri': 'https://w3id.org/ketamine-kg/ontology#readAt',
                                                   'range': 'uri',
                                                   'kind': 'uri',
                                                   'multivalued': False,
