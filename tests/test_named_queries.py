@@ -262,13 +262,21 @@ def _evidence(cur: Curation, rows: list[dict[str, str]]) -> None:
         claims[(c.drug, c.condition)].append(c)
     pairs_with_studies = {(d, c) for d, c, _ in groups}
 
-    def status_and_level(drug: str, condition: str) -> tuple[str, str]:
+    def status_and_level(drug: str, condition: str) -> tuple[str, str, Decimal]:
         cs = claims.get((drug, condition))
         if not cs:
-            return "no claim", "no claim"
+            return "no claim", "no claim", num(0)
         best_status = max((c.regulatory_status for c in cs), key=lambda v: enum_rank("RegulatoryStatus", v))
         best_level = max((c.evidence_level for c in cs), key=lambda v: enum_rank("EvidenceLevel", v))
-        return enum_label("RegulatoryStatus", best_status), enum_label("EvidenceLevel", best_level)
+        return enum_label("RegulatoryStatus", best_status), enum_label("EvidenceLevel", best_level), num(len({c.id for c in cs}))
+
+    def design_rank(kinds: Counter) -> Decimal:
+        # The evidence level the strongest design corresponds to, as the ontology ranks levels.
+        if kinds["meta-analysis"]:
+            return enum_rank("EvidenceLevel", "meta-analysis")
+        if kinds["randomized controlled trial"]:
+            return enum_rank("EvidenceLevel", "multiple-rcts" if kinds["randomized controlled trial"] > 1 else "single-rct")
+        return enum_rank("EvidenceLevel", "nonrandomized")
 
     expected = []
     for (drug, condition, scope), members in groups.items():
@@ -280,16 +288,17 @@ def _evidence(cur: Curation, rows: list[dict[str, str]]) -> None:
         expected.append((label(cur, condition), label(cur, drug), scope, next(d for d in DESIGN_ORDER if kinds[d]),
                          num(len(members)), num(kinds["meta-analysis"]), num(kinds["randomized controlled trial"]),
                          num(kinds["non-randomized trial"]), num(kinds["observational study"]), num(participants), direction,
-                         *status_and_level(drug, condition), f"{KKR}{condition}", f"{KKR}{drug}"))
+                         *status_and_level(drug, condition), design_rank(kinds), f"{KKR}{condition}", f"{KKR}{drug}"))
     for drug, condition in claims:
         if (drug, condition) not in pairs_with_studies:
             level_ranks = [enum_rank("EvidenceLevel", c.evidence_level) for c in claims[(drug, condition)]]
             design = "preclinical only (no human study in the graph)" if max(level_ranks) == 0 else "no study in the graph"
             expected.append((label(cur, condition), label(cur, drug), "own condition", design, *[num(0)] * 6, "no study",
-                             *status_and_level(drug, condition), f"{KKR}{condition}", f"{KKR}{drug}"))
+                             *status_and_level(drug, condition), max(level_ranks), f"{KKR}{condition}", f"{KKR}{drug}"))
     columns = ("conditionLabel drugLabel scope strongestDesign studies metaAnalyses randomizedTrials nonRandomized observational "
-               "participants direction regulatoryStatus bestClaimLevel condition drug")
-    assert_rows(rows, columns, expected, numbers="studies metaAnalyses randomizedTrials nonRandomized observational participants")
+               "participants direction anyStatus bestClaimLevel claims bestEvidenceRank condition drug")
+    numbers = "studies metaAnalyses randomizedTrials nonRandomized observational participants claims bestEvidenceRank"
+    assert_rows(rows, columns, expected, numbers=numbers)
     assert_order(rows, "conditionLabel", "drugLabel", "scope", "condition", "drug")
     # The done-means, as a user reads them.
     by_pair = {(r["drugLabel"], r["conditionLabel"], r["scope"]): r for r in rows}
