@@ -149,6 +149,10 @@ _LABEL: dict[str, Callable[[_Labels, Any], str]] = {
     "LabelStatement": lambda w, ls: f"{w.of(ls.drug)}: {ls.topic} ({ls.label_section})",
     "Xref": lambda w, x: f"{x.curie} for {w.of(x.entity)}",
     "Result": _Labels.result,
+    "RiskOfBiasJudgement": lambda w, j: (
+        f"{w.studies[j.judged_study].label if j.judged_study in w.studies else j.judged_study}: "
+        f"{j.bias_domain.replace('-', ' ')}: {j.judgement} ({j.rob_tool})"
+    ),
 }
 
 

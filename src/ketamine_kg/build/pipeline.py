@@ -15,6 +15,7 @@ from rdflib.namespace import RDFS
 
 from ketamine_kg.build import curation as _curation
 from ketamine_kg.build.compile import compile_curation
+from ketamine_kg.build.evidence_summary import evidence_summary_graph
 from ketamine_kg.build.ontology import load_tbox, reason, reasoner_ready
 from ketamine_kg.errors import CurationError, KetamineKGError
 from ketamine_kg.layout import GRAPH_FILES, Layout
@@ -72,7 +73,8 @@ def build_graphs(layout: Layout) -> BuildResult:
     asserted = compile_curation(cur)
     by_reasoner = reason(tbox + asserted)
     by_rules = _apply_rules(layout, tbox + asserted + by_reasoner)
-    inferred = by_reasoner + by_rules
+    summaries = evidence_summary_graph(cur, tbox + asserted + by_reasoner)
+    inferred = by_reasoner + by_rules + summaries
     # Subsumptions HermiT found between our own classes belong to the ontology release too.
     for triple in by_reasoner.triples((None, RDFS.subClassOf, None)):
         tbox.add(triple)

@@ -55,6 +55,23 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
+def better_for_measure(measure: object, outcome: object, better_when: object) -> object:
+    """Which way is better for a figure of ``measure`` on ``outcome``.
+
+    A hazard ratio compares how fast the outcome's event comes. On a time-to-event outcome
+    (time-to-relapse) ``better_when`` is about the time, where longer is better; the hazard of the
+    event then is better lower. Every other measure reads the outcome's better_when as it is.
+
+    >>> better_for_measure("hazard-ratio", "time-to-relapse", "higher")
+    'lower'
+    >>> better_for_measure("mean-difference", "madrs", "lower")
+    'lower'
+    """
+    if measure == "hazard-ratio" and str(outcome or "").startswith("time-to-") and better_when in ("lower", "higher"):
+        return "lower" if better_when == "higher" else "higher"
+    return better_when
+
+
 def normalise_row(binding: Mapping[str, Any]) -> dict[str, Any]:
     """A row with the snake_case keys above from snake_case or camelCase keys, slugs or IRIs.
 
@@ -78,6 +95,9 @@ def normalise_row(binding: Mapping[str, Any]) -> dict[str, Any]:
             except ValueError:
                 pass
         out[key] = value
+    # Kept apart so that normalising a normalised row changes nothing.
+    out["outcome_better_when"] = binding.get("outcome_better_when", out.get("better_when"))
+    out["better_when"] = better_for_measure(out.get("measure"), out.get("outcome"), out["outcome_better_when"])
     return out
 
 

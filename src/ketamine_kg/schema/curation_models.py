@@ -12,7 +12,7 @@ from pydantic import Field, StrictBool
 
 from ketamine_kg.schema.model_support import Integer, Number, Record, Text, XrefId
 
-__all__ = ["SECTIONS", "Sections", "Source", "Entity", "Claim", "Approval", "Schedule", "AdverseEffectAssociation", "Contraindication", "DoseRegimen", "Monitoring", "MechanismStatement", "Alternative", "Predictor", "LabelStatement", "Xref", "Study", "Result"]
+__all__ = ["SECTIONS", "Sections", "Source", "Entity", "Claim", "Approval", "Schedule", "AdverseEffectAssociation", "Contraindication", "DoseRegimen", "Monitoring", "MechanismStatement", "Alternative", "Predictor", "LabelStatement", "Xref", "Study", "Result", "RiskOfBiasJudgement"]
 
 
 class Source(Record):
@@ -64,6 +64,7 @@ class Claim(Record):
     setting: Text | None = None
     population: Text | None = None
     comparator: Text | None = None
+    note: Text | None = None
 
 
 class Approval(Record):
@@ -274,6 +275,20 @@ class Result(Record):
     sources: tuple[Text, ...] = Field(min_length=1)
 
 
+class RiskOfBiasJudgement(Record):
+    """One risk-of-bias judgement of one trial in one domain, as a systematic review printed it (Cochrane risk-of-bias tool 1 domains; RoB 2 where the review used it). Read in the review's table or figure, never inferred; source_url names the table read."""
+    id: Annotated[Text, Field(pattern='^[a-z0-9]+(-[a-z0-9]+)*$')]
+    judged_study: Text
+    rob_tool: Literal['rob-1', 'rob-2']
+    bias_domain: Literal['random-sequence-generation', 'allocation-concealment', 'blinding-participants-personnel', 'blinding-outcome-assessment', 'incomplete-outcome-data', 'selective-reporting', 'other-bias', 'randomization-process', 'deviations-from-intended-interventions', 'missing-outcome-data', 'measurement-of-the-outcome', 'selection-of-the-reported-result', 'overall']
+    judgement: Literal['low', 'unclear', 'some-concerns', 'high']
+    support: Text | None = None
+    source_url: Annotated[Text, Field(pattern='^https?://\\S+$')]
+    verified: StrictBool = True
+    note: Text | None = None
+    sources: tuple[Text, ...] = Field(min_length=1)
+
+
 #: YAML section -> record model.
 SECTIONS: dict[str, type[Record]] = {
     "sources": Source,
@@ -292,6 +307,7 @@ SECTIONS: dict[str, type[Record]] = {
     "xrefs": Xref,
     "studies": Study,
     "results": Result,
+    "risk_of_bias": RiskOfBiasJudgement,
 }
 
 
@@ -315,6 +331,7 @@ class Sections:
     xrefs: list[Xref] = field(default_factory=list)
     studies: list[Study] = field(default_factory=list)
     results: list[Result] = field(default_factory=list)
+    risk_of_bias: list[RiskOfBiasJudgement] = field(default_factory=list)
 
     def by_section(self) -> dict[str, list[Record]]:
         """Section name -> its records (the lists themselves, not copies), in the schema's order."""
