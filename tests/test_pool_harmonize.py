@@ -205,3 +205,18 @@ def test_the_graph_path_gives_the_same_answer_as_the_curated_files(tmp_path: Pat
         ]
         assert a.summary == b.summary and a.included
         assert [x.reason for x in a.excluded] == [x.reason for x in b.excluded]
+
+
+def test_a_hazard_ratio_on_time_to_relapse_below_one_favours_the_drug() -> None:
+    # Longer time to relapse is better (better_when higher), so a lower hazard of relapse is: HR 0.49
+    # (SUSTAIN-1's stable remitters) and 0.47 (Dakwar 2019) favour the drug, whatever the time's direction.
+    def hr(rid: str, study: str, value: float, lower: float, upper: float) -> dict[str, Any]:
+        return {"id": rid, "study": study, "outcome": "time-to-relapse", "measure": "hazard-ratio", "value": value,
+                "ci_lower": lower, "ci_upper": upper, "ci_level": 95, "contrast_order": "intervention-over-comparator",
+                "comparison": "inert-placebo", "endpoint_role": "primary", "outcome_construct": "depressive-symptoms",
+                "better_when": "higher", "verified": True, "condition": "c", "drug": "d"}  # fmt: skip
+
+    rows = [hr("a", "s1", 0.49, 0.29, 0.84), hr("b", "s2", 0.47, 0.27, 0.81)]
+    p = answer(rows, Question(measure="hazard-ratio", outcome="time-to-relapse"))
+    assert len(p.included) == 2 and all(e.favours == "drug" for e in p.included)
+    assert p.favours == "drug"
