@@ -5,7 +5,7 @@ HermiT through owlready2 (Protégé's first reasoner) on the shipped OWL; LinkML
 curated file; ``ketamine-kg load`` into a real Virtuoso given its ``/sparql`` URL; every named
 query on owlready2's SPARQL engine against the CLI's answer; an ORDER BY that leaves no ties; and
 cross-reference prefixes that expand to their authorities' IRIs.
-https://github.com/ketamine-kg/ketamine-kg/issues/21 (issue 21 in the project's tracker)
+Issue 21 in the project's tracker (`issues show 21`).
 
 The slow ones (a reasoner, LinkML's generators, a Virtuoso) are marked ``slow``.
 """
