@@ -260,8 +260,9 @@ class _Candidate:
         )
 
 
-def answer(rows: Iterable[Mapping[str, Any]], q: Question) -> Pooling:
-    """Select, harmonize, choose one time point and arm handling per study, and pool."""
+def _checked_family(q: Question) -> str:
+    """Decides whether the question can be answered at all: the measure's family, or a PoolingError
+    naming the measure, method, level or comparison class that cannot be used."""
     family = FAMILY_OF_MEASURE.get(q.measure)
     if family is None:
         raise PoolingError(
@@ -276,14 +277,18 @@ def answer(rows: Iterable[Mapping[str, Any]], q: Question) -> Pooling:
         raise PoolingError(
             f"unknown comparison class {', '.join(unknown) or '(none)'}; use: {', '.join(COMPARISON_CLASSES)}"
         )
-    excluded: list[Exclusion] = []
+    return family
+
+
+def _question_notes(q: Question, windowed: bool) -> list[str]:
+    """Decides the notes the answer opens with: the comparison classes, how the time point is chosen
+    when no window is asked, and whether unverified figures are in."""
     notes: list[str] = []
     comparisons = ", ".join(q.comparisons)
     notes.append(
         f"comparison: drug against {comparisons}"
         + (" (the default: placebo, inert or active)" if tuple(q.comparisons) == DEFAULT_COMPARISONS else "")
     )
-    windowed = q.time_min_days is not None or q.time_max_days is not None
     if not windowed and q.harm:
         # A harm is counted over the period its source reports (the double-blind phase), not at a
         # primary efficacy time point.
@@ -294,39 +299,58 @@ def answer(rows: Iterable[Mapping[str, Any]], q: Question) -> Pooling:
         notes.append("no time window asked: each study's primary endpoint (endpoint_role primary) is used")
     if q.include_unverified:
         notes.append("unverified and secondary-copy figures included, marked in each row")
+    return notes
 
-    def out(row: Mapping[str, Any], reason: str) -> None:
-        excluded.append(Exclusion(str(row.get("id") or "?"), row.get("study"), reason))
 
-    # 1. The question's selection and the gates.
+def _exclude(excluded: list[Exclusion], row: Mapping[str, Any], reason: str) -> None:
+    """Record one row left out, with why."""
+    excluded.append(Exclusion(str(row.get("id") or "?"), row.get("study"), reason))
+
+
+def _asked(row: Mapping[str, Any], q: Question) -> bool:
+    """Decides whether a row is about what the question asks (condition, outcome or construct, harm);
+    rows that are not are dropped silently, not listed as excluded."""
+    if q.condition and row["condition"] != q.condition:
+        return False
+    if q.outcome and row["outcome"] != q.outcome:
+        return False
+    if not q.outcome and q.construct and resolved_construct(row) != q.construct:
+        return False
+    return not (q.harm and row.get("harm") != q.harm)
+
+
+def _selected(
+    rows: Iterable[Mapping[str, Any]], q: Question, family: str, windowed: bool, excluded: list[Exclusion]
+) -> list[Row]:
+    """Step 1: decides which rows pass the question's selection and the gates; the rest that were
+    asked about are excluded with the reason."""
     passed: list[Row] = []
     for raw in rows:
         row = normalise_row(raw)
-        if q.condition and row["condition"] != q.condition:
-            continue
-        if q.outcome and row["outcome"] != q.outcome:
-            continue
-        if not q.outcome and q.construct and resolved_construct(row) != q.construct:
-            continue
-        if q.harm and row.get("harm") != q.harm:
+        if not _asked(row, q):
             continue
         reason = outside_selection(row, q)
         if reason:
-            out(row, f"outside the selection: {reason}")
+            _exclude(excluded, row, f"outside the selection: {reason}")
             continue
         reason = _gate(row, q, family)
         if reason:
-            out(row, reason)
+            _exclude(excluded, row, reason)
         elif not windowed and not row.get("harm") and row.get("endpoint_role") != "primary":
-            out(
+            _exclude(
+                excluded,
                 row,
                 "no time window asked: not the study's primary endpoint "
                 f"(endpoint_role {row.get('endpoint_role') or 'not recorded'})",
             )
         else:
             passed.append(row)
+    return passed
 
-    # 2. One construct, one direction of better (and for mean differences one instrument).
+
+def _chosen_construct(passed: list[Row], q: Question, notes: list[str]) -> str | None:
+    """Step 2a: decides the one construct pooled, the asked one or else the one most rows measure,
+    and notes which (and what else was found)."""
     constructs = Counter(construct_key(r) for r in passed)
     construct = f"{q.construct} ({q.harm})" if q.construct and q.harm else q.construct
     if construct is None and constructs:
@@ -341,22 +365,38 @@ def answer(rows: Iterable[Mapping[str, Any]], q: Question) -> Pooling:
             notes.append(f"construct: {construct}")
     elif construct:
         notes.append(f"construct: {construct} (asked)")
+    return construct
+
+
+def _one_construct_and_direction(
+    passed: list[Row], construct: str | None, excluded: list[Exclusion]
+) -> tuple[list[Row], str | None]:
+    """Step 2b: decides which rows measure the pooled construct and share its direction of better
+    (the direction of most such rows); the others are excluded."""
     kept: list[Row] = []
     for r in passed:
         if construct_key(r) != construct:
-            out(r, f"different construct: {construct_key(r)} (pooling {construct})")
+            _exclude(excluded, r, f"different construct: {construct_key(r)} (pooling {construct})")
         else:
             kept.append(r)
     directions = Counter(r.get("better_when") for r in kept)
     better = min(directions, key=lambda d: (-directions[d], str(d))) if directions else None
-    passed = []
+    same: list[Row] = []
     for r in kept:
         if r.get("better_when") != better:
-            out(r, f"{r.get('outcome')} is better when {r.get('better_when')}, the pooled outcome when {better}")
+            _exclude(
+                excluded,
+                r,
+                f"{r.get('outcome')} is better when {r.get('better_when')}, the pooled outcome when {better}",
+            )
         else:
-            passed.append(r)
+            same.append(r)
+    return same, better
 
-    # 3. Estimates: reported contrasts harmonized; per-arm rows grouped by study, outcome and time.
+
+def _candidates(passed: list[Row], family: str, excluded: list[Exclusion]) -> list[_Candidate]:
+    """Step 3: decides each row's estimate: a reported contrast harmonized, per-arm rows grouped by
+    study, outcome and time and turned into one, or the row excluded with why it gives none."""
     candidates: list[_Candidate] = []
     arm_groups: dict[tuple[Any, ...], list[Row]] = defaultdict(list)
     for r in passed:
@@ -377,36 +417,78 @@ def answer(rows: Iterable[Mapping[str, Any]], q: Question) -> Pooling:
             )
             arm_groups[key].append(r)
         else:
-            out(r, got)
+            _exclude(excluded, r, got)
     for group in arm_groups.values():
         made = _arms_estimate(group, family)
         if isinstance(made, str):
             for r in group:
-                out(r, made)
+                _exclude(excluded, r, made)
         else:
             candidates.append(made)
+    return candidates
 
-    if family == "mean-difference" and candidates:
-        counts = Counter(c.estimate.instrument or "?" for c in candidates)
-        instrument = q.instrument or min(counts, key=lambda name: (-counts[name], name))
-        for c in [c for c in candidates if c.estimate.instrument != instrument]:
-            for rid in c.ids:
-                excluded.append(
-                    Exclusion(
-                        rid, c.estimate.study, f"different instrument: {c.estimate.instrument} (pooling {instrument})"
-                    )
+
+def _one_instrument(
+    candidates: list[_Candidate], q: Question, family: str, excluded: list[Exclusion]
+) -> tuple[list[_Candidate], str | None]:
+    """Step 3b: decides, for mean differences only, the one instrument pooled (the asked one, else the
+    one most estimates use); estimates on another are excluded."""
+    if family != "mean-difference" or not candidates:
+        return candidates, None
+    counts = Counter(c.estimate.instrument or "?" for c in candidates)
+    instrument = q.instrument or min(counts, key=lambda name: (-counts[name], name))
+    for c in [c for c in candidates if c.estimate.instrument != instrument]:
+        for rid in c.ids:
+            excluded.append(
+                Exclusion(
+                    rid, c.estimate.study, f"different instrument: {c.estimate.instrument} (pooling {instrument})"
                 )
-        candidates = [c for c in candidates if c.estimate.instrument == instrument]
-    else:
-        instrument = None
+            )
+    return [c for c in candidates if c.estimate.instrument == instrument], instrument
 
-    # 4. Per study: one time point, then one estimate (or split contrasts) at it.
+
+def _per_study(candidates: list[_Candidate], windowed: bool, excluded: list[Exclusion]) -> list[Estimate]:
+    """Step 4: decides, study by study (in study order), one time point and then one estimate (or
+    split contrasts) at it."""
     included: list[Estimate] = []
     by_study: dict[str, list[_Candidate]] = defaultdict(list)
     for c in candidates:
         by_study[c.estimate.study].append(c)
     for study in sorted(by_study):
         included += _one_study(by_study[study], windowed, excluded)
+    return included
+
+
+def _effect_note(family: str, better: str) -> str:
+    """Decides how the answer states its scale and which side of no effect favours the drug."""
+    scale = "ratio drug/comparator" if family in RATIOS else "drug minus comparator"
+    good = (
+        ("below 1" if better == "lower" else "above 1")
+        if family in RATIOS
+        else ("negative" if better == "lower" else "positive")
+    )
+    return f"effects are {scale}; better when {better}, so {good} favours the drug"
+
+
+def answer(rows: Iterable[Mapping[str, Any]], q: Question) -> Pooling:
+    """Select, harmonize, choose one time point and arm handling per study, and pool."""
+    family = _checked_family(q)
+    excluded: list[Exclusion] = []
+    windowed = q.time_min_days is not None or q.time_max_days is not None
+    notes = _question_notes(q, windowed)
+
+    # 1. The question's selection and the gates.
+    passed = _selected(rows, q, family, windowed, excluded)
+
+    # 2. One construct, one direction of better (and for mean differences one instrument).
+    construct = _chosen_construct(passed, q, notes)
+    passed, better = _one_construct_and_direction(passed, construct, excluded)
+
+    # 3. Estimates: reported contrasts harmonized; per-arm rows grouped by study, outcome and time.
+    candidates, instrument = _one_instrument(_candidates(passed, family, excluded), q, family, excluded)
+
+    # 4. Per study: one time point, then one estimate (or split contrasts) at it.
+    included = _per_study(candidates, windowed, excluded)
 
     # 5. Pool; favours for each row and for the answer.
     z = NormalDist().inv_cdf(0.5 + q.level / 200)
@@ -423,13 +505,7 @@ def answer(rows: Iterable[Mapping[str, Any]], q: Question) -> Pooling:
     if len(drugs) > 1:
         notes.append(f"drug forms pooled together: {', '.join(drugs)} (ask for one with --drug)")
     if better:
-        scale = "ratio drug/comparator" if family in RATIOS else "drug minus comparator"
-        good = (
-            ("below 1" if better == "lower" else "above 1")
-            if family in RATIOS
-            else ("negative" if better == "lower" else "positive")
-        )
-        notes.append(f"effects are {scale}; better when {better}, so {good} favours the drug")
+        notes.append(_effect_note(family, better))
     return Pooling(
         family,
         METHOD_NAMES[q.method],
