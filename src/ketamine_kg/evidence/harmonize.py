@@ -591,23 +591,69 @@ def _combine_arms(arms: list[Row], family: str) -> Row | str:
     return merged
 
 
+def _chosen_time(cands: list[_Candidate], windowed: bool) -> tuple[float | None, str]:
+    """Step 4a: decides the study's one time point (its primary endpoint when there, else the latest
+    one) and the rule that chose it, as the answer prints it."""
+    timed = [c for c in cands if c.days is not None]
+    if any(c.primary for c in cands):
+        when = next(c.days for c in sorted(cands, key=lambda c: (not c.primary, -(c.days or 0))))
+        return when, "the study's primary endpoint" + (" inside the window" if windowed else " (no window asked)")
+    if timed:
+        where = "inside the window" if windowed else "reported"
+        return max(
+            c.days for c in timed if c.days is not None
+        ), f"the latest time point {where} (no primary endpoint there)"
+    return None, "no time point recorded"
+
+
+def _one_control(here: list[_Candidate], drop: Any) -> list[_Candidate]:
+    """Step 4b: decides the one comparator arm a study's contrasts are taken against (the one most
+    intervention arms were compared with, then the best ranked); contrasts against another are dropped."""
+    by_control: dict[str, list[_Candidate]] = defaultdict(list)
+    for c in here:
+        by_control[c.comparator_arm].append(c)
+    control = min(
+        by_control, key=lambda k: (-len({c.arm for c in by_control[k]}), min(c.rank() for c in by_control[k]))
+    )
+    for k, group in by_control.items():
+        if k != control:
+            for c in group:
+                drop(
+                    c,
+                    f"another comparator arm of this study ({k or 'unnamed'}); "
+                    f"{control or 'the comparator'} kept, so no arm counts twice",
+                )
+    return by_control[control]
+
+
+def _best_per_arm(cands: list[_Candidate], drop: Any) -> list[_Candidate]:
+    """Step 4c: decides one result per intervention arm (a reported contrast first, then analysis set,
+    n and id); the same comparison reported again is dropped."""
+    by_arm: dict[str, list[_Candidate]] = defaultdict(list)
+    for c in cands:
+        by_arm[c.arm].append(c)
+    chosen: list[_Candidate] = []
+    for arm in sorted(by_arm):
+        best = min(by_arm[arm], key=_Candidate.rank)
+        chosen.append(best)
+        for c in by_arm[arm]:
+            if c is not best:
+                why = (
+                    "a reported contrast is preferred"
+                    if best.reported and not c.reported
+                    else "analysis set, then n, then id"
+                )
+                drop(c, f"the same comparison again: {best.estimate.result_id} kept ({why})")
+    return chosen
+
+
 def _one_study(cands: list[_Candidate], windowed: bool, excluded: list[Exclusion]) -> list[Estimate]:
     """The study's estimate(s) at its chosen time point, each with the rule that chose it."""
 
     def drop(c: _Candidate, reason: str) -> None:
         excluded.extend(Exclusion(rid, c.estimate.study, reason) for rid in c.ids)
 
-    timed = [c for c in cands if c.days is not None]
-    if any(c.primary for c in cands):
-        when = next(c.days for c in sorted(cands, key=lambda c: (not c.primary, -(c.days or 0))))
-        time_rule = "the study's primary endpoint" + (" inside the window" if windowed else " (no window asked)")
-    elif timed:
-        when = max(c.days for c in timed if c.days is not None)
-        where = "inside the window" if windowed else "reported"
-        time_rule = f"the latest time point {where} (no primary endpoint there)"
-    else:
-        when = None
-        time_rule = "no time point recorded"
+    when, time_rule = _chosen_time(cands, windowed)
     here = [c for c in cands if c.days == when]
     for c in cands:
         if c.days != when:
@@ -623,35 +669,7 @@ def _one_study(cands: list[_Candidate], windowed: bool, excluded: list[Exclusion
         return [replace(best.estimate, rule=f"{time_rule}; {best.estimate.arms}")]
 
     # Contrasts sharing one comparator arm; a second comparator arm of the same study is left out.
-    by_control: dict[str, list[_Candidate]] = defaultdict(list)
-    for c in here:
-        by_control[c.comparator_arm].append(c)
-    control = min(
-        by_control, key=lambda k: (-len({c.arm for c in by_control[k]}), min(c.rank() for c in by_control[k]))
-    )
-    for k, group in by_control.items():
-        if k != control:
-            for c in group:
-                drop(
-                    c,
-                    f"another comparator arm of this study ({k or 'unnamed'}); "
-                    f"{control or 'the comparator'} kept, so no arm counts twice",
-                )
-    by_arm: dict[str, list[_Candidate]] = defaultdict(list)
-    for c in by_control[control]:
-        by_arm[c.arm].append(c)
-    chosen: list[_Candidate] = []
-    for arm in sorted(by_arm):
-        best = min(by_arm[arm], key=_Candidate.rank)
-        chosen.append(best)
-        for c in by_arm[arm]:
-            if c is not best:
-                why = (
-                    "a reported contrast is preferred"
-                    if best.reported and not c.reported
-                    else "analysis set, then n, then id"
-                )
-                drop(c, f"the same comparison again: {best.estimate.result_id} kept ({why})")
+    chosen = _best_per_arm(_one_control(here, drop), drop)
     if len(chosen) == 1:
         e = chosen[0].estimate
         arms = e.arms or "two arms"
