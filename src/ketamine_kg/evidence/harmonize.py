@@ -113,6 +113,27 @@ def favours(lower: float, upper: float, better_when: str | None) -> str:
     return "drug" if below == (better_when == "lower") else "comparator"
 
 
+def _on_convention(
+    value: float, bounds: list[float | None], sign: float, ratio: bool
+) -> tuple[float, float | None, float | None]:
+    """Decides the figure on the convention: unchanged when printed drug first, else negated (or
+    inverted for a ratio), its CI bounds swapped with it."""
+    if sign < 0:
+        value = 1 / value if ratio else -value
+        flipped = [None if b is None else (1 / b if ratio else -b) for b in bounds]
+        bounds = [flipped[1], flipped[0]]
+    return value, bounds[0], bounds[1]
+
+
+def _figure_favours(lo: float | None, hi: float | None, ratio: bool, better_when: str | None) -> str:
+    """Decides which side a harmonized figure's CI favours; neither without both bounds."""
+    if lo is None or hi is None:
+        return "neither"
+    # favours() reads an interval on the analysis scale, where 0 is no effect (logs for ratios).
+    scale = (lambda x: math.log(x)) if ratio else (lambda x: x)
+    return favours(scale(lo), scale(hi), better_when)
+
+
 def harmonized_figure(row: Mapping[str, Any]) -> tuple[float, float | None, float | None, str] | str:
     """One between-group figure on the pooling's convention: (value, CI lower, CI upper, favours),
     drug minus comparator or drug over comparator; or why it cannot be put there.
@@ -135,17 +156,8 @@ def harmonized_figure(row: Mapping[str, Any]) -> tuple[float, float | None, floa
     bounds = [b if isinstance(b, int | float) else None for b in (lower, upper)]
     if ratio and (value <= 0 or any(b is not None and b <= 0 for b in bounds)):
         return "a ratio at or below 0 cannot be inverted"
-    if sign < 0:
-        value = 1 / value if ratio else -value
-        flipped = [None if b is None else (1 / b if ratio else -b) for b in bounds]
-        bounds = [flipped[1], flipped[0]]
-    lo, hi = bounds
-    side = "neither"
-    if lo is not None and hi is not None:
-        # favours() reads an interval on the analysis scale, where 0 is no effect (logs for ratios).
-        scale = (lambda x: math.log(x)) if ratio else (lambda x: x)
-        side = favours(scale(lo), scale(hi), row.get("better_when"))
-    return float(value), lo, hi, side
+    value, lo, hi = _on_convention(value, bounds, sign, ratio)
+    return float(value), lo, hi, _figure_favours(lo, hi, ratio, row.get("better_when"))
 
 
 def _time(row: Mapping[str, Any]) -> str:
@@ -181,8 +193,9 @@ def _flags(row: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _gate(row: Row, q: Question, family: str) -> str | None:
-    """Why the row cannot be pooled for this question at all, or None."""
+def _source_gate(row: Row, q: Question) -> str | None:
+    """Decides whether the row's source and population may be pooled: not a meta-analysis, verified in
+    the study's own report (unless asked), the whole population or the asked subgroup."""
     if row.get("design") in ("meta-analysis", "ipd-meta-analysis"):
         return f"{row['design']}: a pooled result, not a study (pooling it would count its trials twice)"
     if not q.include_unverified:
@@ -195,6 +208,12 @@ def _gate(row: Row, q: Question, family: str) -> str | None:
         return f"subgroup '{subgroup}': only whole analysed populations are pooled unless a subgroup is asked"
     if q.subgroup is not None and subgroup != q.subgroup:
         return f"not the subgroup asked ({subgroup or 'whole population'})"
+    return None
+
+
+def _kind_gate(row: Row, q: Question) -> str | None:
+    """Decides whether the row is of the asked kind: a recorded, asked comparison class, a recorded
+    (and asked) construct, and a recorded direction of better."""
     comparison = resolved_comparison(row)
     if comparison is None:
         kind = row.get("comparator_kind") or "none recorded"
@@ -207,6 +226,12 @@ def _gate(row: Row, q: Question, family: str) -> str | None:
         return f"construct {resolved_construct(row)}, not {q.construct}"
     if row.get("better_when") not in ("lower", "higher"):
         return f"outcome {row.get('outcome')} records no better_when: which way is better is unknown"
+    return None
+
+
+def _order_gate(row: Row, family: str) -> str | None:
+    """Decides whether the row's sign is known: a per-arm row by its arms (but not a change score), a
+    contrast by a recorded contrast order that fits the measure's family."""
     if row.get("arm_role"):
         if row.get("measure") == "mean-change":
             return (
@@ -224,6 +249,12 @@ def _gate(row: Row, q: Question, family: str) -> str | None:
     if order not in wanted:
         return f"contrast order {order} does not fit a {family}"
     return None
+
+
+def _gate(row: Row, q: Question, family: str) -> str | None:
+    """Why the row cannot be pooled for this question at all, or None (the first reason found, checked
+    in this order)."""
+    return _source_gate(row, q) or _kind_gate(row, q) or _order_gate(row, family)
 
 
 def _harmonize(e: Estimate, row: Row, family: str) -> Estimate:
