@@ -246,16 +246,9 @@ def _i2(tau2: float, v: np.ndarray) -> float:
     return float(100 * tau2 / (tau2 + s2))
 
 
-def pool(
-    rows: Iterable[Row], measure: str, method: str = "reml", level: float = 95.0, instrument: str | None = None
-) -> Pooling:
-    """Pool the rows that measure ``measure`` (a family name or a measure in it).
-
-    Left out, each with its reason: rows of another measure family, rows of a meta-analysis,
-    rows with no obtainable variance, mean differences on another instrument than ``instrument``
-    (default: the instrument most rows use), and all but one result per study (kept: a reported
-    contrast before one derived from arms, then the larger n, then the lower id).
-    """
+def _checked_family(measure: str, method: str, level: float) -> str:
+    """Decides whether the question can be pooled: the measure's family, or a PoolingError naming the
+    measure, method or level that cannot be used."""
     family = FAMILY_OF_MEASURE.get(measure)
     if family is None:
         raise PoolingError(f"cannot pool {measure!r}; poolable measures: {', '.join(FAMILIES)}")
@@ -263,8 +256,13 @@ def pool(
         raise PoolingError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
     if not 0 < level < 100:
         raise PoolingError(f"confidence level must be between 0 and 100, not {level}")
+    return family
+
+
+def _row_estimates(rows: Iterable[Row], family: str, excluded: list[Exclusion]) -> list[Estimate]:
+    """Decides each row's estimate: a contrast as read, per-arm rows grouped by study, outcome and time
+    and paired, or the row excluded with why it gives none."""
     estimates: list[Estimate] = []
-    excluded: list[Exclusion] = []
     arms: dict[tuple[Any, ...], list[Row]] = defaultdict(list)
     for row in rows:
         rid, study = str(row.get("id") or "?"), row.get("study")
@@ -289,17 +287,31 @@ def pool(
             estimates.append(got_pair)
         else:
             excluded += [Exclusion(str(r.get("id") or "?"), r.get("study"), got_pair) for r in group]
-    if family == "mean-difference" and estimates:
-        counts: dict[str, int] = defaultdict(int)
-        for e in estimates:
-            counts[e.instrument or "?"] += 1
-        instrument = instrument or min(counts, key=lambda name: (-counts[name], name))
-        excluded += [
-            Exclusion(e.result_id, e.study, f"different instrument: {e.instrument} (pooling {instrument})")
-            for e in estimates
-            if e.instrument != instrument
-        ]
-        estimates = [e for e in estimates if e.instrument == instrument]
+    return estimates
+
+
+def _on_one_instrument(
+    estimates: list[Estimate], instrument: str | None, excluded: list[Exclusion]
+) -> tuple[list[Estimate], str | None]:
+    """Decides the one instrument mean differences are pooled on (the asked one, else the one most
+    estimates use); estimates on another are excluded."""
+    if not estimates:
+        return estimates, instrument
+    counts: dict[str, int] = defaultdict(int)
+    for e in estimates:
+        counts[e.instrument or "?"] += 1
+    instrument = instrument or min(counts, key=lambda name: (-counts[name], name))
+    excluded += [
+        Exclusion(e.result_id, e.study, f"different instrument: {e.instrument} (pooling {instrument})")
+        for e in estimates
+        if e.instrument != instrument
+    ]
+    return [e for e in estimates if e.instrument == instrument], instrument
+
+
+def _one_per_study(estimates: list[Estimate], excluded: list[Exclusion]) -> tuple[Estimate, ...]:
+    """Decides the one result per study (a reported contrast before one derived from arms, then the
+    larger n, then the lower id); the rest are excluded as duplicates."""
     kept: dict[str, Estimate] = {}
     for e in sorted(estimates, key=lambda e: (e.derived_from.endswith("per arm"), -(e.n or 0), e.result_id)):
         if e.study in kept:
@@ -308,7 +320,25 @@ def pool(
             )
         else:
             kept[e.study] = e
-    included = tuple(sorted(kept.values(), key=lambda e: (e.study, e.result_id)))
+    return tuple(sorted(kept.values(), key=lambda e: (e.study, e.result_id)))
+
+
+def pool(
+    rows: Iterable[Row], measure: str, method: str = "reml", level: float = 95.0, instrument: str | None = None
+) -> Pooling:
+    """Pool the rows that measure ``measure`` (a family name or a measure in it).
+
+    Left out, each with its reason: rows of another measure family, rows of a meta-analysis,
+    rows with no obtainable variance, mean differences on another instrument than ``instrument``
+    (default: the instrument most rows use), and all but one result per study (kept: a reported
+    contrast before one derived from arms, then the larger n, then the lower id).
+    """
+    family = _checked_family(measure, method, level)
+    excluded: list[Exclusion] = []
+    estimates = _row_estimates(rows, family, excluded)
+    if family == "mean-difference":
+        estimates, instrument = _on_one_instrument(estimates, instrument, excluded)
+    included = _one_per_study(estimates, excluded)
     summary = None
     if len(included) >= 2:
         summary = meta_analyse([e.effect for e in included], [e.variance for e in included], method, level)
@@ -348,6 +378,36 @@ def classify_row(row: Row, family: str) -> Estimate | str:
     return _from_contrast(row, family)
 
 
+def _ci_variance(value: float, lower: float, upper: float, level: float | None, ratio: bool) -> tuple[float, str] | str:
+    """Decides the variance a CI implies (on the log scale for a ratio) and how it was got, or why the
+    CI cannot give one."""
+    if level is None:
+        return "CI without a stated level"
+    if not 0 < level < 100:
+        return f"CI level {level} is not a percentage"
+    if not lower < upper or not lower <= value <= upper:
+        return f"value {value} is not inside its CI [{lower}, {upper}]"
+    lo, hi = (math.log(lower), math.log(upper)) if ratio else (lower, upper)
+    z = NormalDist().inv_cdf(0.5 + level / 200)
+    return ((hi - lo) / (2 * z)) ** 2, f"{level:g}% CI"
+
+
+def _contrast_variance(
+    value: float, se: float | None, lower: float | None, upper: float | None, level: float | None, ratio: bool
+) -> tuple[float, str] | str:
+    """Decides where a contrast's variance comes from: a reported SE (differences only, since a ratio's
+    SE may be on either scale), else its CI; or why neither gives one."""
+    if se is not None and not ratio:
+        if se <= 0:
+            return "SE must be positive"
+        return se**2, "reported SE"
+    if lower is None or upper is None:
+        if se is not None:
+            return "only an SE, and a ratio's SE may be on either scale: give the CI"
+        return "no variance obtainable: neither SE nor CI"
+    return _ci_variance(value, lower, upper, level, ratio)
+
+
 def _from_contrast(row: Row, family: str) -> Estimate | str:
     value, se = as_number(row.get("value")), as_number(row.get("se"))
     lower, upper, level = as_number(row.get("ci_lower")), as_number(row.get("ci_upper")), as_number(row.get("ci_level"))
@@ -364,29 +424,15 @@ def _from_contrast(row: Row, family: str) -> Estimate | str:
         return Estimate(str(row.get("id") or "?"), str(row["study"]), effect, variance, n, how, instrument)
 
     effect = math.log(value) if ratio else value
-    if se is not None and not ratio:
-        if se <= 0:
-            return "SE must be positive"
-        return made(effect, se**2, "reported SE")
-    if lower is None or upper is None:
-        if se is not None:
-            return "only an SE, and a ratio's SE may be on either scale: give the CI"
-        return "no variance obtainable: neither SE nor CI"
-    if level is None:
-        return "CI without a stated level"
-    if not 0 < level < 100:
-        return f"CI level {level} is not a percentage"
-    if not lower < upper or not lower <= value <= upper:
-        return f"value {value} is not inside its CI [{lower}, {upper}]"
-    lo, hi = (math.log(lower), math.log(upper)) if ratio else (lower, upper)
-    z = NormalDist().inv_cdf(0.5 + level / 200)
-    return made(effect, ((hi - lo) / (2 * z)) ** 2, f"{level:g}% CI")
+    got = _contrast_variance(value, se, lower, upper, level, ratio)
+    if isinstance(got, str):
+        return got
+    return made(effect, *got)
 
 
-def estimate_from_arms(group: list[Row], family: str) -> Estimate | str:
-    import numpy as np
-    from statsmodels.stats.meta_analysis import effectsize_2proportions, effectsize_smd
-
+def _arm_pair(group: list[Row]) -> tuple[Row, Row, int, int] | str:
+    """Decides whether per-arm rows make one pair: exactly one intervention and one comparator arm, on
+    one measure, each with an n; returns (intervention, comparator, n1, n2) or why not."""
     roles = defaultdict(list)
     for r in group:
         roles[r.get("arm_role")].append(r)
@@ -397,23 +443,36 @@ def estimate_from_arms(group: list[Row], family: str) -> Estimate | str:
     if a.get("measure") != c.get("measure"):
         return f"arms report different measures ({a.get('measure')}, {c.get('measure')})"
     n1, n2 = as_count(a.get("n")), as_count(c.get("n"))
-    ident = f"{a.get('id')}+{c.get('id')}"
     if n1 is None or n2 is None or n1 == 0 or n2 == 0:
         return "per-arm rows without n"
-    if family == "smd":
-        m1, m2, s1, s2 = (as_number(x) for x in (a.get("value"), c.get("value"), a.get("sd"), c.get("sd")))
-        if m1 is None or m2 is None or not s1 or not s2:
-            return "per-arm means without SDs: no SMD"
-        g, var = effectsize_smd(m1, s1, n1, m2, s2, n2)
-        return Estimate(
-            ident,
-            str(a["study"]),
-            float(g),
-            float(var),
-            n1 + n2,
-            "means/SDs/n per arm",
-            a.get("instrument") or a.get("outcome"),
-        )
+    return a, c, n1, n2
+
+
+def _smd_from_arms(a: Row, c: Row, n1: int, n2: int) -> Estimate | str:
+    """Decides the SMD (Hedges' g) of two arms from their means, SDs and n, or why there is none."""
+    from statsmodels.stats.meta_analysis import effectsize_smd
+
+    m1, m2, s1, s2 = (as_number(x) for x in (a.get("value"), c.get("value"), a.get("sd"), c.get("sd")))
+    if m1 is None or m2 is None or not s1 or not s2:
+        return "per-arm means without SDs: no SMD"
+    g, var = effectsize_smd(m1, s1, n1, m2, s2, n2)
+    return Estimate(
+        f"{a.get('id')}+{c.get('id')}",
+        str(a["study"]),
+        float(g),
+        float(var),
+        n1 + n2,
+        "means/SDs/n per arm",
+        a.get("instrument") or a.get("outcome"),
+    )
+
+
+def _ratio_from_arms(a: Row, c: Row, n1: int, n2: int, family: str) -> Estimate | str:
+    """Decides the log risk or odds ratio of two arms from their events and n (0.5 added only where a
+    cell is zero), or why there is none."""
+    import numpy as np
+    from statsmodels.stats.meta_analysis import effectsize_2proportions
+
     e1, e2 = as_count(a.get("events")), as_count(c.get("events"))
     if e1 is None or e2 is None:
         return "per-arm rows without event counts"
@@ -426,7 +485,7 @@ def estimate_from_arms(group: list[Row], family: str) -> Estimate | str:
     counts = (np.array([e1]), np.array([n1]), np.array([e2]), np.array([n2]))
     effect, var = effectsize_2proportions(*counts, statistic=family, zero_correction=0.5 if zero else None)
     return Estimate(
-        ident,
+        f"{a.get('id')}+{c.get('id')}",
         str(a["study"]),
         float(effect[0]),
         float(var[0]),
@@ -434,6 +493,16 @@ def estimate_from_arms(group: list[Row], family: str) -> Estimate | str:
         "events/n per arm",
         a.get("instrument") or a.get("outcome"),
     )
+
+
+def estimate_from_arms(group: list[Row], family: str) -> Estimate | str:
+    pair = _arm_pair(group)
+    if isinstance(pair, str):
+        return pair
+    a, c, n1, n2 = pair
+    if family == "smd":
+        return _smd_from_arms(a, c, n1, n2)
+    return _ratio_from_arms(a, c, n1, n2, family)
 
 
 def as_number(x: Any) -> float | None:
