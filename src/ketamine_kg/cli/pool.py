@@ -18,8 +18,71 @@ import click
 
 from ketamine_kg.errors import KetamineKGError, UsageError
 from ketamine_kg.evidence.harmonize import COMPARISON_CLASSES, DEFAULT_COMPARISONS
-from ketamine_kg.evidence.pooling import FAMILIES, METHODS, Pooling, PoolingError
+from ketamine_kg.evidence.pooling import FAMILIES, METHODS, Estimate, Pooling, PoolingError, Summary
 from ketamine_kg.evidence.selection import DAYS_PER_UNIT, STUDY_KEYS, Question, answer, normalise_row
+
+
+def _read_file(path: Path) -> Any:
+    """Decides what one file holds (JSON is YAML too), or a UsageError saying why it cannot be read."""
+    import yaml
+
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))  # JSON is YAML too
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise UsageError(f"cannot read {path}: {' '.join(str(exc).split())[:200]}") from exc
+
+
+def _curated_sections(path: Path, data: Mapping[str, Any]) -> None:
+    """Decides whether a curated file's 'studies' and 'results' sections are lists of records."""
+    for name in ("studies", "results"):
+        section = data.get(name) or []
+        if not isinstance(section, list) or not all(isinstance(r, Mapping) for r in section):
+            raise UsageError(f"{path}: '{name}' must be a list of records")
+
+
+def _joined(
+    result: Mapping[str, Any], studies: Mapping[str, Mapping[str, Any]], outcomes: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Any]:
+    """One curated result as a pooling row: joined with its study, its outcome's and instrument's construct
+    and its outcome's direction of better; a UsageError when its study is in none of the files."""
+    study = studies.get(str(result.get("study")))
+    if study is None:
+        raise UsageError(f"result {result.get('id')}: study {result.get('study')} is in none of the files")
+    outcome = outcomes.get(str(result.get("outcome"))) or {}
+    instrument = outcomes.get(str(result.get("instrument"))) or {}
+    return {
+        **result,
+        **{key: study.get(key) for key in STUDY_KEYS},
+        # The curated slot is 'measures' (kk:construct); pooling's rows call it construct.
+        "construct": result.get("measures"),
+        "outcome_construct": outcome.get("measures"),
+        "better_when": outcome.get("better_when"),
+        "instrument_construct": instrument.get("measures"),
+    }
+
+
+def _gather(
+    path: Path,
+    data: Any,
+    rows: list[dict[str, Any]],
+    studies: dict[str, Mapping[str, Any]],
+    outcomes: dict[str, Mapping[str, Any]],
+    results: list[Mapping[str, Any]],
+) -> None:
+    """Decides what one file adds: its Outcome entities, its curated studies and results, or its plain
+    rows; a UsageError for a file that is none of these."""
+    if isinstance(data, Mapping) and isinstance(data.get("entities"), list):
+        outcomes.update(
+            {str(e.get("id")): e for e in data["entities"] if isinstance(e, Mapping) and e.get("type") == "Outcome"}
+        )
+    if isinstance(data, Mapping) and ("results" in data or "studies" in data):
+        _curated_sections(path, data)
+        studies.update({str(s.get("id")): s for s in data.get("studies") or []})
+        results += data.get("results") or []
+    elif isinstance(data, list) and all(isinstance(r, Mapping) for r in data):
+        rows += [dict(r) for r in data]
+    elif not (isinstance(data, Mapping) and "entities" in data):
+        raise UsageError(f"{path}: expected a list of result rows or curated 'studies'/'results' sections")
 
 
 def load_rows(paths: Sequence[Path]) -> list[dict[str, Any]]:
@@ -27,51 +90,13 @@ def load_rows(paths: Sequence[Path]) -> list[dict[str, Any]]:
 
     Results in curated files are joined with their study (from any of the files) here.
     """
-    import yaml
-
     rows: list[dict[str, Any]] = []
     studies: dict[str, Mapping[str, Any]] = {}
     outcomes: dict[str, Mapping[str, Any]] = {}
     results: list[Mapping[str, Any]] = []
     for path in paths:
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))  # JSON is YAML too
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            raise UsageError(f"cannot read {path}: {' '.join(str(exc).split())[:200]}") from exc
-        if isinstance(data, Mapping) and isinstance(data.get("entities"), list):
-            outcomes.update(
-                {str(e.get("id")): e for e in data["entities"] if isinstance(e, Mapping) and e.get("type") == "Outcome"}
-            )
-        if isinstance(data, Mapping) and ("results" in data or "studies" in data):
-            for name in ("studies", "results"):
-                section = data.get(name) or []
-                if not isinstance(section, list) or not all(isinstance(r, Mapping) for r in section):
-                    raise UsageError(f"{path}: '{name}' must be a list of records")
-            studies.update({str(s.get("id")): s for s in data.get("studies") or []})
-            results += data.get("results") or []
-        elif isinstance(data, list) and all(isinstance(r, Mapping) for r in data):
-            rows += [dict(r) for r in data]
-        elif isinstance(data, Mapping) and "entities" in data:
-            continue
-        else:
-            raise UsageError(f"{path}: expected a list of result rows or curated 'studies'/'results' sections")
-    for result in results:
-        study = studies.get(str(result.get("study")))
-        if study is None:
-            raise UsageError(f"result {result.get('id')}: study {result.get('study')} is in none of the files")
-        outcome = outcomes.get(str(result.get("outcome"))) or {}
-        instrument = outcomes.get(str(result.get("instrument"))) or {}
-        rows.append(
-            {
-                **result,
-                **{key: study.get(key) for key in STUDY_KEYS},
-                # The curated slot is 'measures' (kk:construct); pooling's rows call it construct.
-                "construct": result.get("measures"),
-                "outcome_construct": outcome.get("measures"),
-                "better_when": outcome.get("better_when"),
-                "instrument_construct": instrument.get("measures"),
-            }
-        )
+        _gather(path, _read_file(path), rows, studies, outcomes, results)
+    rows += [_joined(result, studies, outcomes) for result in results]
     return rows
 
 
@@ -117,6 +142,39 @@ CONVENTION = (
 )
 
 
+def _summary_lines(p: Pooling, s: Summary) -> list[str]:
+    """The pooled figures, one a line: favours, k, n, estimate, heterogeneity, prediction interval."""
+    pval = "p < 0.0001" if s.q_p < 1e-4 else f"p = {s.q_p:.4f}"
+    pi = "-" if s.pi_lower is None else f"[{_num(s.pi_lower)}, {_num(s.pi_upper)}]  (t, {s.k - 2} df)"
+    return [
+        f"  favours               {p.favours}" + ("  (the CI crosses no effect)" if p.favours == "neither" else ""),
+        f"  studies (k)           {p.k_studies}" + (f"  ({s.k} effects)" if s.k != p.k_studies else ""),
+        f"  participants (n)      {p.n_total:,}"
+        + (f"  (+ {p.n_unknown} stud{'y' if p.n_unknown == 1 else 'ies'} whose n is unknown)" if p.n_unknown else ""),
+        f"  estimate              {_num(s.estimate)}  [{_num(s.ci_lower)}, {_num(s.ci_upper)}]"
+        + _ratio(p, s.ci_lower, s.ci_upper, s.estimate),
+        f"  tau^2 / I^2           {_num(s.tau2)} / {s.i2:.1f}%",
+        f"  Q                     {s.q:.2f} (df {s.q_df}, {pval})",
+        f"  prediction interval   {pi}" + _ratio(p, s.pi_lower, s.pi_upper),
+    ]
+
+
+def _included_line(e: Estimate) -> str:
+    """One included row: its effect and where it came from, the printed figure, and the rule that chose it."""
+    n = "n ?" if e.n is None else f"n {e.n}"
+    flags = f"  [{', '.join(e.flags)}]" if e.flags else ""
+    return (
+        f"  {e.result_id}  ({e.study}){flags}\n"
+        f"      effect {e.effect:.4f} (SE {math.sqrt(e.variance):.4f}, {n}, from {e.derived_from}); "
+        f"favours {e.favours or '-'}\n"
+        f"      printed {e.printed or '-'}; {e.time or 'no time point'}; "
+        f"analysis set {e.analysis_set or '-'}"
+        + (f" ({e.analysis_population})" if e.analysis_population else "")
+        + (f"; subgroup {e.subgroup}" if e.subgroup else "")
+        + f"\n      arms: {e.arms or '-'}; rule: {e.rule or '-'}"
+    )
+
+
 def render(p: Pooling, selection: str) -> str:
     """A one-screen summary, then the included rows (each with its rule) and the excluded ones."""
     s = p.summary
@@ -124,37 +182,9 @@ def render(p: Pooling, selection: str) -> str:
     lines = [f"Pooled {p.family}{scale}: {p.method}" + (f", {s.level:g}% CI" if s else ""), f"selection: {selection}"]
     lines += [f"  - {note}" for note in p.notes] + [f"  - {CONVENTION}"]
     if s:
-        pval = "p < 0.0001" if s.q_p < 1e-4 else f"p = {s.q_p:.4f}"
-        pi = "-" if s.pi_lower is None else f"[{_num(s.pi_lower)}, {_num(s.pi_upper)}]  (t, {s.k - 2} df)"
-        lines += [
-            f"  favours               {p.favours}" + ("  (the CI crosses no effect)" if p.favours == "neither" else ""),
-            f"  studies (k)           {p.k_studies}" + (f"  ({s.k} effects)" if s.k != p.k_studies else ""),
-            f"  participants (n)      {p.n_total:,}"
-            + (
-                f"  (+ {p.n_unknown} stud{'y' if p.n_unknown == 1 else 'ies'} whose n is unknown)"
-                if p.n_unknown
-                else ""
-            ),
-            f"  estimate              {_num(s.estimate)}  [{_num(s.ci_lower)}, {_num(s.ci_upper)}]"
-            + _ratio(p, s.ci_lower, s.ci_upper, s.estimate),
-            f"  tau^2 / I^2           {_num(s.tau2)} / {s.i2:.1f}%",
-            f"  Q                     {s.q:.2f} (df {s.q_df}, {pval})",
-            f"  prediction interval   {pi}" + _ratio(p, s.pi_lower, s.pi_upper),
-        ]
+        lines += _summary_lines(p, s)
     lines += ["", f"Included ({len(p.included)})"]
-    for e in p.included:
-        n = "n ?" if e.n is None else f"n {e.n}"
-        flags = f"  [{', '.join(e.flags)}]" if e.flags else ""
-        lines.append(
-            f"  {e.result_id}  ({e.study}){flags}\n"
-            f"      effect {e.effect:.4f} (SE {math.sqrt(e.variance):.4f}, {n}, from {e.derived_from}); "
-            f"favours {e.favours or '-'}\n"
-            f"      printed {e.printed or '-'}; {e.time or 'no time point'}; "
-            f"analysis set {e.analysis_set or '-'}"
-            + (f" ({e.analysis_population})" if e.analysis_population else "")
-            + (f"; subgroup {e.subgroup}" if e.subgroup else "")
-            + f"\n      arms: {e.arms or '-'}; rule: {e.rule or '-'}"
-        )
+    lines += [_included_line(e) for e in p.included]
     lines += ["", f"Excluded ({len(p.excluded)})"]
     lines += [f"  {x.result_id}  ({x.study or '-'}): {x.reason}" for x in p.excluded]
     return "\n".join(lines)
