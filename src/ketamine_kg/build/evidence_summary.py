@@ -59,6 +59,42 @@ _DIRECTIONS: dict[str, URIRef] = {
 }
 
 
+def _difference_on_drug_scale(result: Any, order: str) -> tuple[float, float | None, float | None] | None:
+    """Decides a difference as drug minus comparator (negated, CI swapped, when printed the other way),
+    or None for an order that does not fit a difference."""
+    if order not in ("intervention-minus-comparator", "comparator-minus-intervention"):
+        return None
+    value, lo, hi = result.value, result.ci_lower, result.ci_upper
+    if order == "comparator-minus-intervention":
+        value = -value
+        lo, hi = (-hi if hi is not None else None), (-lo if lo is not None else None)
+    return value, lo, hi
+
+
+def _ratio_on_drug_scale(result: Any, order: str) -> tuple[float, float | None, float | None] | None:
+    """Decides a ratio as drug over comparator (inverted, CI swapped, when printed the other way), or
+    None for an order that does not fit a ratio or a figure at or below 0 that cannot be inverted."""
+    if order not in ("intervention-over-comparator", "comparator-over-intervention"):
+        return None
+    value, lo, hi = result.value, result.ci_lower, result.ci_upper
+    if order == "comparator-over-intervention":
+        if value <= 0 or (lo is not None and lo <= 0) or (hi is not None and hi <= 0):
+            return None
+        value = 1 / value
+        lo, hi = (1 / hi if hi is not None else None), (1 / lo if lo is not None else None)
+    return value, lo, hi
+
+
+def _significant(lo: float | None, hi: float | None, null: float, p_value: float | None) -> bool | None:
+    """Decides whether a figure differs from no effect: by its CI when it has both bounds, else by
+    p < 0.05; None when it has neither."""
+    if lo is not None and hi is not None:
+        return lo > null or hi < null
+    if p_value is not None:
+        return p_value < 0.05
+    return None
+
+
 def _result_direction(result: Any, better_when: str | None) -> str | None:
     """favours drug / favours comparator / neither for one between-group figure, or None when it
     cannot be read (no contrast order, no better_when, no CI and no p value)."""
@@ -67,30 +103,17 @@ def _result_direction(result: Any, better_when: str | None) -> str | None:
         return None
     if result.measure in _DIFFERENCES:
         null = 0.0
-        flip = order == "comparator-minus-intervention"
-        if order not in ("intervention-minus-comparator", "comparator-minus-intervention"):
-            return None
-        value, lo, hi = result.value, result.ci_lower, result.ci_upper
-        if flip:
-            value = -value
-            lo, hi = (-hi if hi is not None else None), (-lo if lo is not None else None)
+        figure = _difference_on_drug_scale(result, order)
     elif result.measure in _RATIOS:
         null = 1.0
-        if order not in ("intervention-over-comparator", "comparator-over-intervention"):
-            return None
-        value, lo, hi = result.value, result.ci_lower, result.ci_upper
-        if order == "comparator-over-intervention":
-            if value <= 0 or (lo is not None and lo <= 0) or (hi is not None and hi <= 0):
-                return None
-            value = 1 / value
-            lo, hi = (1 / hi if hi is not None else None), (1 / lo if lo is not None else None)
+        figure = _ratio_on_drug_scale(result, order)
     else:
         return None
-    if lo is not None and hi is not None:
-        significant = lo > null or hi < null
-    elif result.p_value is not None:
-        significant = result.p_value < 0.05
-    else:
+    if figure is None:
+        return None
+    value, lo, hi = figure
+    significant = _significant(lo, hi, null, result.p_value)
+    if significant is None:
         return None
     if not significant or value == null:
         return "neither"
