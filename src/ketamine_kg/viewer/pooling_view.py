@@ -87,33 +87,16 @@ def _default_drug(rows: list[dict[str, Any]], condition: str, outcome: str, drug
     return ranked[0] if ranked else (drugs[1] if len(drugs) > 1 else ALL_DRUGS)
 
 
-def evidence_numbers(path: str) -> None:
-    labels = data.all_labels(path)
-    rows = pooling_rows(path)
-
-    def name(slug: str) -> str:
-        return labels.get(f"kkr:{slug}", slug)
-
-    names = {
-        slug: name(slug)
-        for r in rows
-        for slug in (r.get("condition"), r.get("outcome"), r.get("drug"), r.get("route"))
-        if slug
-    }
-    names[ANY] = ANY
-    conditions = sorted({r["condition"] for r in rows}, key=name)
-    outcomes = sorted({r["outcome"] for r in rows}, key=name)
-    drugs = [ALL_DRUGS, *sorted({r["drug"] for r in rows if r.get("drug")}, key=name)]
-    routes = [ANY, *sorted({r["route"] for r in rows if r.get("route")}, key=name)]
-
-    st.subheader("Pooled effects: forest plot")
-    st.caption(
-        "A random-effects (or fixed-effect) meta-analysis of the results in the graph that answer one "
-        "question, every effect turned to drug minus (or over) comparator from the direction each "
-        "source recorded. Only whole populations, one time point per study, one construct, and "
-        "verified figures read in the study's own report (unless included below); multi-arm trials "
-        "count once. Everything left out is listed with the reason."
-    )
+def _ask(
+    rows: list[dict[str, Any]],
+    names: dict[str, str],
+    conditions: list[str],
+    outcomes: list[str],
+    drugs: list[str],
+    routes: list[str],
+) -> tuple[Question, str, str]:
+    """Decides the question from the widgets (each kept in the URL): the Question, the drug form picked
+    (or all, mixed) and the comparison label picked."""
     top = st.columns(4)
     with top[0]:
         condition = _pick("Condition", conditions, names, "f_cond", "treatment-resistant-depression")
@@ -154,13 +137,26 @@ def evidence_numbers(path: str) -> None:
         comparisons=COMPARISONS[comparison],
         include_unverified=unverified,
     )
+    return question, drug, comparison
+
+
+def _forest_section(
+    rows: list[dict[str, Any]],
+    question: Question,
+    name: Any,
+    condition: str,
+    outcome: str,
+    drug_title: str,
+    comparison: str,
+) -> None:
+    """The pooled answer: its summary and notes, the forest plot (a study picked links to its record),
+    and what was left out and why."""
     pooled = answer(rows, question)
     st.markdown(f"**{forest.summary_line(pooled)}**")
     for note in pooled.notes:
         st.caption(note)
     study_labels = {s: name(s) for s in {e.study for e in pooled.included}}
     frame = forest.forest_frame(pooled, study_labels)
-    drug_title = "all drug forms, mixed" if drug == ALL_DRUGS else name(drug)
     if pooled.included:
         title = f"{name(outcome)}: {name(condition)}, {drug_title}, against {comparison}"
         chart = forest.forest_chart(frame, pooled, title)
@@ -177,6 +173,17 @@ def evidence_numbers(path: str) -> None:
                 width="stretch",
             )
 
+
+def _time_course_section(
+    rows: list[dict[str, Any]],
+    question: Question,
+    name: Any,
+    condition: str,
+    outcome: str,
+    drug_title: str,
+    comparison: str,
+) -> None:
+    """The same question's between-group results at every time point, one panel per measure."""
     st.subheader("Time course")
     st.caption(
         f"Each between-group result on {name(outcome)} in {name(condition)} ({drug_title}, against "
@@ -193,6 +200,11 @@ def evidence_numbers(path: str) -> None:
     else:
         st.write("No between-group result with a recorded direction answers this question at a time point.")
 
+
+def _rates_section(path: str, condition: str) -> None:
+    """Response and remission rates by arm for the condition."""
+    import pandas as pd
+
     st.subheader("Response and remission by arm")
     q = data.get_catalogue()["response-and-remission-by-arm"]
     rates = data.get_worker(path).run(q.text, q.bindings({"condition": f"kkr:{condition}"}), data.USER_LIMITS).records()
@@ -202,3 +214,38 @@ def evidence_numbers(path: str) -> None:
         _downloads(rates_chart, pd.DataFrame(rates), "response-remission")
     else:
         st.write("No per-arm response or remission rates recorded for this condition.")
+
+
+def evidence_numbers(path: str) -> None:
+    labels = data.all_labels(path)
+    rows = pooling_rows(path)
+
+    def name(slug: str) -> str:
+        return labels.get(f"kkr:{slug}", slug)
+
+    names = {
+        slug: name(slug)
+        for r in rows
+        for slug in (r.get("condition"), r.get("outcome"), r.get("drug"), r.get("route"))
+        if slug
+    }
+    names[ANY] = ANY
+    conditions = sorted({r["condition"] for r in rows}, key=name)
+    outcomes = sorted({r["outcome"] for r in rows}, key=name)
+    drugs = [ALL_DRUGS, *sorted({r["drug"] for r in rows if r.get("drug")}, key=name)]
+    routes = [ANY, *sorted({r["route"] for r in rows if r.get("route")}, key=name)]
+
+    st.subheader("Pooled effects: forest plot")
+    st.caption(
+        "A random-effects (or fixed-effect) meta-analysis of the results in the graph that answer one "
+        "question, every effect turned to drug minus (or over) comparator from the direction each "
+        "source recorded. Only whole populations, one time point per study, one construct, and "
+        "verified figures read in the study's own report (unless included below); multi-arm trials "
+        "count once. Everything left out is listed with the reason."
+    )
+    question, drug, comparison = _ask(rows, names, conditions, outcomes, drugs, routes)
+    condition, outcome = str(question.condition), str(question.outcome)
+    drug_title = "all drug forms, mixed" if drug == ALL_DRUGS else name(drug)
+    _forest_section(rows, question, name, condition, outcome, drug_title, comparison)
+    _time_course_section(rows, question, name, condition, outcome, drug_title, comparison)
+    _rates_section(path, condition)
