@@ -552,15 +552,24 @@ def answer(rows: Iterable[Mapping[str, Any]], q: Question) -> Pooling:
     )
 
 
-def _arms_estimate(group: list[Row], family: str) -> _Candidate | str:
-    """One estimate from per-arm rows at one time point: two arms as they are, several intervention
-    arms against one comparator combined (Cochrane Handbook 6.5.2.10)."""
+def _arm_roles(group: list[Row]) -> dict[str, list[Row]] | str:
+    """Decides whether per-arm rows can be compared: exactly one comparator arm and at least one
+    intervention arm (in id order), or why not."""
     roles: dict[str, list[Row]] = defaultdict(list)
     for r in sorted(group, key=lambda r: str(r.get("id"))):
         roles[str(r.get("arm_role"))].append(r)
     if len(roles["comparator"]) != 1 or not roles["intervention"] or set(roles) - {"intervention", "comparator"}:
         found = ", ".join(f"{len(v)} {k}" for k, v in sorted(roles.items()))
         return f"per-arm rows need one comparator arm and at least one intervention arm ({found})"
+    return roles
+
+
+def _arms_estimate(group: list[Row], family: str) -> _Candidate | str:
+    """One estimate from per-arm rows at one time point: two arms as they are, several intervention
+    arms against one comparator combined (Cochrane Handbook 6.5.2.10)."""
+    roles = _arm_roles(group)
+    if isinstance(roles, str):
+        return roles
     arms = roles["intervention"]
     control = roles["comparator"][0]
     how = "two arms"
@@ -595,6 +604,17 @@ def _arms_estimate(group: list[Row], family: str) -> _Candidate | str:
     )
 
 
+def _pooled_mean_sd(n_list: list[int], means: list[float | None], sds: list[float | None]) -> tuple[float, float]:
+    """The mean and SD of several arms taken as one, pooled pairwise (Handbook 6.5.2.10)."""
+    n1, m1, s1 = n_list[0], float(means[0] or 0), float(sds[0] or 0)
+    for n2, m2, s2 in zip(n_list[1:], means[1:], sds[1:], strict=True):
+        m2, s2 = float(m2 or 0), float(s2 or 0)
+        total = n1 + n2
+        var = ((n1 - 1) * s1**2 + (n2 - 1) * s2**2 + n1 * n2 / total * (m1 - m2) ** 2) / (total - 1)
+        n1, m1, s1 = total, (n1 * m1 + n2 * m2) / total, math.sqrt(var)
+    return m1, s1
+
+
 def _combine_arms(arms: list[Row], family: str) -> Row | str:
     """Several intervention arms as one: events and n summed, or means and SDs pooled (Handbook 6.5.2.10)."""
     ns = [as_count(a.get("n")) for a in arms]
@@ -612,12 +632,7 @@ def _combine_arms(arms: list[Row], family: str) -> Row | str:
     sds = [as_number(a.get("sd")) for a in arms]
     if any(m is None for m in means) or any(not s for s in sds):
         return "arms cannot be combined: an intervention arm has no mean or SD"
-    n1, m1, s1 = n_list[0], float(means[0] or 0), float(sds[0] or 0)
-    for n2, m2, s2 in zip(n_list[1:], means[1:], sds[1:], strict=True):
-        m2, s2 = float(m2 or 0), float(s2 or 0)
-        total = n1 + n2
-        var = ((n1 - 1) * s1**2 + (n2 - 1) * s2**2 + n1 * n2 / total * (m1 - m2) ** 2) / (total - 1)
-        n1, m1, s1 = total, (n1 * m1 + n2 * m2) / total, math.sqrt(var)
+    m1, s1 = _pooled_mean_sd(n_list, means, sds)
     merged.update(value=m1, sd=s1)
     return merged
 
