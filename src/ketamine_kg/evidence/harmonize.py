@@ -564,6 +564,29 @@ def _arm_roles(group: list[Row]) -> dict[str, list[Row]] | str:
     return roles
 
 
+def _arms_candidate(made: Estimate, roles: dict[str, list[Row]], how: str) -> _Candidate:
+    """The estimate from per-arm rows labelled as the answer shows it: every source row's id and printed
+    figure, the comparator arm's population, set, subgroup, time and drug, and how the arms were handled."""
+    control = roles["comparator"][0]
+    source = roles["intervention"] + [control]
+    rid = "+".join(str(r.get("id")) for r in source)
+    e = replace(
+        made,
+        result_id=rid,
+        printed="; ".join(_printed(r) for r in source),
+        analysis_population=str(control.get("analysis_population") or ""),
+        analysis_set=str(control.get("analysis_set") or "not-stated"),
+        subgroup=str(control.get("subgroup") or ""),
+        time=_time(control),
+        flags=tuple(dict.fromkeys(f for r in source for f in _flags(r))),
+        drug=str(control.get("drug") or ""),
+        arms=how,
+    )
+    return _Candidate(
+        e, source, "+".join(str(r.get("arm") or "") for r in roles["intervention"]), str(control.get("arm") or "")
+    )
+
+
 def _arms_estimate(group: list[Row], family: str) -> _Candidate | str:
     """One estimate from per-arm rows at one time point: two arms as they are, several intervention
     arms against one comparator combined (Cochrane Handbook 6.5.2.10)."""
@@ -585,23 +608,7 @@ def _arms_estimate(group: list[Row], family: str) -> _Candidate | str:
     made = estimate_from_arms([arms[0], control], family)
     if isinstance(made, str):
         return made
-    source = roles["intervention"] + [control]
-    rid = "+".join(str(r.get("id")) for r in source)
-    e = replace(
-        made,
-        result_id=rid,
-        printed="; ".join(_printed(r) for r in source),
-        analysis_population=str(control.get("analysis_population") or ""),
-        analysis_set=str(control.get("analysis_set") or "not-stated"),
-        subgroup=str(control.get("subgroup") or ""),
-        time=_time(control),
-        flags=tuple(dict.fromkeys(f for r in source for f in _flags(r))),
-        drug=str(control.get("drug") or ""),
-        arms=how,
-    )
-    return _Candidate(
-        e, source, "+".join(str(r.get("arm") or "") for r in roles["intervention"]), str(control.get("arm") or "")
-    )
+    return _arms_candidate(made, roles, how)
 
 
 def _pooled_mean_sd(n_list: list[int], means: list[float | None], sds: list[float | None]) -> tuple[float, float]:
@@ -613,6 +620,15 @@ def _pooled_mean_sd(n_list: list[int], means: list[float | None], sds: list[floa
         var = ((n1 - 1) * s1**2 + (n2 - 1) * s2**2 + n1 * n2 / total * (m1 - m2) ** 2) / (total - 1)
         n1, m1, s1 = total, (n1 * m1 + n2 * m2) / total, math.sqrt(var)
     return m1, s1
+
+
+def _combined_mean_sd(arms: list[Row], n_list: list[int]) -> tuple[float, float] | str:
+    """Decides the combined arms' mean and SD, or why they cannot be combined (an arm without both)."""
+    means = [as_number(a.get("value")) for a in arms]
+    sds = [as_number(a.get("sd")) for a in arms]
+    if any(m is None for m in means) or any(not s for s in sds):
+        return "arms cannot be combined: an intervention arm has no mean or SD"
+    return _pooled_mean_sd(n_list, means, sds)
 
 
 def _combine_arms(arms: list[Row], family: str) -> Row | str:
@@ -628,12 +644,10 @@ def _combine_arms(arms: list[Row], family: str) -> Row | str:
             return "arms cannot be combined: an intervention arm has no event count"
         merged["events"] = sum(e for e in events if e is not None)
         return merged
-    means = [as_number(a.get("value")) for a in arms]
-    sds = [as_number(a.get("sd")) for a in arms]
-    if any(m is None for m in means) or any(not s for s in sds):
-        return "arms cannot be combined: an intervention arm has no mean or SD"
-    m1, s1 = _pooled_mean_sd(n_list, means, sds)
-    merged.update(value=m1, sd=s1)
+    got = _combined_mean_sd(arms, n_list)
+    if isinstance(got, str):
+        return got
+    merged.update(value=got[0], sd=got[1])
     return merged
 
 
