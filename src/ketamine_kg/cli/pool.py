@@ -61,6 +61,13 @@ def _joined(
     }
 
 
+def _outcome_entities(data: Any) -> dict[str, Mapping[str, Any]]:
+    """A file's Outcome entities by id (their construct and direction of better join the results)."""
+    if not (isinstance(data, Mapping) and isinstance(data.get("entities"), list)):
+        return {}
+    return {str(e.get("id")): e for e in data["entities"] if isinstance(e, Mapping) and e.get("type") == "Outcome"}
+
+
 def _gather(
     path: Path,
     data: Any,
@@ -71,10 +78,7 @@ def _gather(
 ) -> None:
     """Decides what one file adds: its Outcome entities, its curated studies and results, or its plain
     rows; a UsageError for a file that is none of these."""
-    if isinstance(data, Mapping) and isinstance(data.get("entities"), list):
-        outcomes.update(
-            {str(e.get("id")): e for e in data["entities"] if isinstance(e, Mapping) and e.get("type") == "Outcome"}
-        )
+    outcomes.update(_outcome_entities(data))
     if isinstance(data, Mapping) and ("results" in data or "studies" in data):
         _curated_sections(path, data)
         studies.update({str(s.get("id")): s for s in data.get("studies") or []})

@@ -622,6 +622,14 @@ def _pooled_mean_sd(n_list: list[int], means: list[float | None], sds: list[floa
     return m1, s1
 
 
+def _combined_events(arms: list[Row]) -> int | str:
+    """Decides the combined arms' event count (summed), or why they cannot be combined."""
+    events = [as_count(a.get("events")) for a in arms]
+    if any(e is None for e in events):
+        return "arms cannot be combined: an intervention arm has no event count"
+    return sum(e for e in events if e is not None)
+
+
 def _combined_mean_sd(arms: list[Row], n_list: list[int]) -> tuple[float, float] | str:
     """Decides the combined arms' mean and SD, or why they cannot be combined (an arm without both)."""
     means = [as_number(a.get("value")) for a in arms]
@@ -639,10 +647,10 @@ def _combine_arms(arms: list[Row], family: str) -> Row | str:
     n_list = [n for n in ns if n is not None]
     merged: Row = {**arms[0], "arm": " + ".join(str(a.get("arm") or "?") for a in arms), "n": sum(n_list)}
     if family in {"risk-ratio", "odds-ratio"}:
-        events = [as_count(a.get("events")) for a in arms]
-        if any(e is None for e in events):
-            return "arms cannot be combined: an intervention arm has no event count"
-        merged["events"] = sum(e for e in events if e is not None)
+        events = _combined_events(arms)
+        if isinstance(events, str):
+            return events
+        merged["events"] = events
         return merged
     got = _combined_mean_sd(arms, n_list)
     if isinstance(got, str):
