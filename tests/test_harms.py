@@ -100,6 +100,7 @@ def test_every_harm_entity_has_an_identifier_or_a_reason(curated: Curation) -> N
 
 def _rows_for(cur: Curation, harm: str) -> list[dict[str, Any]]:
     studies = {s.id: s for s in cur.studies}
+    outcomes = {e.id: e for e in cur.entities if e.type == "Outcome"}
     out = []
     for r in harm_results(cur):
         if r.harm != harm:
@@ -122,8 +123,16 @@ def _rows_for(cur: Curation, harm: str) -> list[dict[str, Any]]:
                         "time_value",
                         "time_unit",
                         "time_from",
+                        "harm",
+                        "verified",
+                        "read_in",
+                        "subgroup",
+                        "comparison",
+                        "analysis_set",
                     )
                 },
+                "outcome_construct": outcomes[r.outcome].measures,
+                "better_when": outcomes[r.outcome].better_when,
                 "condition": s.condition,
                 "drug": s.drug,
                 "route": s.route,
@@ -139,7 +148,9 @@ def test_dissociation_pools_as_a_risk_ratio(curated: Curation) -> None:
     pooled analyses are left out beside their trials, and a trial's pair gives the hand-computed log RR."""
     got = answer(
         _rows_for(curated, "dissociation"),
-        Question(measure="risk-ratio", outcome=HARM_OUTCOME, drug="esketamine-nasal-spray", method="reml"),
+        Question(
+            measure="risk-ratio", outcome=HARM_OUTCOME, drug="esketamine-nasal-spray", method="reml", harm="dissociation"
+        ),
     )
     assert got.summary is not None and got.summary.estimate > 0  # more dissociation on esketamine
     by_study = {e.study: e for e in got.included}

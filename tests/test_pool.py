@@ -47,7 +47,7 @@ def bcg_rows() -> list[dict[str, Any]]:
             rows.append(
                 {**study, "id": f"bcg-{t['trial']}-{role}", "outcome": "tuberculosis", "measure": "event-rate",
                  "arm_role": role, "events": events, "n": events + non_events, "time_value": None,
-                 "endpoint_role": "primary", "construct": "adverse-event", "better_when": "lower"}
+                 "endpoint_role": "primary", "measures": "adverse-event", "better_when": "lower"}
             )  # fmt: skip
     return rows
 

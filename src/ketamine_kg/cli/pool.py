@@ -53,8 +53,6 @@ def _joined(
     return {
         **result,
         **{key: study.get(key) for key in STUDY_KEYS},
-        # The curated slot is 'measures' (kk:construct); pooling's rows call it construct.
-        "construct": result.get("measures"),
         "outcome_construct": outcome.get("measures"),
         "better_when": outcome.get("better_when"),
         "instrument_construct": instrument.get("measures"),

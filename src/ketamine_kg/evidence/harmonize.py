@@ -83,13 +83,13 @@ DEFAULT_COMPARISONS = ("inert-placebo", "active-placebo")
 DIFFERENCE_ORDER = {"intervention-minus-comparator": 1.0, "comparator-minus-intervention": -1.0}
 RATIO_ORDER = {"intervention-over-comparator": 1.0, "comparator-over-intervention": -1.0}
 #: Which analysis set stands for a study when it reports several (lower first).
-SET_RANK = {"itt": 0, "mitt": 1, "full-analysis-set": 2, "": 3, "not-stated": 3, "safety-set": 4, "per-protocol": 5}
+SET_RANK = {"itt": 0, "mitt": 1, "full-analysis-set": 2, "not-stated": 3, "safety-set": 4, "per-protocol": 5}
 SET_RANK_LAST = 6  # completers and anything else
 
 
 def resolved_construct(row: Mapping[str, Any]) -> str | None:
     """The result's construct, else its instrument's, else its outcome's."""
-    return row.get("construct") or row.get("instrument_construct") or row.get("outcome_construct") or None
+    return row.get("measures") or row.get("instrument_construct") or row.get("outcome_construct") or None
 
 
 def construct_key(row: Mapping[str, Any]) -> str | None:
@@ -285,7 +285,7 @@ class _Candidate:
     def rank(self) -> tuple[Any, ...]:
         return (
             not self.reported,
-            min(SET_RANK.get(str(r.get("analysis_set") or ""), SET_RANK_LAST) for r in self.rows),
+            min(SET_RANK.get(str(r.get("analysis_set") or "not-stated"), SET_RANK_LAST) for r in self.rows),
             -(self.estimate.n or 0),
             self.estimate.result_id,
         )

@@ -1,6 +1,6 @@
 """Choose the result rows that answer one pooling question, then pool them.
 
-A row is a plain dict: the curated format's result fields (``/work/staging/FORMAT.md`` of issue 9)
+A row is a plain dict: the curated format's result fields (graph/curated/README.md)
 joined with five fields of its study. Keys (values may be None or missing):
 
     id, study, outcome, instrument, measure, contrast, arm, arm_role, value, ci_lower, ci_upper,
@@ -27,11 +27,12 @@ RESULT_KEYS = (
     "id", "study", "outcome", "instrument", "measure", "contrast", "arm", "arm_role", "value", "ci_lower", "ci_upper",
     "ci_level", "se", "sd", "p_value", "n_intervention", "n_control", "n", "events", "time_value", "time_unit",
     "time_from", "contrast_order", "comparison", "comparator_arm", "endpoint_role", "subgroup", "analysis_set",
-    "analysis_population", "construct", "verified", "read_in", "outcome_construct", "better_when",
-    "instrument_construct", "harm",
+    "analysis_population", "measures", "verified", "read_in", "harm",
 )  # fmt: skip
+#: What a row takes from its outcome and instrument entities (not fields of the result itself).
+DERIVED_KEYS = ("outcome_construct", "instrument_construct", "better_when")
 STUDY_KEYS = ("condition", "drug", "route", "comparator_kind", "design")
-ROW_KEYS = RESULT_KEYS + STUDY_KEYS
+ROW_KEYS = RESULT_KEYS + DERIVED_KEYS + STUDY_KEYS
 SLUG_KEYS = {
     "id",
     "study",

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from ketamine_kg.query.results import QueryResult, Term, compact
+from ketamine_kg.rdf.iris import PUBMED_URL
 
 from .text import EVIDENCE_LEVELS, entity_url
 
@@ -86,7 +87,7 @@ def _identifier_column(v: str, name: str, raw: list[str | None], present: list[s
     if not _IDENTIFIER.search(v):
         return None
     if v.lower().endswith("pmid"):
-        links: list[object] = [f"https://pubmed.ncbi.nlm.nih.gov/{x}/#{x}" if x else None for x in raw]
+        links: list[object] = [PUBMED_URL.format(x) + f"#{x}" if x else None for x in raw]
         return links, st.column_config.LinkColumn(name, display_text=r"#(.*)$"), name
     return [x or "" for x in raw], st.column_config.TextColumn(name), name
 

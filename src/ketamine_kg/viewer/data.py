@@ -17,6 +17,7 @@ from ketamine_kg.query.engine import Limits, QueryWorker
 from ketamine_kg.query.network import Projection, project
 from ketamine_kg.query.results import QueryResult, Term, compact
 from ketamine_kg.query.worker import Worker
+from ketamine_kg.rdf.iris import DOI_URL, NCT_URL, PUBMED_URL
 from ketamine_kg.settings import settings
 
 from .text import CITATION_QUERY, Citation, citation_from
@@ -297,11 +298,11 @@ def _link_for(predicate: str, value: Term) -> tuple[str, str] | None:
     ):
         return (text, text)
     if predicate == "kk:pmid":
-        return (f"PubMed {text}", f"https://pubmed.ncbi.nlm.nih.gov/{text}/")
+        return (f"PubMed {text}", PUBMED_URL.format(text))
     if predicate == "kk:doi":
-        return (f"doi:{text}", f"https://doi.org/{text}")
+        return (f"doi:{text}", DOI_URL.format(text))
     if predicate == "kk:nct":
-        return (text, f"https://clinicaltrials.gov/study/{text}")
+        return (text, NCT_URL.format(text))
     if predicate == "kk:readAt":
         return ("page read", text)
     if predicate in ("oboInOwl:hasDbXref", "kk:curie") and check_curie(text) is None:

@@ -79,9 +79,9 @@ _ABBREVIATIONS = {
     "odds-ratio": "OR",
     "risk-ratio": "RR",
     "hazard-ratio": "HR",
-    "number-needed-to-treat": "NNT",
+    "nnt": "NNT",
     "smd-hedges-g": "Hedges' g",
-    "cohens-d": "Cohen's d",
+    "smd-cohens-d": "Cohen's d",
 }
 _RATES = ("rate", "percent")
 _UNITS = {"minute": "minute", "hour": "hour", "day": "day", "week": "week", "month": "month"}

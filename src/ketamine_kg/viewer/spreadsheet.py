@@ -108,7 +108,7 @@ DICTIONARY: dict[str, list[tuple[str, str]]] = {
         ("ci_upper", "Upper confidence limit."),
         ("ci_level", "Confidence level in percent."),
         ("p_value", "p value as reported."),
-        ("p_relation", "equal or less-than: whether the p value was reported exactly or as a bound."),
+        ("p_value_relation", "equal or less-than: whether the p value was reported exactly or as a bound."),
         ("contrast", "Between-group figures: which groups, as the source names them."),
         ("arm", "Per-arm figures: the arm."),
         ("n_intervention", "Contrasts: n analysed in the intervention arm."),
@@ -165,8 +165,8 @@ _STUDY_KEYS = {
     "sample_size": "sampleSize",
     "studies_pooled": "studiesPooled",
 }
-_RESULT_KEYS = {
-    "study_label": "studyLabel",
+#: Result columns named for the schema's fields, and the query variables that fill them.
+_RESULT_FIELD_KEYS = {
     "outcome": "outcomeLabel",
     "instrument": "instrumentLabel",
     "measure": "measureLabel",
@@ -174,7 +174,7 @@ _RESULT_KEYS = {
     "ci_upper": "ciUpper",
     "ci_level": "ciLevel",
     "p_value": "pValue",
-    "p_relation": "pRelation",
+    "p_value_relation": "pRelation",
     "n_intervention": "nIntervention",
     "n_control": "nControl",
     "analysis_population": "population",
@@ -183,6 +183,8 @@ _RESULT_KEYS = {
     "endpoint_role": "endpointRole",
     "analysis_set": "analysisSet",
 }
+#: ... and the columns that are not a field of a result (the study's label).
+_RESULT_KEYS = {"study_label": "studyLabel", **_RESULT_FIELD_KEYS}
 
 
 def _rows(sheet: str, records: Records, keys: dict[str, str]) -> Records:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from ketamine_kg.rdf.iris import DOI_URL, NCT_URL, PUBMED_URL
+
 __all__ = ["ENTITY_PAGE", "EVIDENCE_LEVELS", "Citation", "entity_md", "entity_url", "md_link", "md_text"]
 
 #: Evidence ranks (as the queries compute them) in words, for filters and charts.
@@ -65,11 +67,11 @@ class Citation:
     def links(self) -> list[tuple[str, str]]:
         out = []
         if self.pmid:
-            out.append((f"PMID {self.pmid}", f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/"))
+            out.append((f"PMID {self.pmid}", PUBMED_URL.format(self.pmid)))
         if self.doi:
-            out.append((f"doi:{self.doi}", f"https://doi.org/{self.doi}"))
+            out.append((f"doi:{self.doi}", DOI_URL.format(self.doi)))
         if self.nct:
-            out.append((self.nct, f"https://clinicaltrials.gov/study/{self.nct}"))
+            out.append((self.nct, NCT_URL.format(self.nct)))
         if self.url and not (self.pmid or self.doi):
             out.append(("web page", self.url))
         return out
