@@ -218,6 +218,9 @@ def _primary_direction(cur: Curation, study: str) -> str:
         if r.study != study or r.endpoint_role != "primary" or r.subgroup or r.value is None:
             continue
         better = cur.entity_index[r.outcome].better_when
+        if r.measure == "hazard-ratio" and r.outcome.startswith("time-to-") and better:
+            # a hazard ratio is the hazard of the event: on time to relapse, lower is better
+            better = "lower" if better == "higher" else "higher"
         lo, hi, value = r.ci_lower, r.ci_upper, r.value
         if r.contrast_order == "comparator-minus-intervention":
             value, lo, hi = -value, (None if hi is None else -hi), (None if lo is None else -lo)
