@@ -136,9 +136,15 @@ def test_kgx_transform_to_ntriples_keeps_every_node_and_edge(kgx_folder: Path, t
     subjects = {str(s) for s in graph.subjects()}
     edge_iris = {s for s in subjects if s.startswith(KGX_EDGE_BASE)}
     assert edge_iris == {e["id"] for e in edges} and len(edge_iris) == len(edges)
-    # kgx expands with Biolink's prefix map, which spells PubMed IRIs its own way.
-    node_iris = {"http://www.ncbi.nlm.nih.gov/pubmed/" + n["id"][5:] if n["id"].startswith("PMID:")
-                 else converter().expand(n["id"]) or n["id"] for n in nodes}
+    # kgx expands with Biolink's prefix map, which spells PubMed and HGNC IRIs its own way (the
+    # project's converter takes the Bioregistry's: genenames.org for HGNC).
+    biolink = {"PMID": "http://www.ncbi.nlm.nih.gov/pubmed/", "HGNC": "http://identifiers.org/hgnc/"}
+
+    def expanded(curie: str) -> str:
+        prefix, _, local = curie.partition(":")
+        return biolink[prefix] + local if prefix in biolink else converter().expand(curie) or curie
+
+    node_iris = {expanded(n["id"]) for n in nodes}
     assert node_iris <= subjects
     assert len(node_iris) == len(nodes)
     assert (URIRef(converter().expand("MONDO:0002009")), None, None) in graph
