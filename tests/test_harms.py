@@ -24,6 +24,7 @@ NO_IDENTIFIER = {
     "feeling-of-relaxation": "no HPO term",
     "toothache": "no HPO term for toothache in hp.obo 2025-01-16",
     "viral-upper-respiratory-tract-infection": "HPO has only 'recurrent' infection terms",
+    "discontinuation-due-to-adverse-event": "a trial event (a dropout), not a phenotype: HPO has no term for it",
 }
 
 
@@ -70,10 +71,10 @@ def test_harm_percent_agrees_with_its_counts(curated: Curation) -> None:
 
 
 def test_one_arm_has_one_size_per_study(curated: Curation) -> None:
-    """Within one study and time frame an arm has one n: a transcription slip in n shows up here."""
+    """Within one study, subgroup and time frame an arm has one n: a transcription slip in n shows up here."""
     sizes: dict[tuple[Any, ...], set[int]] = defaultdict(set)
     for r in harm_results(curated):
-        sizes[(r.study, r.arm, r.time_value, r.time_unit)].add(r.n)
+        sizes[(r.study, r.subgroup, r.arm, r.time_value, r.time_unit)].add(r.n)
     bad = {k: v for k, v in sizes.items() if len(v) > 1}
     assert not bad, bad
 

@@ -162,7 +162,7 @@ class Predictor(Record):
     finding_outcome: Text | None = None
     outcome_as_defined: Text | None = None
     association: Literal['more', 'less', 'none', 'inconsistent'] | None = None
-    effect_measure: Literal['odds-ratio', 'mean-difference', 'ls-mean-difference', 'smd-cohens-d', 'standardized-beta', 'regression-coefficient', 'correlation-r', 'sensitivity', 'percent-difference'] | None = None
+    effect_measure: Literal['odds-ratio', 'hazard-ratio', 'mean-difference', 'ls-mean-difference', 'smd-cohens-d', 'standardized-beta', 'regression-coefficient', 'correlation-r', 'sensitivity', 'percent-difference'] | None = None
     effect_value: Number | None = None
     effect_ci_lower: Number | None = None
     effect_ci_upper: Number | None = None
