@@ -953,17 +953,19 @@ def _harm_versus_comparator(cur: Curation, rows: list[dict[str, str]]) -> None:
     by_id = studies(cur)
     chosen = [r for r in _harm_rows(cur) if r.harm == harm]
     expected = Counter(
-        (by_id[a.study].label, opt_label(cur, by_id[a.study].drug), a.arm, num(a.events), num(a.n), num(a.value),
-         c.arm, num(c.events), num(c.n), num(c.value), num(a.time_value), a.time_unit, a.id, c.id, a.study)
+        (by_id[a.study].label, opt_label(cur, by_id[a.study].drug), a.subgroup, a.arm, num(a.events), num(a.n),
+         num(a.value), c.arm, num(c.events), num(c.n), num(c.value), num(a.time_value), a.time_unit, a.id, c.id,
+         a.study)
         for a in chosen
         if a.arm_role == "intervention"
         for c in chosen
         if c.arm_role == "comparator" and c.study == a.study
-        and (num(c.time_value), c.time_unit) == (num(a.time_value), a.time_unit)
+        and (num(c.time_value), c.time_unit, c.subgroup, c.outcome_definition)
+        == (num(a.time_value), a.time_unit, a.subgroup, a.outcome_definition)
     )
     got = Counter(
-        (row["studyLabel"], row.get("drugLabel"), row["arm"], num(row.get("events")), num(row.get("n")), num(row["percent"]),
-         row["comparatorArm"], num(row.get("comparatorEvents")), num(row.get("comparatorN")), num(row["comparatorPercent"]),
+        (row["studyLabel"], row.get("drugLabel"), row.get("subgroup"), row["arm"], num(row.get("events")),
+         num(row.get("n")), num(row["percent"]), row["comparatorArm"], num(row.get("comparatorEvents")), num(row.get("comparatorN")), num(row["comparatorPercent"]),
          num(row.get("timeValue")), row.get("timeUnit"), row["result"].removeprefix(KKR),
          row["comparatorResult"].removeprefix(KKR), row["study"].removeprefix(KKR))
         for row in rows
@@ -984,6 +986,21 @@ def test_harm_versus_comparator_for_blood_pressure(worker: QueryWorker, curated:
     rows = run_named(worker, CATALOGUE["harm-versus-comparator"], {"harm": "increased-blood-pressure"}).records()
     assert {row["study"].removeprefix(KKR) for row in rows} >= {"study-transform-1", "study-aspire-2", "study-sustain-1"}
     _harm_versus_comparator(curated, rows)
+
+
+def test_harm_pairs_keep_one_counting_and_one_subgroup(worker: QueryWorker) -> None:
+    """Issue 18: a label table that counts blood pressure two ways (as an adverse reaction, and as a rise past a
+    threshold, in younger and older patients) pairs each drug row with the comparator row counted the same way,
+    never an adverse-reaction row with a threshold row or an older-patient row with a younger one."""
+    rows = run_named(worker, CATALOGUE["harm-versus-comparator"], {"harm": "increased-blood-pressure"}).records()
+    label = [r for r in rows if r["study"].removeprefix(KKR) == "study-spravato-label-trd-short-term"]
+    pairs = {(r["result"].removeprefix(KKR), r["comparatorResult"].removeprefix(KKR)) for r in label}
+    prefix = "res-harm-spravato-label-trd-"
+    assert (f"{prefix}bp-sbp-rise-40-65-plus-esketamine", f"{prefix}bp-sbp-rise-40-65-plus-placebo") in pairs
+    assert (f"{prefix}increased-blood-pressure-esketamine", f"{prefix}increased-blood-pressure-placebo") in pairs
+    # one comparator per drug row: the adverse-reaction row, three threshold rows (all ages) and three (65 or older)
+    assert len(label) == len({a for a, _ in pairs}) == 7, sorted(pairs)
+    assert all(a.removesuffix("-esketamine") == c.removesuffix("-placebo") for a, c in pairs), sorted(pairs)
 
 
 CATALOGUE = load_catalogue(__import__("pathlib").Path(__file__).resolve().parents[1] / "queries")
