@@ -566,16 +566,12 @@ def test_entity_without_an_id_offers_a_search(server: str, page) -> None:
     assert "id=kkr%3Adissociation" in page.url or "id=kkr:dissociation" in page.url
 
 
-@pytest.mark.xfail(
-    reason="issue 19, open: after the merges of this stop Abbar 2022's study page has no line with "
-    "'bipolar-disorder stratum' within 30 s; not yet diagnosed",
-    strict=False,
-)
 def test_a_result_is_one_line_with_value_and_ci_on_the_map_and_the_study_page(server: str, page) -> None:
     page.goto(f"{server}/entity?id=kkr:study-abbar-2022-ketsi")
     page.get_by_text("Results (").first.wait_for(timeout=30_000)
     settle(page)
-    line = page.locator("li").filter(has_text="bipolar-disorder stratum").first
+    # the stratum is named from the result's subgroup, in words (never the slug "bipolar-disorder")
+    line = page.locator("li").filter(has_text="subgroup: bipolar disorder stratum").first
     assert re.search(r"odds ratio \(OR\) 14\.1 \(95% CI 3 to 92\.2\), p < 0\.001", line.inner_text())
     # the four strata of one outcome and time are four different lines
     strata = [li.inner_text() for li in page.locator("li").filter(has_text="odds ratio").all()]
