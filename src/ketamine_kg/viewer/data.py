@@ -33,7 +33,7 @@ __all__ = [
     "entity_details",
     "explore_choices",
     "get_catalogue",
-    "placed",
+    "anchored_positions",
     "get_layout",
     "get_positions",
     "get_projection",
@@ -192,12 +192,15 @@ def drawn_subgraph(
 ) -> tuple[nx.MultiDiGraph, int]:
     """:func:`analysis.subgraph` for one set of filters, shared by every session (callers only read it).
 
-    Filtering walks the whole projection; on a large graph that is most of a rerun, so a filter
-    set seen before (the default view above all) is not filtered again.
+    A node with no edge under these filters (a source cited only by studies, a risk named only in
+    results) says nothing in a network picture: it is left out unless it was picked or expanded,
+    and the view's ``unlinked`` graph attribute counts those left out. Filtering walks the whole
+    projection; on a large graph that is most of a rerun, so a filter set seen before (the default
+    view above all) is not filtered again.
     """
     from ketamine_kg.query.network import subgraph
 
-    return subgraph(
+    view, matched = subgraph(
         get_projection(path),
         kinds=set(kinds),
         relations=set(relations),
@@ -207,6 +210,10 @@ def drawn_subgraph(
         expand=set(expand) or None,
         max_nodes=max_nodes,
     )
+    alone = [n for n in view if view.degree(n) == 0 and n not in focus and n not in expand]
+    view.remove_nodes_from(alone)
+    view.graph["unlinked"] = len(alone)
+    return view, matched
 
 
 @st.cache_resource(show_spinner=False)
@@ -220,14 +227,13 @@ def get_positions(path: str) -> dict[str, tuple[float, float]]:
     return layout_positions(get_projection(path).graph)
 
 
-@st.cache_resource(show_spinner=False, max_entries=256)
-def placed(
-    path: str, nodes: tuple[str, ...], fixed: tuple[tuple[str, tuple[float, float]], ...], _place: Any
-) -> dict[str, tuple[float, float]]:
-    """:func:`graphview.place` for one view and the positions already on the screen, shared by
-    every session (the first view of every reader is laid out once)."""
-    view = get_projection(path).graph.subgraph(nodes)
-    return _place(view, get_positions(path), dict(fixed))
+@st.cache_resource(show_spinner=False, max_entries=64)
+def anchored_positions(path: str, anchor: tuple[str, ...]) -> dict[str, tuple[float, float]]:
+    """:func:`graphview.anchored_layout` of the whole projection around one anchor view, shared by
+    every session: a node's place depends on the anchor alone, never on what else is drawn."""
+    from .graphview import anchored_layout
+
+    return anchored_layout(get_projection(path).graph, list(anchor))
 
 
 @st.cache_resource(show_spinner=False)
