@@ -567,6 +567,39 @@ def test_evidence_page_forest_plot_and_time_course_read_right(fixture_server: st
         page.get_by_role("button", name=label).first.wait_for(timeout=60_000)
 
 
+def test_evidence_page_at_phone_width_shows_the_forest_plot_before_its_controls(fixture_server: str, browser) -> None:
+    """Issue 19, "Evidence puts the plot before its controls, no chart collapses": at 390x844 the
+    forest plot comes above the nine controls of its question (not after a screenful of them),
+    no chart is under 100 px wide, and the plot, wider than the phone, scrolls sideways instead
+    of being cut at the screen's edge."""
+    watch = Watch()
+    context, pg = _watched_page(browser, watch, viewport=(390, 844))
+    try:
+        pg.goto(f"{fixture_server}/evidence?f_cond=treatment-resistant-depression&f_out=madrs"
+                "&f_meas=mean-difference&f_time=within%201%20day&f_drug=ketamine")
+        forest = pg.locator(".st-key-kk-ev-forest [data-testid='stVegaLiteChart']").first
+        forest.wait_for(timeout=60_000)
+        settle(pg, timeout=60)
+        pg.locator("[data-testid='stVegaLiteChart']").nth(2).wait_for(timeout=30_000)  # the rates by arm too
+        pg.wait_for_timeout(1000)
+        ARTIFACTS.mkdir(exist_ok=True)
+        forest.scroll_into_view_if_needed()
+        pg.screenshot(path=str(ARTIFACTS / "phone-evidence-forest.png"))
+        controls = pg.locator(".st-key-kk-ev-question [data-testid='stSelectbox']")
+        assert controls.count() == 9
+        tops = [c.bounding_box()["y"] for c in controls.all()]
+        assert forest.bounding_box()["y"] < min(tops), "the controls come before the forest plot"
+        widths = pg.evaluate("""() => Array.from(document.querySelectorAll(
+            "[data-testid='stMain'] [data-testid='stVegaLiteChart']")).map(e => e.getBoundingClientRect().width)""")
+        assert len(widths) >= 3 and min(widths) >= 100, widths
+        box = forest.evaluate("""e => { const c = e.closest("[data-testid=stElementContainer]");
+            return [c.clientWidth, c.scrollWidth, getComputedStyle(c).overflowX]; }""")
+        assert box[0] <= 390 and (box[1] <= box[0] or box[2] in ("auto", "scroll")), box
+    finally:
+        context.close()
+    _assert_clean(watch)
+
+
 # -- issue 19: an explorer a clinician can read ------------------------------------------------------
 _ESCAPED = re.compile(r"\\[._\-:/()#]")
 
@@ -676,7 +709,8 @@ def test_a_clicked_cell_scrolls_its_details_into_view(server: str, page) -> None
         " return r.top >= -5 && r.top < window.innerHeight - 100; }", timeout=10_000)
 
 
-@pytest.mark.parametrize("path", ["", "entity?id=kkr:ketamine", "explore", "ask?question=evidence-by-condition"])
+@pytest.mark.parametrize(
+    "path", ["", "entity?id=kkr:ketamine", "explore", "ask?question=evidence-by-condition", "evidence"])
 def test_no_chart_collapses_at_phone_width(server: str, browser, path: str) -> None:
     watch = Watch()
     context, pg = _watched_page(browser, watch, viewport=(390, 844))
