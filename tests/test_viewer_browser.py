@@ -389,6 +389,41 @@ def test_every_kind_on_fills_the_frame_without_a_ring_of_unlinked_nodes(server: 
     _assert_labels_apart(frame)
 
 
+def test_expand_says_when_it_has_nothing_new_to_add(server: str, page) -> None:
+    """Issue 19, "Expand visibly adds neighbours or says there are none new": vertigo's only
+    neighbours under the default kinds (the drug forms naming it) are drawn already, so the panel
+    offers no Expand that would add nothing, and says so."""
+    page.goto(f"{server}/explore?max=400&entity=kkr:vertigo")
+    frame = component_frame(page, "graph")
+    page.get_by_role("heading", name="vertigo", exact=True).wait_for(timeout=30_000)
+    settle(page)
+    neighbours = frame.evaluate("window.__kk_cy.getElementById('kkr:vertigo').neighborhood('node').map(n => n.id())")
+    assert neighbours, "vertigo is drawn without its drug forms"
+    assert page.get_by_role("button", name=re.compile(r"^Expand")).count() == 0
+    assert page.get_by_text("Every neighbour these filters allow is drawn already").first.is_visible()
+
+
+def test_a_touch_on_a_node_shows_what_hover_shows(server: str, browser) -> None:
+    """Issue 19, "touch hints where hover is used": on a touch screen (no hover) a tap on a node
+    shows its kind and name where the finger was, as a mouse pointer's hover does."""
+    watch = Watch()
+    context, pg = _watched_page(browser, watch, viewport=(390, 844))
+    try:
+        assert pg.evaluate("matchMedia('(hover: none)').matches")
+        pg.goto(f"{server}/explore")
+        frame = component_frame(pg, "graph")
+        settle(pg)
+        frame.locator("#graph").scroll_into_view_if_needed()
+        x, y = frame.evaluate("(() => { const p = window.__kk_cy.getElementById('kkr:ketamine').renderedPosition(); return [p.x, p.y]; })()")
+        frame.locator("#graph").tap(position={"x": x, "y": y})
+        tip = frame.locator("#tip")
+        tip.wait_for(state="visible", timeout=10_000)
+        assert tip.inner_text() == "drug form: ketamine"
+    finally:
+        context.close()
+    _assert_clean(watch)
+
+
 def test_ask_and_the_sparql_editor_round_trip(server: str, page, browser) -> None:
     page.goto(f"{server}/ask")
     page.get_by_role("heading", name="Safety").wait_for(timeout=30_000)
