@@ -12,14 +12,11 @@ import streamlit as st
 
 from . import data
 from .entity import statement_groups
-from .graphview import KIND_STYLE, clicked_node, draw, legend_html
+from .graphview import DEFAULT_KINDS, KIND_STYLE, clicked_node, draw, legend_html
 from .text import EVIDENCE_LEVELS, entity_md, entity_url, md_link, md_text
 
 __all__ = ["DEFAULT_KINDS", "explore"]
 
-#: The first view: drug forms, conditions and what is known about the drugs, without the many
-#: claims and sources (a click on a node or a condition filter brings those in).
-DEFAULT_KINDS = ["drug form", "condition", "risk", "mechanism"]
 GRAPH_KEY = "explore-graph"
 
 

@@ -21,6 +21,7 @@ import networkx as nx
 from .widget import component
 
 __all__ = [
+    "DEFAULT_KINDS",
     "KIND_STYLE",
     "clicked_node",
     "draw",
@@ -46,6 +47,9 @@ KIND_STYLE: dict[str, tuple[str, str, str, str, int]] = {
     "mechanism": ("pink", "#e64980", "star", "★", 20),
     "other": ("dark grey", "#5f6368", "ellipse", "●", 14),
 }
+#: Explore's first view: drug forms, conditions and what is known about the drugs, without the
+#: many claims and sources (a click on a node or a condition filter brings those in).
+DEFAULT_KINDS = ["drug form", "condition", "risk", "mechanism"]
 #: Edge colours: what a claim's finding was, and the drug-condition edges.
 SUPPORTS, NOT_SUPPORTS, TREATS, PLAIN = "#2b8a3e", "#c92a2a", "#1c83e1", "#b0b4c0"
 #: Kinds whose labels are long and many: shown on hover only, never on the canvas.
