@@ -224,7 +224,8 @@ def drawn_subgraph(
     """:func:`analysis.subgraph` for one set of filters, shared by every session (callers only read it).
 
     A node with no edge under these filters (a source cited only by studies, a risk named only in
-    results) says nothing in a network picture: it is left out unless it was picked or expanded,
+    results) says nothing in a network picture: it is left out unless it was picked or expanded
+    (or nothing drawn has an edge),
     and the view's ``unlinked`` graph attribute counts those left out. Filtering walks the whole
     projection; on a large graph that is most of a rerun, so a filter set seen before (the default
     view above all) is not filtered again.
@@ -245,8 +246,9 @@ def drawn_subgraph(
 
 
 def _linked(view: nx.MultiDiGraph, keep: set[str]) -> nx.MultiDiGraph:
-    """``view`` without its nodes that have no edge (except ``keep``), counted as ``unlinked``."""
-    alone = [n for n in view if view.degree(n) == 0 and n not in keep]
+    """``view`` without its nodes that have no edge (except ``keep``), counted as ``unlinked``; a
+    view with no edge at all (drug forms alone) is a list of what matches, drawn whole."""
+    alone = [n for n in view if view.degree(n) == 0 and n not in keep] if view.number_of_edges() else []
     view.remove_nodes_from(alone)
     view.graph["unlinked"] = len(alone)
     return view
