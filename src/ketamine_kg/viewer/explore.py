@@ -178,7 +178,7 @@ def _view(
         else:
             anchor = _anchor(path, relations, min_rank, condition, max_nodes)
             # A new anchor is a new picture: it is fitted to the frame (a kinds change is not).
-            fit = f"{condition}|{min_rank}|{max_nodes}|{len(relations)}|{len(anchor)}"
+            fit = f"{condition}|{min_rank}|{max_nodes}|{','.join(relations)}"
             draw(view, data.anchored_positions(path, anchor), key=GRAPH_KEY, selected=selected, fit=fit)
         _caption(view, matched, max_nodes)
         st.html(legend_html({view.nodes[n].get("kind", "other") for n in view}))
