@@ -276,7 +276,17 @@ def _panel(path: str, curie: str, expanded: list[str], adds: int = 0) -> None:
         lines.append(f"- *{md_text(name)}:* {shown}" + (f" and {len(values) - 12} more" if len(values) > 12 else ""))
     st.markdown("\n".join(lines))
     if details.links:
-        st.markdown("**Links:** " + " · ".join(md_link(t, u) for t, u in details.links))
+        st.markdown("**Links:** " + " · ".join(md_link(t, u) for t, u in _once(details.links)))
     if details.sources:
         st.markdown(f"**Sources ({len(details.sources)})**")
         st.markdown("\n".join("1. " + c.markdown() for c in details.sources))
+
+
+def _once(links: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Each outside page once, named by its identifier where one names it (a mapping's bare URL
+    and the cross-reference that expands to it are one link, "MESH:D013313")."""
+    named: dict[str, str] = {}
+    for text, url in links:
+        if url not in named or named[url].startswith("http"):
+            named[url] = text
+    return [(text, url) for url, text in named.items()]
