@@ -1,8 +1,10 @@
 """Draw a networkx subgraph with the project's own Cytoscape.js component (viewer/component/).
 
 The component is keyed, so a filter change sends new elements to the same iframe instead of
-building a new one. Positions come from one layout of the whole projection, computed once per
-graph and cached (:func:`layout_positions`), so a node stays where it was when the filters change.
+building a new one. Explore's positions come from :func:`anchored_layout`: the default view for
+the filters laid out on its own, every other node placed around it, a function of that anchor
+alone, so a node stays where it was when kinds are switched and a permalink draws the same
+picture. Small graphs drawn on their own (a path) use :func:`layout_positions`.
 Nodes are coloured and shaped by kind; the browser labels the best-connected nodes whose labels
 fit without overlapping and shows the rest on hover or when zoomed in. Claim and alternative
 edges are styled by evidence: solid for approved or guideline-established uses, dashed for
