@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -296,3 +297,15 @@ def test_entity_page_for_an_unknown_id_says_so() -> None:
     assert any("Nothing in the graph" in w.value for w in at.warning)
     # ... and offers the search an /entity without an id shows
     assert at.selectbox(key="entity-search").options
+
+
+def test_explore_panel_names_each_outside_page_once_by_its_identifier() -> None:
+    """Issue 19, identifiers "twice (CURIE and URL)": the detail panel's links for PTSD list each
+    page once, by its CURIE, never the bare URL a mapping also points at."""
+    at = load("explore", entity="kkr:post-traumatic-stress-disorder")
+    links = next(m.value for m in at.markdown if str(m.value).startswith("**Links:**"))
+    shown = re.findall(r"\[([^\]]+)\]\(([^)]+)\)", links)
+    assert any(t.replace("\\", "") == "MESH:D013313" for t, _ in shown), shown
+    urls = [u for _, u in shown]
+    assert len(urls) == len(set(urls)), urls
+    assert not any(t.startswith("http") for t, _ in shown), shown

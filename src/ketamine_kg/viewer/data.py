@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from concurrent.futures import Future
@@ -33,7 +34,7 @@ __all__ = [
     "entity_details",
     "explore_choices",
     "get_catalogue",
-    "placed",
+    "anchored_positions",
     "get_layout",
     "get_positions",
     "get_projection",
@@ -127,6 +128,12 @@ def warm(path: str, after_s: float = 15.0) -> None:
         _wait_until_quiet()
         futures["positions"].set_result(layout_positions(projection.graph))
         _wait_until_quiet()
+        with contextlib.suppress(Exception):  # only a head start: the pages pay it otherwise
+            _first_use_costs()
+        _wait_until_quiet()
+        futures["anchored"] = _WARM.setdefault(("anchored", path), Future())
+        futures["anchored"].set_result(_default_layout(projection))
+        _wait_until_quiet()
         import gc
 
         import scipy.optimize  # noqa: F401  (Kamada-Kawai, for Explore's first view)
@@ -139,6 +146,30 @@ def warm(path: str, after_s: float = 15.0) -> None:
         for future in futures.values():
             if not future.done():
                 future.set_exception(exc)
+
+
+def _first_use_costs() -> None:
+    """What a page pays once per process, paid here instead: Streamlit's emoji table (a regular
+    expression of thousands of alternatives, compiled when Explore's kind pills, labelled with a
+    glyph, are first drawn) and the identifier prefixes' converter (an entity page's links)."""
+    from streamlit.string_util import extract_leading_emoji
+
+    from ketamine_kg.rdf.prefixes import converter
+
+    extract_leading_emoji("◆ drug form")
+    converter()
+
+
+def _default_layout(projection: Projection) -> tuple[tuple[str, ...], dict[str, tuple[float, float]]]:
+    """Explore's first view's anchor (its default kinds, every relation, no condition, 60 nodes) and
+    the layout around it, as :func:`anchored_positions` computes them for the page."""
+    from ketamine_kg.query.network import subgraph
+
+    from .graphview import DEFAULT_KINDS, anchored_layout
+
+    view, _ = subgraph(projection, kinds=set(DEFAULT_KINDS), max_nodes=60)
+    anchor = tuple(sorted(_linked(view, set())))
+    return anchor, anchored_layout(projection.graph, list(anchor))
 
 
 @st.cache_resource(show_spinner="Loading the graph…")
@@ -192,12 +223,16 @@ def drawn_subgraph(
 ) -> tuple[nx.MultiDiGraph, int]:
     """:func:`analysis.subgraph` for one set of filters, shared by every session (callers only read it).
 
-    Filtering walks the whole projection; on a large graph that is most of a rerun, so a filter
-    set seen before (the default view above all) is not filtered again.
+    A node with no edge under these filters (a source cited only by studies, a risk named only in
+    results) says nothing in a network picture: it is left out unless it was picked or expanded
+    (or nothing drawn has an edge),
+    and the view's ``unlinked`` graph attribute counts those left out. Filtering walks the whole
+    projection; on a large graph that is most of a rerun, so a filter set seen before (the default
+    view above all) is not filtered again.
     """
     from ketamine_kg.query.network import subgraph
 
-    return subgraph(
+    view, matched = subgraph(
         get_projection(path),
         kinds=set(kinds),
         relations=set(relations),
@@ -207,6 +242,16 @@ def drawn_subgraph(
         expand=set(expand) or None,
         max_nodes=max_nodes,
     )
+    return _linked(view, set(focus) | set(expand)), matched
+
+
+def _linked(view: nx.MultiDiGraph, keep: set[str]) -> nx.MultiDiGraph:
+    """``view`` without its nodes that have no edge (except ``keep``), counted as ``unlinked``; a
+    view with no edge at all (drug forms alone) is a list of what matches, drawn whole."""
+    alone = [n for n in view if view.degree(n) == 0 and n not in keep] if view.number_of_edges() else []
+    view.remove_nodes_from(alone)
+    view.graph["unlinked"] = len(alone)
+    return view
 
 
 @st.cache_resource(show_spinner=False)
@@ -220,14 +265,16 @@ def get_positions(path: str) -> dict[str, tuple[float, float]]:
     return layout_positions(get_projection(path).graph)
 
 
-@st.cache_resource(show_spinner=False, max_entries=256)
-def placed(
-    path: str, nodes: tuple[str, ...], fixed: tuple[tuple[str, tuple[float, float]], ...], _place: Any
-) -> dict[str, tuple[float, float]]:
-    """:func:`graphview.place` for one view and the positions already on the screen, shared by
-    every session (the first view of every reader is laid out once)."""
-    view = get_projection(path).graph.subgraph(nodes)
-    return _place(view, get_positions(path), dict(fixed))
+@st.cache_resource(show_spinner=False, max_entries=64)
+def anchored_positions(path: str, anchor: tuple[str, ...]) -> dict[str, tuple[float, float]]:
+    """:func:`graphview.anchored_layout` of the whole projection around one anchor view, shared by
+    every session: a node's place depends on the anchor alone, never on what else is drawn."""
+    from .graphview import anchored_layout
+
+    warmed = _WARM.get(("anchored", path))
+    if warmed is not None and warmed.done() and not warmed.exception() and warmed.result()[0] == anchor:
+        return warmed.result()[1]
+    return anchored_layout(get_projection(path).graph, list(anchor))
 
 
 @st.cache_resource(show_spinner=False)

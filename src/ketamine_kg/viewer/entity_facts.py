@@ -161,13 +161,23 @@ def uses(path: str, details: data.Details, kind: str) -> None:
     st.markdown("\n".join(lines))
 
 
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _study_blocks(path: str, iri: str) -> tuple[tuple[str, ...], int]:
+    """The studies section's markdown (one block per study) and its number of results, written
+    once per entity for every session: a drug's hundreds of result lines were most of a new
+    session's run of its page."""
+    from .entity import section_rows
+
+    rows = section_rows(path, iri, results_query("entity"))
+    return tuple(study_results_md(rows, per_study=4)), len(rows)
+
+
 def studies(path: str, details: data.Details, kind: str) -> None:
     """What was tried and how well: the studies of a drug or condition, each with its results as lines."""
-    rows = _rows(path, details, results_query("entity"))
-    if not rows:
+    blocks, results = _study_blocks(path, details.iri)
+    if not results:
         return
-    blocks = study_results_md(rows, per_study=4)
-    st.markdown(f"**Studies and results ({len(blocks)} studies, {len(rows)} results)**")
+    st.markdown(f"**Studies and results ({len(blocks)} studies, {results} results)**")
     st.markdown("\n\n".join(blocks[:SHOWN_STUDIES]))
     if len(blocks) > SHOWN_STUDIES and st.toggle(f"Show all {len(blocks)} studies", key="all-studies"):
         st.markdown("\n\n".join(blocks[SHOWN_STUDIES:]))

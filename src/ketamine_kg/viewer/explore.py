@@ -1,8 +1,9 @@
 """The Explore page: the network, filtered, with a detail panel for the node picked.
 
 Every part of the view is in the URL (kinds, relations, condition, min, max, q, entity, expand),
-so a copied link reopens exactly what was drawn. The graph component is keyed: a filter change
-updates its elements in place and every node keeps its position.
+so a copied link reopens exactly what was drawn, laid out the same (every node's place is a
+function of the URL: see :func:`_anchor`). The graph component is keyed: a filter change updates
+its elements in place; switching kinds on or off, a click and Expand move no node already drawn.
 """
 
 from __future__ import annotations
@@ -11,14 +12,11 @@ import streamlit as st
 
 from . import data
 from .entity import statement_groups
-from .graphview import KIND_STYLE, clicked_node, draw, legend_html
+from .graphview import DEFAULT_KINDS, KIND_STYLE, clicked_node, draw, legend_html
 from .text import EVIDENCE_LEVELS, entity_md, entity_url, md_link, md_text
 
 __all__ = ["DEFAULT_KINDS", "explore"]
 
-#: The first view: drug forms, conditions and what is known about the drugs, without the many
-#: claims and sources (a click on a node or a condition filter brings those in).
-DEFAULT_KINDS = ["drug form", "condition", "risk", "mechanism"]
 GRAPH_KEY = "explore-graph"
 
 
@@ -178,8 +176,11 @@ def _view(
         if view.number_of_nodes() == 0:
             st.warning("Nothing matches these filters. Widen the node types, relations or evidence level.")
         else:
-            draw(view, _positions(path, view), key=GRAPH_KEY, selected=selected, fit=condition or "all")
-        _caption(view, matched, len(expanded), max_nodes)
+            anchor = _anchor(path, relations, min_rank, condition, max_nodes)
+            # A new anchor is a new picture: it is fitted to the frame (a kinds change is not).
+            fit = f"{condition}|{min_rank}|{max_nodes}|{','.join(relations)}"
+            draw(view, data.anchored_positions(path, anchor), key=GRAPH_KEY, selected=selected, fit=fit)
+        _caption(view, matched, max_nodes)
         st.html(legend_html({view.nodes[n].get("kind", "other") for n in view}))
     with right:
         if selected:
@@ -192,28 +193,34 @@ def _view(
             )
 
 
-def _caption(view, matched: int, expanded: int, max_nodes: int) -> None:
+def _caption(view, matched: int, max_nodes: int) -> None:
     drawn = view.number_of_nodes()
-    if matched > drawn - expanded:
+    unlinked = view.graph.get("unlinked", 0)
+    alone = (
+        f" {unlinked} matching nodes with no link under these filters are not drawn (search finds them)."
+        if unlinked
+        else ""
+    )
+    if matched > max_nodes:
         st.caption(
-            f"{drawn} nodes drawn: the {min(matched, max_nodes)} most connected of {matched} matching, "
-            "plus what you expanded. Narrow the filters, pick a condition, or raise “Most nodes drawn”."
+            f"{drawn} nodes drawn of {matched} matching: at most the {max_nodes} most connected, "
+            "plus what you picked or expanded. Narrow the filters, pick a condition, or raise “Most nodes drawn”."
+            + alone
         )
     else:
-        st.caption(f"{drawn} nodes, {view.number_of_edges()} edges.")
+        st.caption(f"{drawn} nodes, {view.number_of_edges()} edges.{alone}")
 
 
-def _positions(path: str, view) -> dict[str, tuple[float, float]]:
-    """Where this session draws each node: a node keeps the place it was first drawn at for as
-    long as the session lasts, so a filter change moves nothing already on the screen; the first
-    view is laid out on its own (and cached for every session), new nodes around the others."""
-    from .graphview import place
-
-    memory: dict[str, tuple[float, float]] = st.session_state.setdefault("explore-positions", {})
-    shown = {n: memory[n] for n in view if n in memory}
-    if len(shown) < len(view):
-        memory.update(data.placed(path, tuple(sorted(view)), tuple(sorted(shown.items())), place))
-    return memory
+def _anchor(path: str, relations: tuple[str, ...], min_rank: int, condition: str, max_nodes: int) -> tuple[str, ...]:
+    """The nodes of the default view for these filters (the kinds a first view shows): the view
+    every other one is laid out around. Switching kinds on or off, picking a node and Expand keep
+    the anchor, so nothing on the screen moves; a condition, evidence level, relation set or cap
+    is a new anchor, laid out anew. It is a function of the URL alone: a permalink redraws the
+    same layout."""
+    kinds_all = data.explore_choices(path)[0]
+    kinds = [k for k in DEFAULT_KINDS + (["claim", "alternative"] if condition else []) if k in kinds_all]
+    view, _ = data.drawn_subgraph(path, tuple(sorted(kinds)), relations, min_rank, condition or None, (), max_nodes)
+    return tuple(sorted(view))
 
 
 def _set_expand(nodes: list[str]) -> None:
@@ -269,7 +276,17 @@ def _panel(path: str, curie: str, expanded: list[str], adds: int = 0) -> None:
         lines.append(f"- *{md_text(name)}:* {shown}" + (f" and {len(values) - 12} more" if len(values) > 12 else ""))
     st.markdown("\n".join(lines))
     if details.links:
-        st.markdown("**Links:** " + " · ".join(md_link(t, u) for t, u in details.links))
+        st.markdown("**Links:** " + " · ".join(md_link(t, u) for t, u in _once(details.links)))
     if details.sources:
         st.markdown(f"**Sources ({len(details.sources)})**")
         st.markdown("\n".join("1. " + c.markdown() for c in details.sources))
+
+
+def _once(links: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Each outside page once, named by its identifier where one names it (a mapping's bare URL
+    and the cross-reference that expands to it are one link, "MESH:D013313")."""
+    named: dict[str, str] = {}
+    for text, url in links:
+        if url not in named or named[url].startswith("http"):
+            named[url] = text
+    return [(text, url) for url, text in named.items()]

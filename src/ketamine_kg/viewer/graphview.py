@@ -1,8 +1,10 @@
 """Draw a networkx subgraph with the project's own Cytoscape.js component (viewer/component/).
 
 The component is keyed, so a filter change sends new elements to the same iframe instead of
-building a new one. Positions come from one layout of the whole projection, computed once per
-graph and cached (:func:`layout_positions`), so a node stays where it was when the filters change.
+building a new one. Explore's positions come from :func:`anchored_layout`: the default view for
+the filters laid out on its own, every other node placed around it, a function of that anchor
+alone, so a node stays where it was when kinds are switched and a permalink draws the same
+picture. Small graphs drawn on their own (a path) use :func:`layout_positions`.
 Nodes are coloured and shaped by kind; the browser labels the best-connected nodes whose labels
 fit without overlapping and shows the rest on hover or when zoomed in. Claim and alternative
 edges are styled by evidence: solid for approved or guideline-established uses, dashed for
@@ -21,14 +23,15 @@ import networkx as nx
 from .widget import component
 
 __all__ = [
+    "DEFAULT_KINDS",
     "KIND_STYLE",
     "clicked_node",
     "draw",
     "elements",
+    "anchored_layout",
     "layout_positions",
     "legend_html",
     "legend_markdown",
-    "place",
     "positions_for",
 ]
 
@@ -46,6 +49,9 @@ KIND_STYLE: dict[str, tuple[str, str, str, str, int]] = {
     "mechanism": ("pink", "#e64980", "star", "★", 20),
     "other": ("dark grey", "#5f6368", "ellipse", "●", 14),
 }
+#: Explore's first view: drug forms, conditions and what is known about the drugs, without the
+#: many claims and sources (a click on a node or a condition filter brings those in).
+DEFAULT_KINDS = ["drug form", "condition", "risk", "mechanism"]
 #: Edge colours: what a claim's finding was, and the drug-condition edges.
 SUPPORTS, NOT_SUPPORTS, TREATS, PLAIN = "#2b8a3e", "#c92a2a", "#1c83e1", "#b0b4c0"
 #: Kinds whose labels are long and many: shown on hover only, never on the canvas.
@@ -170,38 +176,80 @@ def _alone(simple: nx.Graph, width: float, height: float) -> dict[str, tuple[flo
     return {n: (round(float(x) * width / 2, 1), round(float(y) * height / 2, 1)) for n, (x, y) in raw.items()}
 
 
-def place(
-    view: nx.MultiDiGraph,
-    start: dict[str, tuple[float, float]],
-    fixed: dict[str, tuple[float, float]],
-    width: float = 1000.0,
-    height: float = 1000.0,
+def _spread_apart(
+    pos: dict[str, tuple[float, float]], movable: set[str], gap: float, rounds: int = 40
 ) -> dict[str, tuple[float, float]]:
-    """Positions for the nodes of ``view`` that have none yet, around those in ``fixed``, which stay
-    exactly where they are. Without any fixed node the view is laid out on its own (from ``start``,
-    the whole graph's layout, so it looks alike from view to view) to fill a ``width`` x ``height``
-    area: a filtered view is spread out instead of keeping the whole graph's gaps."""
-    simple = _simple(view)
-    if not len(simple):
-        return {}
-    if not fixed:
-        return _alone(simple, width, height)
-    new = [n for n in simple if n not in fixed]
-    if not new:
-        return {}
-    # New nodes start beside their placed neighbours (or where the whole-graph layout has them) and
-    # settle among the fixed ones; networkx keeps fixed nodes put and does not rescale.
-    pos: dict[str, tuple[float, float]] = {n: fixed[n] for n in simple if n in fixed}
-    for n in new:
-        centre = _centre_of(n, simple, pos)
-        dx, dy = _jitter(n)
-        if centre is not None:
-            pos[n] = (centre[0] + dx * width, centre[1] + dy * height)
-        else:
-            pos[n] = start.get(n, (dx * width, dy * height))
-    spread = max(width, height) / math.sqrt(len(simple))
-    raw = nx.spring_layout(simple, pos=pos, fixed=[n for n in simple if n in fixed], k=spread, iterations=40, seed=7)
-    return {n: (round(float(raw[n][0]), 1), round(float(raw[n][1]), 1)) for n in new}
+    """``pos`` with every movable node pushed away from any node closer than ``gap`` (the others stay
+    put), a few rounds of half the shortfall each: nodes that sat on one another (a hub under its
+    leaves) can each be seen and clicked. Deterministic: the same input gives the same output.
+    Only the pairs closer than ``gap`` are looked at (a k-d tree finds them)."""
+    import numpy as np
+    from scipy.spatial import cKDTree
+
+    names = sorted(pos)
+    free = np.array([n in movable for n in names], dtype=float)
+    if not free.any():
+        return pos
+    xy = np.array([pos[n] for n in names], dtype=float)
+    for _ in range(rounds):
+        pairs = cKDTree(xy).query_pairs(gap, output_type="ndarray")
+        if not len(pairs):
+            break
+        i, j = pairs[:, 0], pairs[:, 1]
+        d = xy[i] - xy[j]
+        dist = np.hypot(d[:, 0], d[:, 1])
+        step = d / np.where(dist > 0, dist, 1.0)[:, None] * ((gap - dist) / 2)[:, None]
+        push = np.zeros_like(xy)
+        np.add.at(push, i, step)
+        np.add.at(push, j, -step)
+        xy += push * free[:, None]
+    return {n: (round(float(x), 1), round(float(y), 1)) for n, (x, y) in zip(names, xy, strict=True)}
+
+
+def anchored_layout(
+    graph: nx.MultiDiGraph, anchor: list[str], width: float = 1000.0, height: float = 1000.0
+) -> dict[str, tuple[float, float]]:
+    """One position for every node of ``graph``, a function of ``anchor`` alone (callers cache it).
+
+    The anchor (the view a page draws by default) is laid out on its own to fill ``width`` x
+    ``height`` and spread so no two nodes cover each other. Every other node is placed hop by hop
+    beside its neighbours placed in earlier hops (a claim between its drug and its condition, a
+    source beside its claim), then spread apart around the fixed anchor. A part of the graph with
+    no path to the anchor starts on a ring outside it. So any view drawn from these positions puts
+    a node in the same place whatever else is drawn, and a permalink redraws the same picture.
+    """
+    simple = _simple(graph)
+    core = [n for n in anchor if n in simple]
+    pos = _spread_apart(_alone(simple.subgraph(core), width, height), set(core), 0.055 * width) if core else {}
+    rest = sorted(n for n in simple if n not in pos)
+    ring = 0
+    while rest:
+        placed_now = _hops(rest, simple, pos, width)
+        rest = [n for n in rest if n not in placed_now]
+        if rest:  # a part not linked to what is placed: one of its nodes on the ring outside
+            angle = 2 * math.pi * ((ring * 0.618034) % 1)
+            pos[rest.pop(0)] = (0.62 * width * math.cos(angle), 0.62 * height * math.sin(angle))
+            ring += 1
+    return _spread_apart(pos, set(pos) - set(core), 0.045 * width, rounds=80)
+
+
+def _hops(pending: list[str], simple: nx.Graph, pos: dict[str, tuple[float, float]], width: float) -> set[str]:
+    """Place, hop after hop, each pending node beside its neighbours placed in earlier hops (with a
+    jitter of its own); return every node placed."""
+    done: set[str] = set()
+    while True:
+        hop = {}
+        for n in pending:
+            if n in done:
+                continue
+            centre = _centre_of(n, simple, pos)
+            if centre is not None:
+                dx, dy = _jitter(n)
+                hop[n] = (centre[0] + dx * width, centre[1] + dy * width)
+        if not hop:
+            return done
+        pos.update(hop)
+        done.update(hop)
 
 
 def _edge_style(data: dict[str, Any]) -> dict[str, Any]:

@@ -216,6 +216,18 @@ def _rates_section(path: str, condition: str) -> None:
         st.write("No per-arm response or remission rates recorded for this condition.")
 
 
+#: At phone width (where Streamlit stacks columns) the forest plot is drawn before its controls;
+#: on any screen narrower than the plot (its columns have fixed widths) it scrolls sideways
+#: instead of being cut at the edge.
+_PHONE_ORDER = (
+    "<style>.st-key-kk-ev-forest [data-testid=stElementContainer]:has([data-testid=stVegaLiteChart])"
+    " {overflow-x: auto; max-width: 100%}"
+    " @media (max-width: 640px) {"
+    " .st-key-kk-ev-pooled [data-testid=stLayoutWrapper]:has(> .st-key-kk-ev-question) {order: 2}"
+    " .st-key-kk-ev-pooled [data-testid=stLayoutWrapper]:has(> .st-key-kk-ev-forest) {order: 1} }</style>"
+)
+
+
 def evidence_numbers(path: str) -> None:
     labels = data.all_labels(path)
     rows = pooling_rows(path)
@@ -243,9 +255,15 @@ def evidence_numbers(path: str) -> None:
         "verified figures read in the study's own report (unless included below); multi-arm trials "
         "count once. Everything left out is listed with the reason."
     )
-    question, drug, comparison = _ask(rows, names, conditions, outcomes, drugs, routes)
-    condition, outcome = str(question.condition), str(question.outcome)
-    drug_title = "all drug forms, mixed" if drug == ALL_DRUGS else name(drug)
-    _forest_section(rows, question, name, condition, outcome, drug_title, comparison)
+    # The question's nine controls come first in the page (the plot needs their values), but at
+    # phone width, where the columns stack into a long list, the plot is shown above them.
+    st.html(_PHONE_ORDER)
+    with st.container(key="kk-ev-pooled"):
+        with st.container(key="kk-ev-question"):
+            question, drug, comparison = _ask(rows, names, conditions, outcomes, drugs, routes)
+        condition, outcome = str(question.condition), str(question.outcome)
+        drug_title = "all drug forms, mixed" if drug == ALL_DRUGS else name(drug)
+        with st.container(key="kk-ev-forest"):
+            _forest_section(rows, question, name, condition, outcome, drug_title, comparison)
     _time_course_section(rows, question, name, condition, outcome, drug_title, comparison)
     _rates_section(path, condition)

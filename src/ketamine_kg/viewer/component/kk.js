@@ -39,8 +39,9 @@
   const z = (ele) => ele.cy().zoom();
   function style() {
     return [
+      // The more important node is drawn (and hit by a click) above the less: a hub over a leaf.
       {selector: "node", style: {
-        "background-color": "data(color)", "shape": "data(shape)",
+        "background-color": "data(color)", "shape": "data(shape)", "z-index": "data(priority)",
         "width": (n) => n.data("size") / z(n), "height": (n) => n.data("size") / z(n),
         "label": "", "font-size": (n) => FONT_PX / z(n), "font-family": "system-ui, sans-serif", "color": "#262730",
         "text-valign": "bottom", "text-halign": "center", "text-margin-y": (n) => 3 / z(n),
@@ -162,8 +163,12 @@
       wantNodes.forEach((n, id) => {
         const el = cy.getElementById(id);
         if (el.nonempty()) {
-          el.data(n);  // restyle in place; the position stays where it is
+          el.data(n);  // restyle in place
           el.toggleClass("selected", !!n.selected);
+          // Positions come from Python, a function of the view's anchor: the same anchor gives the
+          // same place (nothing moves); a new anchor moves the node to where a permalink draws it.
+          const p = el.position();
+          if (Math.abs(p.x - n.x) > 0.5 || Math.abs(p.y - n.y) > 0.5) { el.position({x: n.x, y: n.y}); changed = true; }
         } else { add.push(nodeElement(n)); changed = true; }
       });
       wantEdges.forEach((e, id) => {
