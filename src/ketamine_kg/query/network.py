@@ -15,6 +15,7 @@ import networkx as nx
 
 from ketamine_kg.query.results import QueryResult, compact
 from ketamine_kg.query.worker import Worker
+from ketamine_kg.schema.facts import enum_value
 
 __all__ = [
     "EDGE_QUERY",
@@ -64,7 +65,7 @@ WHERE {
       (kk:drug "about drug") (kk:condition "about condition") (kk:source "cites") (kk:setting "in setting")
     }
     ?statement a kk:TherapeuticUseClaim ; ?p ?o ; kk:evidenceLevel/kk:rank ?rank ;
-               kk:regulatoryStatus/rdfs:label ?status ; kk:direction/rdfs:label ?direction .
+               kk:regulatoryStatus/rdfs:label ?status ; kk:direction ?direction .
     BIND(?statement AS ?s)
   } UNION {
     ?statement a kk:AdverseEffectAssociation ; kk:drug ?s ; kk:adverseEffect ?o .
@@ -150,9 +151,11 @@ def project(worker: Worker, max_rows: int = 2_000_000) -> Projection:
             attrs["statement"] = compact(row["statement"])
         if "rank" in row:
             attrs["rank"] = int(row["rank"].value)
-        for key in ("status", "direction"):
-            if key in row:
-                attrs[key] = row[key].value
+        if "status" in row:
+            attrs["status"] = row["status"].value
+        if "direction" in row:
+            # The schema's value ('does-not-support'), not the ontology's label: code compares it.
+            attrs["direction"] = enum_value("Direction", compact(row["direction"]))
         g.add_edge(s, o, key=attrs["relation"] + "|" + attrs.get("statement", ""), **attrs)
     return Projection(g, labels)
 
