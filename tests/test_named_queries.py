@@ -218,7 +218,7 @@ def _primary_direction(cur: Curation, study: str) -> str:
         if r.study != study or r.endpoint_role != "primary" or r.subgroup or r.value is None:
             continue
         better = cur.entity_index[r.outcome].better_when
-        if r.measure == "hazard-ratio" and r.outcome.startswith("time-to-") and better:
+        if r.measure == "hazard-ratio" and cur.entity_index[r.outcome].time_to_event and better:
             # a hazard ratio is the hazard of the event: on time to relapse, lower is better
             better = "lower" if better == "higher" else "higher"
         lo, hi, value = r.ci_lower, r.ci_upper, r.value

@@ -208,13 +208,15 @@ def test_the_graph_path_gives_the_same_answer_as_the_curated_files(tmp_path: Pat
 
 
 def test_a_hazard_ratio_on_time_to_relapse_below_one_favours_the_drug() -> None:
-    # Longer time to relapse is better (better_when higher), so a lower hazard of relapse is: HR 0.49
+    # Longer time to relapse is better (better_when higher), so a lower hazard of relapse is (the
+    # outcome is a time to an event, time_to_event: true, as curated in outcomes.yaml): HR 0.49
     # (SUSTAIN-1's stable remitters) and 0.47 (Dakwar 2019) favour the drug, whatever the time's direction.
     def hr(rid: str, study: str, value: float, lower: float, upper: float) -> dict[str, Any]:
         return {"id": rid, "study": study, "outcome": "time-to-relapse", "measure": "hazard-ratio", "value": value,
                 "ci_lower": lower, "ci_upper": upper, "ci_level": 95, "contrast_order": "intervention-over-comparator",
                 "comparison": "inert-placebo", "endpoint_role": "primary", "outcome_construct": "depressive-symptoms",
-                "better_when": "higher", "verified": True, "condition": "c", "drug": "d"}  # fmt: skip
+                "better_when": "higher", "time_to_event": True, "verified": True, "condition": "c",
+                "drug": "d"}  # fmt: skip
 
     rows = [hr("a", "s1", 0.49, 0.29, 0.84), hr("b", "s2", 0.47, 0.27, 0.81)]
     p = answer(rows, Question(measure="hazard-ratio", outcome="time-to-relapse"))

@@ -32,7 +32,7 @@ from ketamine_kg.query.engine import Limits
 from ketamine_kg.errors import EndpointError
 from ketamine_kg.query.remote import DEFAULT_GRAPH, Endpoint, RemoteWorker, count_triples
 from ketamine_kg.query.results import QueryResult, Term, compact
-from ketamine_kg.server.process import oxigraph_binary
+from ketamine_kg.server.process import oxigraph_binary, stop_process
 
 from .conftest import ROOT
 
@@ -63,16 +63,6 @@ def wait_for_port(port: int, proc: subprocess.Popen, seconds: float = 30) -> Non
     raise AssertionError(f"nothing listening on {port}")
 
 
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-
-
 def start_oxigraph(location: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     proc = subprocess.Popen([OXIGRAPH, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],  # type: ignore[list-item]
@@ -80,7 +70,7 @@ def start_oxigraph(location: Path) -> tuple[subprocess.Popen, str]:
     try:
         wait_for_port(port, proc)
     except BaseException:
-        stop(proc)
+        stop_process(proc)
         raise
     return proc, f"http://127.0.0.1:{port}"
 
@@ -93,7 +83,7 @@ def oxigraph(tmp_path_factory) -> Iterator[str]:
         assert main(["load", "--endpoint", url]) == 0
         yield url
     finally:
-        stop(proc)
+        stop_process(proc)
 
 
 # --- comparing answers -------------------------------------------------------------------------------
@@ -219,7 +209,7 @@ def test_a_server_killed_mid_query_is_a_clear_error(tmp_path: Path, layout) -> N
         assert outcome and isinstance(outcome[0], EndpointError), outcome
         assert "closed the connection" in str(outcome[0])
     finally:
-        stop(proc)
+        stop_process(proc)
     assert main(["query", "approved-uses", "--endpoint", url]) == 8  # and now it is unreachable
 
 
@@ -280,7 +270,7 @@ def served(tmp_path_factory) -> Iterator[tuple[str, subprocess.Popen, Path]]:
         assert f"http://127.0.0.1:{port}/query" in line, line + proc.stderr.read()  # type: ignore[union-attr]
         yield f"http://127.0.0.1:{port}/query", proc, location
     finally:
-        stop(proc)
+        stop_process(proc)
 
 
 def post(url: str, data: dict[str, str]) -> tuple[int, str]:
@@ -454,7 +444,7 @@ def test_virtuoso_gives_the_embedded_answers(tmp_path: Path, worker, layout) -> 
         shipped = sum(1 for line in layout.graph_file("nt").read_text(encoding="utf-8").splitlines() if line.strip())
         assert count_triples(Endpoint.parse(url), DEFAULT_GRAPH, 10) == shipped  # loaded twice, one copy
     finally:
-        stop(proc)
+        stop_process(proc)
 
 
 def test_serve_finds_the_oxigraph_binary_beside_an_unactivated_interpreter(monkeypatch) -> None:

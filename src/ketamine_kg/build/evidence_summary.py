@@ -4,7 +4,7 @@ condition that has studies (at the study's own condition, and rolled up to broad
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,14 +121,24 @@ def _result_direction(result: Any, better_when: str | None) -> str | None:
     return "favours drug" if drug_higher == (better_when == "higher") else "favours comparator"
 
 
-def study_direction(results: Iterable[Any], better_when: dict[str, str]) -> str:
+def study_direction(results: Iterable[Any], better_when: dict[str, str], time_to_event: Collection[str] = ()) -> str:
     """The direction of a study's primary results (whole population only): one word of
-    :data:`_DIRECTIONS`."""
+    :data:`_DIRECTIONS`.
+
+    :param better_when: outcome id -> its better_when.
+    :param time_to_event: the ids of the outcomes marked ``time_to_event`` (a hazard ratio on them
+        is the event's hazard, see :func:`~ketamine_kg.evidence.selection.better_for_measure`).
+    """
     seen = set()
     for result in results:
         if result.endpoint_role != "primary" or result.subgroup:
             continue
-        better = better_for_measure(result.measure, result.outcome, better_when.get(result.outcome))
+        better = better_for_measure(
+            result.measure,
+            result.outcome,
+            better_when.get(result.outcome),
+            time_to_event=result.outcome in time_to_event,
+        )
         direction = _result_direction(result, better if isinstance(better, str) else None)
         if direction is not None:
             seen.add(direction)
@@ -198,30 +208,42 @@ def _ancestors(graph: Graph, conditions: set[str]) -> dict[str, set[str]]:
     return out
 
 
+def _study_directions(curation: Any, studies: list[Any]) -> dict[str, str]:
+    """Study id -> which way its primary results point, read with each outcome's better_when and
+    time_to_event from the curated Outcome entities."""
+    better_when = {e.id: e.better_when for e in curation.entities if getattr(e, "better_when", None)}
+    timed = {e.id for e in curation.entities if getattr(e, "time_to_event", False)}
+    results_by_study: dict[str, list[Any]] = defaultdict(list)
+    for result in curation.results:
+        results_by_study[result.study].append(result)
+    return {s.id: study_direction(results_by_study[s.id], better_when, timed) for s in studies}
+
+
+def _rolled_up(graph: Graph, own: dict[tuple[str, str], list[Any]]) -> dict[tuple[str, str], list[Any]]:
+    """(drug, broader condition) -> the studies of every narrower condition under it."""
+    ancestors = _ancestors(graph, {c for _, c in own})
+    rolled: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    for (drug, condition), members in own.items():
+        for broader in ancestors[condition]:
+            rolled[(drug, broader)].extend(members)
+    return rolled
+
+
 def summarize(curation: Any, graph: Graph) -> list[Summary]:
     """Every drug form x condition summary, own-condition ones and rolled-up ones, in a fixed order.
 
     :param graph: the ontology and asserted graph (with the reasoner's subclass axioms), for the
         condition hierarchy.
     """
-    better_when = {e.id: e.better_when for e in curation.entities if getattr(e, "better_when", None)}
-    results_by_study: dict[str, list[Any]] = defaultdict(list)
-    for result in curation.results:
-        results_by_study[result.study].append(result)
     studies = [s for s in curation.studies if s.drug and s.condition and s.design in DESIGN_BUCKETS]
-    direction = {s.id: study_direction(results_by_study[s.id], better_when) for s in studies}
+    direction = _study_directions(curation, studies)
     own: dict[tuple[str, str], list[Any]] = defaultdict(list)
     for study in studies:
         own[(study.drug, study.condition)].append(study)
-    ancestors = _ancestors(graph, {c for _, c in own})
-    rolled: dict[tuple[str, str], list[Any]] = defaultdict(list)
-    for (drug, condition), members in own.items():
-        for broader in ancestors[condition]:
-            rolled[(drug, broader)].extend(members)
     summaries = []
     for key, members in sorted(own.items()):
         summaries.append(Summary(key[0], key[1], False, sorted(members, key=lambda s: s.id)))
-    for key, members in sorted(rolled.items()):
+    for key, members in sorted(_rolled_up(graph, own).items()):
         # The rolled-up summary counts the broader condition's own studies and those of every
         # narrower condition.
         everyone = {s.id: s for s in members + own.get(key, [])}

@@ -55,6 +55,7 @@ def _joined(
         **{key: study.get(key) for key in STUDY_KEYS},
         "outcome_construct": outcome.get("measures"),
         "better_when": outcome.get("better_when"),
+        "time_to_event": outcome.get("time_to_event", False),
         "instrument_construct": instrument.get("measures"),
     }
 
@@ -260,59 +261,73 @@ def as_json(p: Pooling, question: Question) -> dict[str, Any]:
     }
 
 
+#: The question's fields that name a slug some row must have.
+_SLUG_FIELDS = (
+    "condition",
+    "outcome",
+    "instrument",
+    "drug",
+    "route",
+    "comparator_kind",
+    "design",
+    "construct",
+    "subgroup",
+    "harm",
+)
+
+
+def _known(rows: Sequence[Mapping[str, Any]], key: str) -> set[str]:
+    """The values of ``key`` the rows have (a row's construct as harmonizing resolves it; a row's
+    instrument, or its outcome where it names none)."""
+    from ketamine_kg.evidence.harmonize import resolved_construct
+
+    if key == "construct":
+        return {c for c in map(resolved_construct, rows) if c}
+    if key == "instrument":
+        return {str(r.get("instrument") or r.get("outcome")) for r in rows if r.get("instrument") or r.get("outcome")}
+    return {str(r[key]) for r in rows if r.get(key) not in (None, "")}
+
+
+def _closest(value: str, pool: set[str]) -> str:
+    """The values of ``pool`` nearest ``value``, for a one-line error (or all of them, if few)."""
+    import difflib
+
+    near = difflib.get_close_matches(value, sorted(pool), n=3, cutoff=0.5)
+    if near:
+        return f"closest: {', '.join(near)}"
+    return f"known: {', '.join(sorted(pool))}" if len(pool) <= 8 else f"{len(pool)} known, none close"
+
+
+def _check_pair(rows: Sequence[Mapping[str, Any]], question: Question) -> None:
+    """Refuse a condition and an outcome that each have results, but no result together."""
+    if not (question.condition and question.outcome):
+        return
+    here = [r for r in rows if r.get("condition") == question.condition]
+    if any(r.get("outcome") == question.outcome for r in here):
+        return
+    outcomes = _known(rows, "outcome") & {str(r.get("outcome")) for r in here}
+    conditions = {str(r.get("condition")) for r in rows if r.get("outcome") == question.outcome}
+    raise UsageError(
+        f"no result on outcome {question.outcome!r} in condition {question.condition!r} "
+        f"(outcomes there, {_closest(question.outcome, outcomes)}; "
+        f"conditions with it, {_closest(question.condition, conditions)})"
+    )
+
+
 def check_question(rows: Sequence[Mapping[str, Any]], question: Question) -> None:
     """Refuse, in one line, a slug no row has (naming the closest ones), a question that names
     neither an outcome nor a construct, or a selection that matches no result at all (naming the
     closest condition or outcome that has results)."""
-    import difflib
-
-    from ketamine_kg.evidence.harmonize import resolved_construct
-
-    def known(key: str) -> set[str]:
-        if key == "construct":
-            return {c for c in map(resolved_construct, rows) if c}
-        if key == "instrument":
-            return {
-                str(r.get("instrument") or r.get("outcome")) for r in rows if r.get("instrument") or r.get("outcome")
-            }
-        return {str(r[key]) for r in rows if r.get(key) not in (None, "")}
-
-    def closest(value: str, pool: set[str]) -> str:
-        near = difflib.get_close_matches(value, sorted(pool), n=3, cutoff=0.5)
-        if near:
-            return f"closest: {', '.join(near)}"
-        return f"known: {', '.join(sorted(pool))}" if len(pool) <= 8 else f"{len(pool)} known, none close"
-
     if question.time_min_days is not None and question.time_max_days is not None:
         if question.time_min_days > question.time_max_days:
             raise UsageError("--time-min is after --time-max: the window is empty")
-    for key in (
-        "condition",
-        "outcome",
-        "instrument",
-        "drug",
-        "route",
-        "comparator_kind",
-        "design",
-        "construct",
-        "subgroup",
-        "harm",
-    ):
+    for key in _SLUG_FIELDS:
         value = getattr(question, key)
-        if value is not None and value not in known(key):
-            raise UsageError(f"no result has {key.replace('_', ' ')} {value!r} ({closest(str(value), known(key))})")
+        if value is not None and value not in (known := _known(rows, key)):
+            raise UsageError(f"no result has {key.replace('_', ' ')} {value!r} ({_closest(str(value), known)})")
     if not question.outcome and not question.construct:
         raise UsageError("name what to pool: --outcome (e.g. madrs) or --construct (e.g. depressive-symptoms)")
-    if question.condition and question.outcome:
-        here = [r for r in rows if r.get("condition") == question.condition]
-        if not any(r.get("outcome") == question.outcome for r in here):
-            outcomes = known("outcome") & {str(r.get("outcome")) for r in here}
-            conditions = {str(r.get("condition")) for r in rows if r.get("outcome") == question.outcome}
-            raise UsageError(
-                f"no result on outcome {question.outcome!r} in condition {question.condition!r} "
-                f"(outcomes there, {closest(question.outcome, outcomes)}; "
-                f"conditions with it, {closest(question.condition, conditions)})"
-            )
+    _check_pair(rows, question)
 
 
 @click.command("pool")

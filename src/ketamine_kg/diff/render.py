@@ -137,14 +137,10 @@ def _header(diff: GraphDiff) -> list[str]:
     return [f"ketamine-kg diff: {side(diff.old)} -> {side(diff.new)}" + (f"; {same}" if same else "")]
 
 
-def _as_text(diff: GraphDiff) -> str:
-    """The diff as plain text. Complexity 18: one short block per part of the report (claims added,
-    removed, changed field by field, the other kinds, other subjects), in the order they print.
-    """
-    lines = _header(diff)
-    lines.append(f"triples: +{diff.triples_added:,} -{diff.triples_removed:,}")
+def _claims_text(diff: GraphDiff) -> list[str]:
+    """The text report's claims: added and removed by group, then changed field by field."""
     claims = diff.kinds["claims"]
-    lines += ["", f"{KINDS['claims'][0]}: {_counts(claims)}"]
+    lines = ["", f"{KINDS['claims'][0]}: {_counts(claims)}"]
     for title, mark, changes in (("added", "+", claims.added), ("removed", "-", claims.removed)):
         if changes:
             lines.append(f"  {title}:")
@@ -153,12 +149,20 @@ def _as_text(diff: GraphDiff) -> str:
                 lines += [f"      {mark} {_short(c.iri)}  {c.label or ''}".rstrip() for c in members]
     if claims.changed:
         lines.append("  changed:")
-        for c in claims.changed:
-            lines.append(f"    ~ {_short(c.iri)}  {c.label or ''}".rstrip())
-            for _, name, olds, news in c.fields:
-                head, items = _field_lines(olds, news, diff, markdown=False)
-                lines.append(f"        {name}: {head}".rstrip())
-                lines += [f"          {item}" for item in items]
+    for c in claims.changed:
+        lines.append(f"    ~ {_short(c.iri)}  {c.label or ''}".rstrip())
+        for _, name, olds, news in c.fields:
+            head, items = _field_lines(olds, news, diff, markdown=False)
+            lines.append(f"        {name}: {head}".rstrip())
+            lines += [f"          {item}" for item in items]
+    return lines
+
+
+def _as_text(diff: GraphDiff) -> str:
+    """The diff as plain text: header, claims (:func:`_claims_text`), the other kinds, other subjects."""
+    lines = _header(diff)
+    lines.append(f"triples: +{diff.triples_added:,} -{diff.triples_removed:,}")
+    lines += _claims_text(diff)
     for key, kind in diff.kinds.items():
         if key == "claims":
             continue
@@ -176,16 +180,10 @@ def _md(text: str | None) -> str:
     return (text or "").replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_").replace("<", "&lt;")
 
 
-def _as_markdown(diff: GraphDiff) -> str:
-    """The diff as a Markdown CHANGELOG entry. Complexity 17: the same parts as :func:`_as_text`, in the
-    order they print.
-    """
+def _claims_markdown(diff: GraphDiff) -> list[str]:
+    """The CHANGELOG entry's claims: added and removed by group, then changed field by field."""
     claims = diff.kinds["claims"]
-    same = _same_version(diff)
-    if same:
-        lines = [f"Compared `{diff.old.name}` with `{diff.new.name}`, {same}."]
-    else:
-        lines = [f"Compared `{diff.old.name}` ({_version(diff.old)}) with `{diff.new.name}` ({_version(diff.new)})."]
+    lines: list[str] = []
     for title, changes in (("Added claims", claims.added), ("Removed claims", claims.removed)):
         lines += ["", f"### {title} ({len(changes)})"]
         if not changes:
@@ -202,6 +200,17 @@ def _as_markdown(diff: GraphDiff) -> str:
             head, items = _field_lines(olds, news, diff, markdown=True)
             lines.append(f"  - {_md(name)}: {head}".rstrip())
             lines += [f"    - {item}" for item in items]
+    return lines
+
+
+def _as_markdown(diff: GraphDiff) -> str:
+    """The diff as a Markdown CHANGELOG entry: the same parts as :func:`_as_text`, in the order they print."""
+    same = _same_version(diff)
+    if same:
+        lines = [f"Compared `{diff.old.name}` with `{diff.new.name}`, {same}."]
+    else:
+        lines = [f"Compared `{diff.old.name}` ({_version(diff.old)}) with `{diff.new.name}` ({_version(diff.new)})."]
+    lines += _claims_markdown(diff)
     lines += [
         "",
         "### Counts",

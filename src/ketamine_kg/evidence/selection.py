@@ -7,7 +7,8 @@ joined with five fields of its study. Keys (values may be None or missing):
     ci_level, se, sd, p_value, n_intervention, n_control, n, events, time_value, time_unit,
     time_from, contrast_order, comparison, comparator_arm, endpoint_role, subgroup, analysis_set,
     analysis_population, construct, verified, read_in       -- from the result
-    outcome_construct, better_when, instrument_construct    -- from its outcome and instrument
+    outcome_construct, better_when, time_to_event,
+    instrument_construct                                    -- from its outcome and instrument
     condition, drug, route, comparator_kind, design         -- from its study
 
 :func:`normalise_row` also accepts the camelCase names that ``queries/inputs/pooling-inputs.rq``
@@ -30,7 +31,7 @@ RESULT_KEYS = (
     "analysis_population", "measures", "verified", "read_in", "harm",
 )  # fmt: skip
 #: What a row takes from its outcome and instrument entities (not fields of the result itself).
-DERIVED_KEYS = ("outcome_construct", "instrument_construct", "better_when")
+DERIVED_KEYS = ("outcome_construct", "instrument_construct", "better_when", "time_to_event")
 STUDY_KEYS = ("condition", "drug", "route", "comparator_kind", "design")
 ROW_KEYS = RESULT_KEYS + DERIVED_KEYS + STUDY_KEYS
 SLUG_KEYS = {
@@ -56,19 +57,27 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-def better_for_measure(measure: object, outcome: object, better_when: object) -> object:
+def better_for_measure(
+    measure: object, outcome: object, better_when: object, *, time_to_event: object = False
+) -> object:
     """Which way is better for a figure of ``measure`` on ``outcome``.
 
-    A hazard ratio compares how fast the outcome's event comes. On a time-to-event outcome
-    (time-to-relapse) ``better_when`` is about the time, where longer is better; the hazard of the
-    event then is better lower. Every other measure reads the outcome's better_when as it is.
+    A hazard ratio compares how fast an event comes. On an outcome the curated data marks
+    ``time_to_event: true`` (time to relapse) ``better_when`` is about the time, where longer is
+    better; the hazard of the event then is better lower. Every other measure, and a hazard ratio
+    on any other outcome (relapse itself), reads the outcome's better_when as it is.
 
-    >>> better_for_measure("hazard-ratio", "time-to-relapse", "higher")
+    :param outcome: the outcome's slug; kept for the callers' sake, the answer reads ``time_to_event``.
+    :param time_to_event: the outcome's ``time_to_event`` (a row's, from its Outcome entity).
+
+    >>> better_for_measure("hazard-ratio", "time-to-relapse", "higher", time_to_event=True)
+    'lower'
+    >>> better_for_measure("hazard-ratio", "relapse", "lower")
     'lower'
     >>> better_for_measure("mean-difference", "madrs", "lower")
     'lower'
     """
-    if measure == "hazard-ratio" and str(outcome or "").startswith("time-to-") and better_when in ("lower", "higher"):
+    if measure == "hazard-ratio" and time_to_event is True and better_when in ("lower", "higher"):
         return "lower" if better_when == "higher" else "higher"
     return better_when
 
@@ -85,7 +94,7 @@ def normalise_row(binding: Mapping[str, Any]) -> dict[str, Any]:
         if value is None or value == "":
             out[key] = None
             continue
-        if key == "verified":
+        if key in ("verified", "time_to_event"):
             value = value not in (False, "false", "0", 0)
         elif key in SLUG_KEYS and isinstance(value, str):
             value = value.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
@@ -98,7 +107,9 @@ def normalise_row(binding: Mapping[str, Any]) -> dict[str, Any]:
         out[key] = value
     # Kept apart so that normalising a normalised row changes nothing.
     out["outcome_better_when"] = binding.get("outcome_better_when", out.get("better_when"))
-    out["better_when"] = better_for_measure(out.get("measure"), out.get("outcome"), out["outcome_better_when"])
+    out["better_when"] = better_for_measure(
+        out.get("measure"), out.get("outcome"), out["outcome_better_when"], time_to_event=out["time_to_event"] is True
+    )
     return out
 
 

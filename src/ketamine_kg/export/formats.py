@@ -83,68 +83,49 @@ def _csv_bytes(rows: list[list[str]], delimiter: str = ",") -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def _neo4j(graph) -> dict[str, bytes]:
-    """The Neo4j files: nodes.csv, relationships.csv and load.cypher. Complexity 20: its three nested
-    helpers (typed headers, cells, the array-delimiter check) count in; each is a few lines and reads
-    only this function's columns.
-    """
-    joined = getattr(graph, "joined", {})
-    node_dicts = [dict(d, id=n) for n, d in graph.nodes(data=True)]
-    edge_dicts = [d for _, _, d in graph.edges(data=True)]
-    node_kinds = attribute_kinds(node_dicts)
-    edge_kinds = attribute_kinds(edge_dicts)
-    node_cols = [k for k in sorted(node_kinds) if k != "id"]
-    edge_cols = sorted(edge_kinds)
-    # A column is an array (string[]) when any row holds several values in it.
-    node_lists = {k for n in graph.nodes for k in joined.get(n, ())} & set(node_cols)
-    edge_lists = {k for d in edge_dicts for k in joined.get(d.get("statement", ""), ())} & set(edge_cols)
+def _header(name: str, kind: type, is_list: bool) -> str:
+    """A Neo4j CSV column header typed for its values (``name:string[]`` for an array column)."""
+    if is_list:
+        return f"{name}:string[]"
+    return f"{name}:{_NEO4J_TYPE[kind]}" if _NEO4J_TYPE[kind] else name
 
-    def header(name: str, kind: type, is_list: bool) -> str:
-        if is_list:
-            return f"{name}:string[]"
-        return f"{name}:{_NEO4J_TYPE[kind]}" if _NEO4J_TYPE[kind] else name
 
-    def cell(value: object, is_list: bool) -> str:
-        # An array cell is the values joined with the array delimiter, as the model holds them.
-        return "" if value is None else as_text(value)
+def _cell(value: object) -> str:
+    # An array cell is the values joined with the array delimiter, as the model holds them.
+    return "" if value is None else as_text(value)
 
-    def check(rows: list[dict], lists: set[str], owner) -> None:
-        for d in rows:
-            for k in lists & d.keys():
-                if k not in joined.get(owner(d), ()) and NEO4J_ARRAY_DELIMITER in as_text(d[k]):
-                    raise ValidationFailed(
-                        f"{k} of {owner(d)} holds {NEO4J_ARRAY_DELIMITER!r} in one value, "
-                        "which the Neo4j array column would split"
-                    )
 
-    check(node_dicts, node_lists, lambda d: d["id"])
-    check(edge_dicts, edge_lists, lambda d: d.get("statement", ""))
-    node_header = ["id:ID", ":LABEL"] + [header(c, node_kinds[c], c in node_lists) for c in node_cols]
-    node_rows = [node_header] + [
-        [d["id"], NEO4J_ARRAY_DELIMITER.join(_neo4j_labels(d["types"]))]
-        + [cell(d.get(c), c in node_lists) for c in node_cols]
-        for d in node_dicts
-    ]
-    edge_header = [":START_ID", ":END_ID", ":TYPE"] + [header(c, edge_kinds[c], c in edge_lists) for c in edge_cols]
-    edge_rows = [edge_header] + [
-        [u, v, _neo4j_rel_type(d["relation"])] + [cell(d.get(c), c in edge_lists) for c in edge_cols]
-        for u, v, d in graph.edges(data=True)
-    ]
+def _check_delimiter(rows: list[dict], lists: set[str], joined: dict, owner: Callable[[dict], str]) -> None:
+    """Refuse a single value that holds the array delimiter in an array column (Neo4j would split it)."""
+    for d in rows:
+        for k in lists & d.keys():
+            if k not in joined.get(owner(d), ()) and NEO4J_ARRAY_DELIMITER in as_text(d[k]):
+                raise ValidationFailed(
+                    f"{k} of {owner(d)} holds {NEO4J_ARRAY_DELIMITER!r} in one value, "
+                    "which the Neo4j array column would split"
+                )
 
-    def assignments(var: str, cols: list[str], kinds: dict[str, type], headers: list[str], lists: set[str]) -> str:
-        parts = []
-        for c, h in zip(cols, headers, strict=True):
-            if c in lists:
-                # An array: null stays null (no property), not [""].
-                value = f"CASE WHEN row.`{h}` IS NULL THEN null ELSE split(row.`{h}`, '{NEO4J_ARRAY_DELIMITER}') END"
-            else:
-                value = _CYPHER_CAST[kinds[c]].format(f"row.`{h}`")
-            parts.append(f"{var}.`{c}` = {value}")
-        return ",\n    ".join(parts)
 
+def _assignments(var: str, cols: list[str], kinds: dict[str, type], headers: list[str], lists: set[str]) -> str:
+    """The Cypher ``SET`` list that casts each CSV column back to its type (arrays split)."""
+    parts = []
+    for c, h in zip(cols, headers, strict=True):
+        if c in lists:
+            # An array: null stays null (no property), not [""].
+            value = f"CASE WHEN row.`{h}` IS NULL THEN null ELSE split(row.`{h}`, '{NEO4J_ARRAY_DELIMITER}') END"
+        else:
+            value = _CYPHER_CAST[kinds[c]].format(f"row.`{h}`")
+        parts.append(f"{var}.`{c}` = {value}")
+    return ",\n    ".join(parts)
+
+
+def _neo4j_script(
+    node_dicts: list[dict], edge_dicts: list[dict], node_set: str, edge_set: str, id_header: str
+) -> list[str]:
+    """load.cypher's lines: MERGE every node and relationship on its id, with ``node_set`` and
+    ``edge_set`` (:func:`_assignments`) casting their properties, then each node's labels."""
     labels = sorted({label for d in node_dicts for label in _neo4j_labels(d["types"])} - {"Resource"})
     rel_types = sorted({_neo4j_rel_type(d["relation"]) for d in edge_dicts})
-    id_header = edge_header[3:][edge_cols.index("id")]
     script = [
         "// ketamine-kg property graph for Neo4j 5, made by 'ketamine-kg export --format neo4j'.",
         "// Copy nodes.csv and relationships.csv into Neo4j's import folder, then run:",
@@ -157,7 +138,7 @@ def _neo4j(graph) -> dict[str, bytes]:
         "",
         "LOAD CSV WITH HEADERS FROM 'file:///nodes.csv' AS row",
         "MERGE (n:Resource {id: row.`id:ID`})",
-        "SET " + assignments("n", node_cols, node_kinds, node_header[2:], node_lists) + ";",
+        "SET " + node_set + ";",
         "",
     ]
     for label in labels:
@@ -173,8 +154,40 @@ def _neo4j(graph) -> dict[str, bytes]:
             f"WITH row WHERE row.`:TYPE` = '{rel}'",
             "MATCH (a:Resource {id: row.`:START_ID`}), (b:Resource {id: row.`:END_ID`})",
             f"MERGE (a)-[r:`{rel}` {{id: row.`{id_header}`}}]->(b)",
-            "SET " + assignments("r", edge_cols, edge_kinds, edge_header[3:], edge_lists) + ";",
+            "SET " + edge_set + ";",
         ]
+    return script
+
+
+def _neo4j(graph) -> dict[str, bytes]:
+    """The Neo4j files: nodes.csv, relationships.csv and load.cypher."""
+    joined = getattr(graph, "joined", {})
+    node_dicts = [dict(d, id=n) for n, d in graph.nodes(data=True)]
+    edge_dicts = [d for _, _, d in graph.edges(data=True)]
+    node_kinds = attribute_kinds(node_dicts)
+    edge_kinds = attribute_kinds(edge_dicts)
+    node_cols = [k for k in sorted(node_kinds) if k != "id"]
+    edge_cols = sorted(edge_kinds)
+    # A column is an array (string[]) when any row holds several values in it.
+    node_lists = {k for n in graph.nodes for k in joined.get(n, ())} & set(node_cols)
+    edge_lists = {k for d in edge_dicts for k in joined.get(d.get("statement", ""), ())} & set(edge_cols)
+
+    _check_delimiter(node_dicts, node_lists, joined, lambda d: d["id"])
+    _check_delimiter(edge_dicts, edge_lists, joined, lambda d: d.get("statement", ""))
+    node_header = ["id:ID", ":LABEL"] + [_header(c, node_kinds[c], c in node_lists) for c in node_cols]
+    node_rows = [node_header] + [
+        [d["id"], NEO4J_ARRAY_DELIMITER.join(_neo4j_labels(d["types"]))] + [_cell(d.get(c)) for c in node_cols]
+        for d in node_dicts
+    ]
+    edge_header = [":START_ID", ":END_ID", ":TYPE"] + [_header(c, edge_kinds[c], c in edge_lists) for c in edge_cols]
+    edge_rows = [edge_header] + [
+        [u, v, _neo4j_rel_type(d["relation"])] + [_cell(d.get(c)) for c in edge_cols]
+        for u, v, d in graph.edges(data=True)
+    ]
+
+    node_set = _assignments("n", node_cols, node_kinds, node_header[2:], node_lists)
+    edge_set = _assignments("r", edge_cols, edge_kinds, edge_header[3:], edge_lists)
+    script = _neo4j_script(node_dicts, edge_dicts, node_set, edge_set, edge_header[3:][edge_cols.index("id")])
     return {
         "nodes.csv": _csv_bytes(node_rows),
         "relationships.csv": _csv_bytes(edge_rows),

@@ -14,7 +14,8 @@
   ``relation`` is the predicate's CURIE, with ``graph`` saying where it came from (``ontology``,
   ``asserted`` or ``inferred``).
 * **Edges per statement**: the statement classes the schema marks with ``edge_from``/``edge_to``
-  (therapeutic-use claims, adverse-effect associations, contraindications) also give a direct
+  and a ``biolink_predicate`` (therapeutic-use claims, adverse-effect associations,
+  contraindications) also give a direct
   edge between those two fields' values (a contraindication with no condition entity points at
   itself). Their ``relation`` is the statement's class, ``statement`` its CURIE, and they carry all
   the statement's attributes.
@@ -103,11 +104,12 @@ def _predicates(full: Graph) -> dict[str, str]:
 
 def _statement_edges() -> dict[str, tuple[URIRef, URIRef, str]]:
     """Statement classes that also become one direct edge: class CURIE -> (from predicate, to
-    predicate, Biolink predicate), from the schema's edge_from / edge_to annotations."""
+    predicate, Biolink predicate), from the schema's edge_from / edge_to annotations on the classes
+    that name a biolink_predicate (the others' direct edges are the explorer's alone)."""
     edges = {}
     for c in CLASSES.values():
         a = c["annotations"]
-        if a.get("edge_from") and a.get("edge_to"):
+        if a.get("edge_from") and a.get("edge_to") and a.get("biolink_predicate"):
             edges[_curie(URIRef(c["uri"]))] = (
                 URIRef(c["slots"][a["edge_from"]]["uri"]),
                 URIRef(c["slots"][a["edge_to"]]["uri"]),

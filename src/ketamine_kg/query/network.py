@@ -7,6 +7,7 @@ its evidence rank and regulatory status, so styling and path weights need no fur
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -15,8 +16,13 @@ import networkx as nx
 
 from ketamine_kg.query.results import QueryResult, compact
 from ketamine_kg.query.worker import Worker
+from ketamine_kg.rdf.prefixes import compact_iri
+from ketamine_kg.schema.facts import enum_value
+from ketamine_kg.schema.schema_map import CLASSES
 
 __all__ = [
+    "DIRECT_EDGES",
+    "DirectEdge",
     "EDGE_QUERY",
     "NODE_QUERY",
     "NODE_TYPES",
@@ -54,9 +60,59 @@ WHERE {
 GROUP BY ?node ?label ?type
 """
 
-#: The edges the explorer draws. Claims keep their evidence rank and status; adverse-effect and
-#: alternative statements are drawn as direct edges that carry their statement's attributes.
-EDGE_QUERY = """
+
+@dataclass(frozen=True)
+class DirectEdge:
+    """A statement class the explorer draws as one edge, as the schema's annotations say: from the
+    value of its ``edge_from`` field to that of its ``edge_to`` field, named ``relation``."""
+
+    cls: str  # the class's CURIE (kk:AdverseEffectAssociation)
+    source: str  # the predicate of the edge_from field (kk:drug)
+    target: str  # the predicate of the edge_to field (kk:adverseEffect)
+    relation: str  # the words the explorer shows (its network_relation annotation)
+    ranked: bool  # the class has an evidence level: the edge carries its rank
+    with_status: bool  # the class has a regulatory status: the edge carries its label
+
+
+def _direct_edges() -> tuple[DirectEdge, ...]:
+    found = []
+    for c in CLASSES.values():
+        a, slots = c["annotations"], c["slots"]
+        if a.get("edge_from") and a.get("edge_to") and a.get("network_relation"):
+            found.append(
+                DirectEdge(
+                    compact_iri(c["uri"]),
+                    compact_iri(slots[a["edge_from"]]["uri"]),
+                    compact_iri(slots[a["edge_to"]]["uri"]),
+                    a["network_relation"],
+                    "evidence_level" in slots,
+                    "regulatory_status" in slots,
+                )
+            )
+    return tuple(found)
+
+
+#: The statement classes drawn as direct edges (``edge_from``/``edge_to`` and ``network_relation``
+#: in ontology/ketamine-kg.schema.yaml; the property-graph exports read the same two annotations).
+DIRECT_EDGES: tuple[DirectEdge, ...] = _direct_edges()
+
+
+def _branch(edge: DirectEdge) -> str:
+    """One UNION branch of :data:`EDGE_QUERY` for a direct edge; CURIEs and words from the schema only."""
+    pattern = f"?statement a {edge.cls} ; {edge.source} ?s ; {edge.target} ?o"
+    if edge.ranked:
+        pattern += " ; kk:evidenceLevel/kk:rank ?rank"
+    if edge.with_status:
+        pattern += " ; kk:regulatoryStatus/rdfs:label ?status"
+    return f"    {pattern} .\n    BIND({json.dumps(edge.relation)} AS ?relation)"
+
+
+#: The edges the explorer draws. Claims and monitoring requirements are nodes whose fields are
+#: edges (claims keep their evidence rank, status and direction); the statements the schema marks
+#: with a ``network_relation`` (adverse effects, alternatives, mechanisms) are drawn as direct
+#: edges that carry their statement's attributes.
+EDGE_QUERY = (
+    """
 SELECT ?s ?relation ?o ?statement ?rank ?status ?direction
 WHERE {
   {
@@ -64,11 +120,8 @@ WHERE {
       (kk:drug "about drug") (kk:condition "about condition") (kk:source "cites") (kk:setting "in setting")
     }
     ?statement a kk:TherapeuticUseClaim ; ?p ?o ; kk:evidenceLevel/kk:rank ?rank ;
-               kk:regulatoryStatus/rdfs:label ?status ; kk:direction/rdfs:label ?direction .
+               kk:regulatoryStatus/rdfs:label ?status ; kk:direction ?direction .
     BIND(?statement AS ?s)
-  } UNION {
-    ?statement a kk:AdverseEffectAssociation ; kk:drug ?s ; kk:adverseEffect ?o .
-    BIND("has risk" AS ?relation)
   } UNION {
     ?statement a kk:MonitoringRequirement ; kk:drug ?o .
     BIND(?statement AS ?s) BIND("required for" AS ?relation)
@@ -79,12 +132,9 @@ WHERE {
     ?statement a kk:MonitoringRequirement ; kk:setting ?o .
     BIND(?statement AS ?s) BIND("in setting" AS ?relation)
   } UNION {
-    ?statement a kk:AlternativeTreatmentStatement ; kk:treatment ?s ; kk:condition ?o ;
-               kk:evidenceLevel/kk:rank ?rank ; kk:regulatoryStatus/rdfs:label ?status .
-    BIND("alternative for" AS ?relation)
-  } UNION {
-    ?statement a kk:MechanismStatement ; kk:drug ?s ; kk:mechanism ?o ; kk:evidenceLevel/kk:rank ?rank .
-    BIND("acts by" AS ?relation)
+"""
+    + "\n  } UNION {\n".join(_branch(e) for e in DIRECT_EDGES)
+    + """
   } UNION {
     ?s a kk:MedicalCondition ; rdfs:subClassOf ?o . ?o a kk:MedicalCondition .
     BIND("narrower than" AS ?relation)
@@ -94,6 +144,7 @@ WHERE {
   }
 }
 """
+)
 
 
 @dataclass
@@ -150,9 +201,11 @@ def project(worker: Worker, max_rows: int = 2_000_000) -> Projection:
             attrs["statement"] = compact(row["statement"])
         if "rank" in row:
             attrs["rank"] = int(row["rank"].value)
-        for key in ("status", "direction"):
-            if key in row:
-                attrs[key] = row[key].value
+        if "status" in row:
+            attrs["status"] = row["status"].value
+        if "direction" in row:
+            # The schema's value ('does-not-support'), not the ontology's label: code compares it.
+            attrs["direction"] = enum_value("Direction", compact(row["direction"]))
         g.add_edge(s, o, key=attrs["relation"] + "|" + attrs.get("statement", ""), **attrs)
     return Projection(g, labels)
 

@@ -46,6 +46,7 @@ class Entity(Record):
     gene: Text | None = None
     measures: Literal['depressive-symptoms', 'suicidal-ideation', 'suicidal-behaviour', 'anxiety-symptoms', 'ptsd-symptoms', 'ocd-symptoms', 'manic-symptoms', 'global-severity', 'substance-use', 'craving', 'withdrawal-symptoms', 'treatment-discontinuation', 'adverse-event', 'dissociative-symptoms', 'psychotic-symptoms', 'cognition', 'functioning', 'quality-of-life'] | None = None
     better_when: Literal['lower', 'higher'] | None = None
+    time_to_event: StrictBool | None = None
 
 
 class Claim(Record):

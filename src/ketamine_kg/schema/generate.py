@@ -84,48 +84,61 @@ def _ordered_slots(sv, cls: str) -> list:
     return [induced[n] for n in order]
 
 
-def schema_data(sv) -> dict[str, Any]:
-    """The schema as plain data: sections, classes with their induced slots, enums.
+def _range_kind(sv, entity_classes: set[str], rng: str) -> str:
+    """A slot range's kind: an entity or a record class, an enum, or one of :data:`_TYPE_KIND`'s types."""
+    if rng in sv.all_classes():
+        return "entity" if rng in entity_classes else "record"
+    if rng in sv.all_enums():
+        return "enum"
+    if rng in _TYPE_KIND:
+        return _TYPE_KIND[rng]
+    raise UsageError(f"schema: unsupported range {rng!r}")
 
-    Complexity 16: its nested ``kind`` (a slot range's kind) counts in; the rest is one pass over
-    LinkML's induced slots.
-    """
+
+def _slot_data(sv, s, entity_classes: set[str]) -> dict[str, Any]:
+    """One induced slot as plain data."""
+    return {
+        "uri": sv.expand_curie(s.slot_uri) if s.slot_uri else None,
+        "range": s.range,
+        "kind": _range_kind(sv, entity_classes, s.range),
+        "multivalued": bool(s.multivalued),
+        "required": bool(s.required),
+        "default": _default(s.ifabsent),
+        "pattern": s.pattern,
+        "minimum": s.minimum_value,
+        "maximum": s.maximum_value,
+        "identifier": bool(s.identifier),
+        "designates_type": bool(s.designates_type),
+        "compiled_by": _annotation(s, "compiled_by"),
+        "annotations": _annotations(s),
+        "description": " ".join((s.description or "").split()) or None,
+    }
+
+
+def _enum_data(sv, name: str) -> dict[str, Any]:
+    """One enum's permissible values, each with its meaning (expanded), annotations and description."""
+    return {
+        value: {
+            "meaning": sv.expand_curie(pv.meaning) if pv.meaning else None,
+            "annotations": _annotations(pv),
+            "description": " ".join((pv.description or "").split()) or None,
+        }
+        for value, pv in sv.get_enum(name).permissible_values.items()
+    }
+
+
+def schema_data(sv) -> dict[str, Any]:
+    """The schema as plain data: sections, classes with their induced slots, enums."""
     entity_classes = set(sv.class_descendants("Entity"))
     curation_slots = sv.class_induced_slots("Curation")
     sections = {s.name: s.range for s in curation_slots}
-
-    def kind(rng: str) -> str:
-        if rng in sv.all_classes():
-            return "entity" if rng in entity_classes else "record"
-        if rng in sv.all_enums():
-            return "enum"
-        if rng in _TYPE_KIND:
-            return _TYPE_KIND[rng]
-        raise UsageError(f"schema: unsupported range {rng!r}")
 
     classes: dict[str, Any] = {}
     for name in sv.all_classes():
         if name == "Curation":
             continue
         c = sv.get_class(name)
-        slots = {}
-        for s in _ordered_slots(sv, name):
-            slots[s.name] = {
-                "uri": sv.expand_curie(s.slot_uri) if s.slot_uri else None,
-                "range": s.range,
-                "kind": kind(s.range),
-                "multivalued": bool(s.multivalued),
-                "required": bool(s.required),
-                "default": _default(s.ifabsent),
-                "pattern": s.pattern,
-                "minimum": s.minimum_value,
-                "maximum": s.maximum_value,
-                "identifier": bool(s.identifier),
-                "designates_type": bool(s.designates_type),
-                "compiled_by": _annotation(s, "compiled_by"),
-                "annotations": _annotations(s),
-                "description": " ".join((s.description or "").split()) or None,
-            }
+        slots = {s.name: _slot_data(sv, s, entity_classes) for s in _ordered_slots(sv, name)}
         classes[name] = {
             "uri": sv.get_uri(name, expand=True) if c.class_uri else None,
             "abstract": bool(c.abstract),
@@ -136,16 +149,7 @@ def schema_data(sv) -> dict[str, Any]:
             "description": " ".join((c.description or "").split()) or None,
             "slots": slots,
         }
-    enums: dict[str, Any] = {}
-    for name in sv.all_enums():
-        values = {}
-        for value, pv in sv.get_enum(name).permissible_values.items():
-            values[value] = {
-                "meaning": sv.expand_curie(pv.meaning) if pv.meaning else None,
-                "annotations": _annotations(pv),
-                "description": " ".join((pv.description or "").split()) or None,
-            }
-        enums[name] = values
+    enums = {name: _enum_data(sv, name) for name in sv.all_enums()}
     return {"version": sv.schema.version, "sections": sections, "classes": classes, "enums": enums}
 
 

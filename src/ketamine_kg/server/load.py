@@ -116,6 +116,32 @@ def _drop(endpoint: Endpoint, graph: str, protocol: str, timeout: float) -> None
         pass
 
 
+def _check_target(graph: str, protocol: str) -> None:
+    """Refuse an unknown protocol, the server's default graph or an IRI that cannot be sent."""
+    if protocol not in ("gsp", "update"):
+        raise UsageError(f"--protocol takes gsp or update, got {protocol!r}")
+    if graph == SERVER_DEFAULT:
+        raise UsageError("load writes a named graph; give --graph IRI (the server's default graph is not replaced)")
+    checked_iri(graph)
+
+
+def _upload(endpoint: Endpoint, staging: str, data: bytes, protocol: str, virtuoso: bool, timeout: float) -> None:
+    """Send the whole file into the staging graph in one request (step 1 of :func:`load_graph`):
+    a Graph Store Protocol PUT, or one ``INSERT DATA`` over SPARQL Update."""
+    if protocol == "gsp":
+        headers = {"Content-Type": "application/n-triples"}
+        answer = request("PUT", _gsp_url(endpoint, staging), data, headers, timeout, "the upload")
+        if virtuoso and answer.status in (401, 403):
+            raise _virtuoso_refused(answer, endpoint.gsp)
+        raise_for_status(answer, endpoint.gsp)
+    else:
+        body = b"INSERT DATA { GRAPH <" + staging.encode() + b"> {\n" + data + b"} }"
+        answer = request(
+            "POST", endpoint.update, body, {"Content-Type": "application/sparql-update"}, timeout, "the upload"
+        )
+        raise_for_status(answer, endpoint.update)
+
+
 def load_graph(
     endpoint: Endpoint, graph_file: Path, graph: str = DEFAULT_GRAPH, protocol: str = "gsp", timeout: float = 300.0
 ) -> LoadReport:
@@ -138,11 +164,7 @@ def load_graph(
     :raises EndpointError: if any step fails, a count is wrong (the staging graph is dropped) or
         the server does not answer within ``timeout`` seconds: a failed load exits 8, whatever failed.
     """
-    if protocol not in ("gsp", "update"):
-        raise UsageError(f"--protocol takes gsp or update, got {protocol!r}")
-    if graph == SERVER_DEFAULT:
-        raise UsageError("load writes a named graph; give --graph IRI (the server's default graph is not replaced)")
-    checked_iri(graph)
+    _check_target(graph, protocol)
     started = time.perf_counter()
     virtuoso = virtuoso_endpoint(endpoint, min(timeout, _PROBE_TIMEOUT)) if protocol == "gsp" else None
     if virtuoso is not None:
@@ -155,24 +177,7 @@ def load_graph(
     staging = f"urn:uuid:{uuid.uuid4()}"
     stage_done = False
     try:
-        if protocol == "gsp":
-            answer = request(
-                "PUT",
-                _gsp_url(endpoint, staging),
-                data,
-                {"Content-Type": "application/n-triples"},
-                timeout,
-                "the upload",
-            )
-            if virtuoso is not None and answer.status in (401, 403):
-                raise _virtuoso_refused(answer, endpoint.gsp)
-            raise_for_status(answer, endpoint.gsp)
-        else:
-            body = b"INSERT DATA { GRAPH <" + staging.encode() + b"> {\n" + data + b"} }"
-            answer = request(
-                "POST", endpoint.update, body, {"Content-Type": "application/sparql-update"}, timeout, "the upload"
-            )
-            raise_for_status(answer, endpoint.update)
+        _upload(endpoint, staging, data, protocol, virtuoso is not None, timeout)
         staged = count_triples(endpoint, staging, timeout)
         if staged != expected:
             raise EndpointError(

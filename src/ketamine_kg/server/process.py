@@ -31,7 +31,7 @@ from ketamine_kg.layout import find_layout
 from ketamine_kg.query.remote import DEFAULT_GRAPH
 from ketamine_kg.server.guard import Upstream, guard_app
 
-__all__ = ["Upstream", "guard_app", "serve", "start_oxigraph"]
+__all__ = ["Upstream", "guard_app", "serve", "start_oxigraph", "stop_process"]
 
 _STAMP = ".ketamine-kg-graph.sha256"
 
@@ -147,7 +147,9 @@ def _quiet_logs(verbose: bool) -> None:
         logger.propagate = verbose and name == "uvicorn.access"
 
 
-def _stop(proc: subprocess.Popen) -> None:
+def stop_process(proc: subprocess.Popen) -> None:
+    """Stop a child process: terminate, then kill if it has not exited within 5 s (tests stop the
+    servers they start with it too)."""
     if proc.poll() is None:
         proc.terminate()
         try:
@@ -262,7 +264,7 @@ def serve(
             signal.signal(signal.SIGTERM, previous)
         listening.close()
         for proc in running:
-            _stop(proc)
+            stop_process(proc)
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
     print("stopped", flush=True)

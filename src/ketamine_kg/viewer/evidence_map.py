@@ -16,6 +16,7 @@ from typing import cast
 import streamlit as st
 
 from ketamine_kg.query.results import Term
+from ketamine_kg.schema.facts import enum_value
 
 from . import data
 from .result_lines import results_query, study_results_md
@@ -39,7 +40,7 @@ SELECT ?claim ?drug ?drugLabel ?condition ?conditionLabel ?rank ?status ?statusR
        (COUNT(DISTINCT ?source) AS ?sources)
 WHERE {
   ?claim a kk:TherapeuticUseClaim ; kk:drug ?drug ; kk:condition ?condition ;
-         kk:evidenceLevel/kk:rank ?rank ; kk:regulatoryStatus ?s ; kk:direction/rdfs:label ?direction .
+         kk:evidenceLevel/kk:rank ?rank ; kk:regulatoryStatus ?s ; kk:direction ?direction .
   ?s rdfs:label ?status ; kk:rank ?statusRank .
   ?drug rdfs:label ?drugLabel .
   ?condition rdfs:label ?conditionLabel .
@@ -56,9 +57,11 @@ _HIERARCHY = """
 SELECT ?condition ?parent WHERE { ?condition a kk:MedicalCondition . OPTIONAL { ?condition rdfs:subClassOf ?parent } }
 """
 _PAIR_CLAIMS = """
-SELECT ?claim ?label ?level ?rank ?status ?direction ?effect ?population ?dose ?comparator ?route WHERE {
+SELECT ?claim ?label ?level ?rank ?status ?direction ?directionLabel ?effect ?population ?dose ?comparator ?route
+WHERE {
   ?claim a kk:TherapeuticUseClaim ; kk:drug ?drug ; kk:condition ?condition ; rdfs:label ?label ;
-         kk:evidenceLevel ?l ; kk:regulatoryStatus/rdfs:label ?status ; kk:direction/rdfs:label ?direction .
+         kk:evidenceLevel ?l ; kk:regulatoryStatus/rdfs:label ?status ; kk:direction ?direction .
+  ?direction rdfs:label ?directionLabel .
   ?l rdfs:label ?level ; kk:rank ?rank .
   OPTIONAL { ?claim kk:effectSummary ?effect }
   OPTIONAL { ?claim kk:population ?population }
@@ -112,9 +115,10 @@ def evidence_cells(path: str) -> tuple[list[tuple[str, str]], list[tuple[str, st
         cell.best_rank = max(cell.best_rank, rank)
         if status_rank > cell.status_rank:
             cell.status_rank, cell.best_status = status_rank, row["status"]
-        if row["direction"] == "supports":
+        direction = enum_value("Direction", row["direction"])
+        if direction == "supports":
             cell.supports += 1
-        elif row["direction"] == "does not support":
+        elif direction == "does-not-support":
             cell.against += 1
     for row in worker.run(_STUDIES, None, data.USER_LIMITS).records():
         studied = cells.get(f"{row['drug']}|{row['condition']}")
@@ -229,11 +233,12 @@ def pair_blocks(path: str, drug: str, condition: str) -> list[str]:
     binding = {"drug": Term.iri(_expand(drug)), "condition": Term.iri(_expand(condition))}
     blocks = []
     for claim in worker.run(_PAIR_CLAIMS, binding, data.USER_LIMITS).records():
-        mark = "✓" if claim["direction"] == "supports" else "✗" if claim["direction"] == "does not support" else "•"
+        direction = enum_value("Direction", claim["direction"])
+        mark = "✓" if direction == "supports" else "✗" if direction == "does-not-support" else "•"
         # One markdown block per claim: fewer elements for the browser to lay out on each click.
         text = (
             f"**{mark} {entity_md(claim['claim'], claim['label'])}**  \n"
-            f"{md_text(claim['level'])} · {md_text(claim['status'])} · {md_text(claim['direction'])}"
+            f"{md_text(claim['level'])} · {md_text(claim['status'])} · {md_text(claim['directionLabel'])}"
         )
         facts = [
             (name, claim[k])

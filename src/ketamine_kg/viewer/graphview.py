@@ -263,7 +263,7 @@ def _edge_style(data: dict[str, Any]) -> dict[str, Any]:
     elif "rank" in data and relation in ("about condition", "alternative for"):
         style["width"] = 1 + data["rank"]
         style["line"] = "solid" if status in _ESTABLISHED else "dashed"
-        style["color"] = NOT_SUPPORTS if data.get("direction") == "does not support" else SUPPORTS
+        style["color"] = NOT_SUPPORTS if data.get("direction") == "does-not-support" else SUPPORTS
     return style
 
 
