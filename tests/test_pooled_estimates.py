@@ -63,6 +63,17 @@ def test_the_built_graph_has_at_least_20_rated_pooled_estimates(graph: Graph) ->
             assert str(graph.value(reason, RDFS.comment)), reason
 
 
+def test_each_certainty_is_its_start_moved_down_by_its_reasons(graph: Graph) -> None:
+    """The level in the graph is what the reasons add up to: no level without the reasons for it."""
+    rank = {level: int(graph.value(level, KK.rank).toPython()) for level in LEVEL_NODES}
+    for node in graph.subjects(RDF.type, KK.PooledEstimate):
+        down = sum(int(graph.value(r, KK.downgradeLevels).toPython()) for r in graph.objects(node, KK.certaintyReason))
+        start = graph.value(node, KK.certaintyStart)
+        assert rank[graph.value(node, KK.certainty)] == max(1, rank[start] - down), node
+        if start != KK.CertaintyHigh:
+            assert "not a randomized trial" in str(graph.value(node, RDFS.comment)), node
+
+
 def test_every_inclusion_names_its_results_and_the_rule_that_chose_them(graph: Graph) -> None:
     for node in graph.subjects(RDF.type, KK.PooledEstimate):
         included = set(graph.objects(node, KK.includesResult))
@@ -273,6 +284,8 @@ def test_the_level_floors_at_very_low() -> None:
 def test_non_randomized_evidence_starts_low() -> None:
     c = rate([StudyInput("a", 300, "low", randomized=False), StudyInput("b", 300, "low")], i2=0.0)
     assert (c.start, c.level) == ("low", "low")
+    assert "not a randomized trial (a)" in c.start_reason
+    assert rate([StudyInput("a", 300, "low"), StudyInput("b", 300, "low")], i2=0.0).start_reason == ""
 
 
 def test_one_study_is_rated_without_inconsistency() -> None:

@@ -237,7 +237,7 @@ def _label(pool: Pool, labels: Mapping[str, str]) -> str:
     if what is None and pool.outcome:
         what = f"{labels.get(pool.outcome, pool.outcome)} ({pool.construct.replace('-', ' ')})"
     if what is None:
-        what = f"{pool.construct.replace('-', ' ')} severity"
+        what = f"{pool.construct.replace('-', ' ').replace('symptoms', 'symptom')} severity"
     when = "the reported period" if pool.window == HARM_WINDOW else WINDOWS[pool.window][2]
     return (
         f"{labels.get(pool.drug, pool.drug)} vs {pool.comparison.replace('-', ' ')}, "
@@ -304,6 +304,9 @@ def _add_pool(out: Graph, pool: Pool, labels: Mapping[str, str]) -> None:
             out.add((node, KK.includesResult, KKR[rid]))
             out.add((inclusion, KK.includedResult, KKR[rid]))
     out.add((node, KK.certainty, _CERTAINTY_NODES[pool.certainty.level]))
+    out.add((node, KK.certaintyStart, _CERTAINTY_NODES[pool.certainty.start]))
+    if pool.certainty.start_reason:
+        out.add((node, RDFS.comment, Literal(pool.certainty.start_reason)))
     for reason in pool.certainty.reasons:
         r = KKR[f"{pool.slug}-reason-{reason.domain}"]
         out.add((node, KK.certaintyReason, r))
