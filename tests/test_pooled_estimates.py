@@ -31,6 +31,7 @@ DIZZINESS = KKR["pooled-esketamine-nasal-spray-treatment-resistant-depression-di
 MADRS_DAY_28 = KKR[
     "pooled-esketamine-nasal-spray-treatment-resistant-depression-depressive-symptoms-inert-placebo-8-to-28-days"
 ]
+TRD = "treatment-resistant-depression"
 LEVEL_NODES = {KK.CertaintyHigh, KK.CertaintyModerate, KK.CertaintyLow, KK.CertaintyVeryLow}
 
 
@@ -136,17 +137,23 @@ def test_the_dizziness_pool_is_the_inverse_variance_pool_worked_by_hand(graph: G
     [
         (
             DIZZINESS,
-            ["--measure", "risk-ratio", "--construct", "adverse-event", "--harm", "dizziness"],
+            ["--measure", "risk-ratio", "--construct", "adverse-event", "--harm", "dizziness", "--condition", TRD],
         ),
         (
             MADRS_DAY_28,
             ["--measure", "mean-difference", "--construct", "depressive-symptoms", "--time-min", "7.000000001",
-             "--time-max", "28"],
+             "--time-max", "28", "--condition", TRD],
+        ),
+        (  # three trials, none with an n recorded on its contrast: participants 0, unknown 3
+            KKR["pooled-esketamine-nasal-spray-mdd-with-acute-suicidal-ideation-or-behavior-depressive-symptoms"
+                "-inert-placebo-up-to-1-day"],
+            ["--measure", "mean-difference", "--construct", "depressive-symptoms", "--time-max", "1",
+             "--condition", "mdd-with-acute-suicidal-ideation-or-behavior"],
         ),
     ],
 )  # fmt: skip
 def test_a_pooled_estimate_is_what_the_pool_command_answers(graph: Graph, node, args: list[str]) -> None:
-    common = ["--drug", "esketamine-nasal-spray", "--condition", "treatment-resistant-depression"]
+    common = ["--drug", "esketamine-nasal-spray"]
     done = CliRunner().invoke(pool_command, [*args, *common, "--comparison", "inert-placebo", "--format", "json"])
     assert done.exit_code == 0, done.output
     got = json.loads(done.output)
@@ -158,6 +165,7 @@ def test_a_pooled_estimate_is_what_the_pool_command_answers(graph: Graph, node, 
     assert _number(graph, node, KK.i2) == pytest.approx(summary["i2"], abs=1e-5)
     assert _number(graph, node, KK.pooledStudyCount) == summary["k"]
     assert _number(graph, node, KK.participantCount) == summary["n"]
+    assert (graph.value(node, KK.unknownSizeStudyCount) or Literal(0)).toPython() == summary["n_unknown_count"]
     assert str(graph.value(node, KK.favours)) == summary["favours"]
     ids = {part for row in got["included"] for part in row["result_id"].split("+")}
     assert {str(r).rsplit("/", 1)[-1] for r in graph.objects(node, KK.includesResult)} == ids

@@ -283,6 +283,8 @@ def _add_pool(out: Graph, pool: Pool, labels: Mapping[str, str]) -> None:
     out.add((node, KK.measure, Literal(p.family)))
     out.add((node, KK.pooledStudyCount, Literal(p.k_studies, datatype=integer)))
     out.add((node, KK.participantCount, Literal(p.n_total, datatype=integer)))
+    if p.n_unknown:
+        out.add((node, KK.unknownSizeStudyCount, Literal(p.n_unknown, datatype=integer)))
     out.add((node, KK.value, _dec(_on_scale(p, s.estimate))))
     out.add((node, KK.ciLower, _dec(_on_scale(p, s.ci_lower))))
     out.add((node, KK.ciUpper, _dec(_on_scale(p, s.ci_upper))))
