@@ -176,7 +176,7 @@ def home() -> None:
         "**regulatory status** (most advanced), how many **claims** and **sources** back it, and the direction "
         "of the findings (**✓** supports, **✗** does not support). Click a cell for its claims, sources and "
         "results; the network is on the [Explore](/explore) page, numbers and forest plots on "
-        "[Evidence](/evidence), any drug, condition or harm by name on [Entity](/entity)."
+        "[Evidence](/evidence), what they add up to and how certain on [Summary of findings](/summary-of-findings), any drug, condition or harm by name on [Entity](/entity)."
     )
     _map(path)
     data.FIRST_PAGE_SERVED.set()
