@@ -10,7 +10,7 @@ chose each). The condition lives in the URL (``?condition=kkr:...``), so a copie
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 
 import streamlit as st
@@ -87,7 +87,7 @@ def absolute_words(row: Row) -> str:
     return text
 
 
-def sof_groups(rows: list[Row]) -> dict[tuple[str, str], list[Row]]:
+def sof_groups(rows: Sequence[Row]) -> dict[tuple[str, str], list[Row]]:
     """The rows in one table per (drug form label, comparison in words), in the query's order."""
     groups: dict[tuple[str, str], list[Row]] = {}
     for row in rows:
@@ -104,7 +104,9 @@ _HEAD = (
 def _table(rows: list[Row]) -> str:
     lines = [_HEAD]
     for row in rows:
-        outcome = entity_md(row["pooled"], row["outcomeLabel"] + (" (harm)" if row.get("outcomeKind") == "harm" else ""))
+        outcome = entity_md(
+            row["pooled"], row["outcomeLabel"] + (" (harm)" if row.get("outcomeKind") == "harm" else "")
+        )
         cells = [
             outcome,
             md_text(row.get("window", "")),
@@ -155,5 +157,5 @@ def summary_of_findings() -> None:
         )
         return
     for (drug, comparison), group in sof_groups(rows).items():
-        st.subheader(f"{drug} against {comparison}")
+        st.subheader(md_text(f"{drug} against {comparison}"))
         st.markdown(_table(group))
