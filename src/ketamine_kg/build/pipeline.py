@@ -17,6 +17,7 @@ from ketamine_kg.build import curation as _curation
 from ketamine_kg.build.compile import compile_curation
 from ketamine_kg.build.evidence_summary import evidence_summary_graph
 from ketamine_kg.build.ontology import load_tbox, reason, reasoner_ready
+from ketamine_kg.build.pooled_estimates import pooled_estimate_graph, pooling_rows, query_file
 from ketamine_kg.errors import CurationError, KetamineKGError
 from ketamine_kg.layout import GRAPH_FILES, Layout
 from ketamine_kg.rdf.canonical import canonical_bytes
@@ -74,7 +75,12 @@ def build_graphs(layout: Layout) -> BuildResult:
     by_reasoner = reason(tbox + asserted)
     by_rules = _apply_rules(layout, tbox + asserted + by_reasoner)
     summaries = evidence_summary_graph(cur, tbox + asserted + by_reasoner)
-    inferred = by_reasoner + by_rules + summaries
+    # The pooled estimates read the rows `ketamine-kg pool` reads, from the graph being built.
+    rows = pooling_rows(
+        rdflib_to_store(tbox + asserted + by_reasoner + by_rules), query_file(layout.root).read_text(encoding="utf-8")
+    )
+    pooled = pooled_estimate_graph(cur, rows)
+    inferred = by_reasoner + by_rules + summaries + pooled
     # Subsumptions HermiT found between our own classes belong to the ontology release too.
     for triple in by_reasoner.triples((None, RDFS.subClassOf, None)):
         tbox.add(triple)
