@@ -251,6 +251,7 @@ def _primary_direction(cur: Curation, study: str) -> str:
 
 KK_NS = "https://w3id.org/ketamine-kg/ontology#"
 KKR_NS = "https://w3id.org/ketamine-kg/resource/"
+CERTAINTY_WORDS = {"CertaintyHigh": "high", "CertaintyModerate": "moderate", "CertaintyLow": "low", "CertaintyVeryLow": "very low"}
 
 
 @functools.cache
@@ -277,11 +278,14 @@ def _pooled_estimates() -> tuple[dict[str, Any], ...]:
         node = q.subject
         level = values(node, "certainty")
         label = [x.object.value for x in store.quads_for_pattern(level[0], ox.NamedNode(RDFS_LABEL), None)] if level else []
+        if level and not label:  # the level's words from its individual's name (CertaintyVeryLow -> very low)
+            label = [CERTAINTY_WORDS[level[0].value.removeprefix(KK_NS)]]
         out.append({
             "curie": "kkr:" + node.value.removeprefix(KKR_NS),
             "drug": (one(node, "drug") or "").removeprefix(KKR_NS),
             "condition": (one(node, "condition") or "").removeprefix(KKR_NS),
             "construct": one(node, "construct"), "harm": one(node, "harm"),
+            "outcome": (one(node, "outcome") or "").removeprefix(KKR_NS) or None,
             "comparison": one(node, "comparisonClass"), "window": one(node, "timeWindow"),
             "k": int(one(node, "pooledStudyCount") or 0), "certainty": label[0] if label else None,
             "results": {r.value.removeprefix(KKR_NS) for r in values(node, "includesResult")},
@@ -289,12 +293,20 @@ def _pooled_estimates() -> tuple[dict[str, Any], ...]:
     return tuple(out)
 
 
+def outcome_words(cur: Curation, pool: dict[str, Any]) -> str:
+    """A pool's outcome as the queries say it: the harm, the event outcome (construct), or the construct's severity."""
+    construct = pool["construct"].replace("-", " ")
+    if pool["harm"]:
+        return label(cur, pool["harm"].removeprefix(KKR_NS))
+    return f"{label(cur, pool['outcome'])} ({construct})" if pool["outcome"] else f"{construct} severity"
+
+
 def primary_pool(cur: Curation, drug: str, condition: str) -> dict[str, Any] | None:
     """The pair's primary pooled estimate, by the rule in evidence-by-condition's header, in Python:
     efficacy pools against placebo, most primary-endpoint results, then larger k, then the IRI."""
     primary = {r.id for r in cur.results if r.endpoint_role == "primary"}
     candidates = [p for p in _pooled_estimates() if p["drug"] == drug and p["condition"] == condition
-                  and p["construct"] and p["comparison"] in ("inert-placebo", "active-placebo")]
+                  and not p["harm"] and p["comparison"] in ("inert-placebo", "active-placebo")]
     if not candidates:
         return None
     return max(candidates, key=lambda p: (len(p["results"] & primary), p["k"], KKR_NS + p["curie"].removeprefix("kkr:")))
@@ -305,7 +317,7 @@ def primary_columns(cur: Curation, drug: str, condition: str) -> tuple[Any, ...]
     pool = primary_pool(cur, drug, condition)
     if pool is None:
         return ("no pooled estimate", None, None)
-    words = (f"{pool['construct'].replace('-', ' ')}, {pool['window'].replace('-', ' ')}, against "
+    words = (f"{outcome_words(cur, pool)}, {pool['window'].replace('-', ' ')}, against "
              f"{pool['comparison'].replace('-', ' ')}, k = {pool['k']}")
     return (pool["certainty"] or "not rated", words, pool["curie"])
 
@@ -382,14 +394,12 @@ def _summary_of_findings(cur: Curation, rows: list[dict[str, str]]) -> None:
     for row in rows:
         pool = pools[row["pooled"]]
         assert row["drugLabel"] == label(cur, pool["drug"]) and row["condition"] == f"{KKR}treatment-resistant-depression"
-        outcome = label(cur, pool["harm"].removeprefix(KKR_NS)) if pool["harm"] else pool["construct"].replace("-", " ")
-        assert (row["outcomeLabel"], row["outcomeKind"]) == (outcome, "harm" if pool["harm"] else "efficacy")
+        assert (row["outcomeLabel"], row["outcomeKind"]) == (outcome_words(cur, pool), "harm" if pool["harm"] else "efficacy")
         assert (row["comparison"], row["window"]) == (pool["comparison"].replace("-", " "), pool["window"].replace("-", " "))
         assert int(row["studies"]) == pool["k"] == len({r.study for r in cur.results if r.id in pool["results"]})
         assert row["certainty"] == (pool["certainty"] or "not rated")
         assert num(row["ciLower"]) <= num(row["value"]) <= num(row["ciUpper"])
-        assert ("absolutePer1000" in row) <= (row["outcomeKind"] == "harm" or "ratio" in row["measureLabel"]
-                                                or "difference" in row["measureLabel"])
+        assert ("absolutePer1000" in row) <= (row["measureLabel"] in ("risk ratio", "odds ratio"))
     order = {"up to 1 day": 1, "2 to 7 days": 2, "8 to 28 days": 3, "over 28 days": 4, "reported period": 5}
     keys = [(r["drugLabel"], r["comparison"], r["outcomeKind"], r["outcomeLabel"], order[r["window"]], r["pooled"]) for r in rows]
     assert keys == sorted(keys)
