@@ -118,6 +118,7 @@ def test_the_page_shows_the_table_in_words(fixture_graph: Path, monkeypatch: pyt
     shown = table.replace("\\", "")
     assert "| 3 | 512 | Hedges' g −0.41 (95% CI −0.62 to −0.20) |  | **low** | risk of bias (-1)" in shown
     assert "220 more per 1,000 (95% CI 88 more to 484 more); comparator 40 per 1,000 | **moderate**" in shown
+    assert "[harm: dissociation](/entity?id=" in shown
     # each outcome links to its pooled estimate's page; no slug or IRI shown as text
     assert "](/entity?id=kkr%3Apooled-esketamine-nasal-spray-treatment-resistant-depression-dissociation" in table
     for cell_text in [line.split("](")[0] for line in shown.splitlines()[2:]]:

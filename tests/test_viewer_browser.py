@@ -680,6 +680,7 @@ def test_summary_of_findings_shows_effects_with_ci_and_certainty_and_opens_a_poo
     text = _main_text(page)
     assert not _ESCAPED.search(text), _ESCAPED.search(text)
     assert "w3id.org" not in text and "kkr:" not in text and "inert-placebo" not in text
+    assert not re.search(r"\bstudy-[a-z0-9]+-", text), "studies by name, not by id"
     link = table.locator("tbody tr a").first
     outcome = link.inner_text()
     link.click()
@@ -687,4 +688,4 @@ def test_summary_of_findings_shows_effects_with_ci_and_certainty_and_opens_a_poo
     heading = page.locator("h1").first
     heading.wait_for(timeout=30_000)
     settle(page)
-    assert outcome.removesuffix(" (harm)").split(" (")[0] in heading.inner_text()
+    assert outcome.removeprefix("harm: ").split(" (")[0] in heading.inner_text()

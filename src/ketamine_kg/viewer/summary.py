@@ -10,6 +10,7 @@ chose each). The condition lives in the URL (``?condition=kkr:...``), so a copie
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 
@@ -22,7 +23,7 @@ from .chrome import header
 from .results_view import show_error
 from .text import entity_md, md_text
 
-__all__ = ["absolute_words", "number", "relative_words", "sof_groups", "summary_of_findings"]
+__all__ = ["absolute_words", "named", "number", "relative_words", "sof_groups", "summary_of_findings"]
 
 #: The query's rows are grouped into one table per (drug form, comparison).
 Row = Mapping[str, str]
@@ -101,12 +102,23 @@ _HEAD = (
 )
 
 
-def _table(rows: list[Row]) -> str:
+_SLUG = re.compile(r"\b[a-z0-9]+(?:-[a-z0-9]+)+\b")
+
+
+def named(text: str, labels: Mapping[str, str]) -> str:
+    """``text`` with every resource id it names (a reason lists its studies by id) as its label.
+
+    >>> named("not low: study-a-2020, risk-of-bias", {"kkr:study-a-2020": "A 2020"})
+    'not low: A 2020, risk-of-bias'
+    """
+    return _SLUG.sub(lambda m: labels.get(f"kkr:{m.group()}", m.group()), text)
+
+
+def _table(rows: Sequence[Row], labels: Mapping[str, str]) -> str:
     lines = [_HEAD]
     for row in rows:
-        outcome = entity_md(
-            row["pooled"], row["outcomeLabel"] + (" (harm)" if row.get("outcomeKind") == "harm" else "")
-        )
+        harm = "harm: " if row.get("outcomeKind") == "harm" else ""
+        outcome = entity_md(row["pooled"], harm + row["outcomeLabel"])
         cells = [
             outcome,
             md_text(row.get("window", "")),
@@ -115,7 +127,7 @@ def _table(rows: list[Row]) -> str:
             md_text(relative_words(row)),
             md_text(absolute_words(row)),
             f"**{md_text(row.get('certainty', ''))}**",
-            md_text(row.get("certaintyReasons", "")),
+            md_text(named(row.get("certaintyReasons", ""), labels)),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -156,6 +168,7 @@ def summary_of_findings() -> None:
             "or more poolable studies of one drug form against one comparison."
         )
         return
+    labels = data.all_labels(path)
     for (drug, comparison), group in sof_groups(rows).items():
         st.subheader(md_text(f"{drug} against {comparison}"))
-        st.markdown(_table(group))
+        st.markdown(_table(group, labels))
