@@ -31,6 +31,7 @@ DIZZINESS = KKR["pooled-esketamine-nasal-spray-treatment-resistant-depression-di
 MADRS_DAY_28 = KKR[
     "pooled-esketamine-nasal-spray-treatment-resistant-depression-depressive-symptoms-inert-placebo-8-to-28-days"
 ]
+TRD = "treatment-resistant-depression"
 LEVEL_NODES = {KK.CertaintyHigh, KK.CertaintyModerate, KK.CertaintyLow, KK.CertaintyVeryLow}
 
 
@@ -61,6 +62,17 @@ def test_the_built_graph_has_at_least_20_rated_pooled_estimates(graph: Graph) ->
                 "risk-of-bias", "inconsistency", "imprecision", "indirectness", "publication-bias",
             }  # fmt: skip
             assert str(graph.value(reason, RDFS.comment)), reason
+
+
+def test_each_certainty_is_its_start_moved_down_by_its_reasons(graph: Graph) -> None:
+    """The level in the graph is what the reasons add up to: no level without the reasons for it."""
+    rank = {level: int(graph.value(level, KK.rank).toPython()) for level in LEVEL_NODES}
+    for node in graph.subjects(RDF.type, KK.PooledEstimate):
+        down = sum(int(graph.value(r, KK.downgradeLevels).toPython()) for r in graph.objects(node, KK.certaintyReason))
+        start = graph.value(node, KK.certaintyStart)
+        assert rank[graph.value(node, KK.certainty)] == max(1, rank[start] - down), node
+        if start != KK.CertaintyHigh:
+            assert "not a randomized trial" in str(graph.value(node, RDFS.comment)), node
 
 
 def test_every_inclusion_names_its_results_and_the_rule_that_chose_them(graph: Graph) -> None:
@@ -125,17 +137,23 @@ def test_the_dizziness_pool_is_the_inverse_variance_pool_worked_by_hand(graph: G
     [
         (
             DIZZINESS,
-            ["--measure", "risk-ratio", "--construct", "adverse-event", "--harm", "dizziness"],
+            ["--measure", "risk-ratio", "--construct", "adverse-event", "--harm", "dizziness", "--condition", TRD],
         ),
         (
             MADRS_DAY_28,
             ["--measure", "mean-difference", "--construct", "depressive-symptoms", "--time-min", "7.000000001",
-             "--time-max", "28"],
+             "--time-max", "28", "--condition", TRD],
+        ),
+        (  # three trials, none with an n recorded on its contrast: participants 0, unknown 3
+            KKR["pooled-esketamine-nasal-spray-mdd-with-acute-suicidal-ideation-or-behavior-depressive-symptoms"
+                "-inert-placebo-up-to-1-day"],
+            ["--measure", "mean-difference", "--construct", "depressive-symptoms", "--time-max", "1",
+             "--condition", "mdd-with-acute-suicidal-ideation-or-behavior"],
         ),
     ],
 )  # fmt: skip
 def test_a_pooled_estimate_is_what_the_pool_command_answers(graph: Graph, node, args: list[str]) -> None:
-    common = ["--drug", "esketamine-nasal-spray", "--condition", "treatment-resistant-depression"]
+    common = ["--drug", "esketamine-nasal-spray"]
     done = CliRunner().invoke(pool_command, [*args, *common, "--comparison", "inert-placebo", "--format", "json"])
     assert done.exit_code == 0, done.output
     got = json.loads(done.output)
@@ -147,6 +165,7 @@ def test_a_pooled_estimate_is_what_the_pool_command_answers(graph: Graph, node, 
     assert _number(graph, node, KK.i2) == pytest.approx(summary["i2"], abs=1e-5)
     assert _number(graph, node, KK.pooledStudyCount) == summary["k"]
     assert _number(graph, node, KK.participantCount) == summary["n"]
+    assert (graph.value(node, KK.unknownSizeStudyCount) or Literal(0)).toPython() == summary["n_unknown_count"]
     assert str(graph.value(node, KK.favours)) == summary["favours"]
     ids = {part for row in got["included"] for part in row["result_id"].split("+")}
     assert {str(r).rsplit("/", 1)[-1] for r in graph.objects(node, KK.includesResult)} == ids
@@ -273,6 +292,8 @@ def test_the_level_floors_at_very_low() -> None:
 def test_non_randomized_evidence_starts_low() -> None:
     c = rate([StudyInput("a", 300, "low", randomized=False), StudyInput("b", 300, "low")], i2=0.0)
     assert (c.start, c.level) == ("low", "low")
+    assert "not a randomized trial (a)" in c.start_reason
+    assert rate([StudyInput("a", 300, "low"), StudyInput("b", 300, "low")], i2=0.0).start_reason == ""
 
 
 def test_one_study_is_rated_without_inconsistency() -> None:

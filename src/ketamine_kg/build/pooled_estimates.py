@@ -237,7 +237,7 @@ def _label(pool: Pool, labels: Mapping[str, str]) -> str:
     if what is None and pool.outcome:
         what = f"{labels.get(pool.outcome, pool.outcome)} ({pool.construct.replace('-', ' ')})"
     if what is None:
-        what = f"{pool.construct.replace('-', ' ')} severity"
+        what = f"{pool.construct.replace('-', ' ').replace('symptoms', 'symptom')} severity"
     when = "the reported period" if pool.window == HARM_WINDOW else WINDOWS[pool.window][2]
     return (
         f"{labels.get(pool.drug, pool.drug)} vs {pool.comparison.replace('-', ' ')}, "
@@ -283,6 +283,8 @@ def _add_pool(out: Graph, pool: Pool, labels: Mapping[str, str]) -> None:
     out.add((node, KK.measure, Literal(p.family)))
     out.add((node, KK.pooledStudyCount, Literal(p.k_studies, datatype=integer)))
     out.add((node, KK.participantCount, Literal(p.n_total, datatype=integer)))
+    if p.n_unknown:
+        out.add((node, KK.unknownSizeStudyCount, Literal(p.n_unknown, datatype=integer)))
     out.add((node, KK.value, _dec(_on_scale(p, s.estimate))))
     out.add((node, KK.ciLower, _dec(_on_scale(p, s.ci_lower))))
     out.add((node, KK.ciUpper, _dec(_on_scale(p, s.ci_upper))))
@@ -304,6 +306,9 @@ def _add_pool(out: Graph, pool: Pool, labels: Mapping[str, str]) -> None:
             out.add((node, KK.includesResult, KKR[rid]))
             out.add((inclusion, KK.includedResult, KKR[rid]))
     out.add((node, KK.certainty, _CERTAINTY_NODES[pool.certainty.level]))
+    out.add((node, KK.certaintyStart, _CERTAINTY_NODES[pool.certainty.start]))
+    if pool.certainty.start_reason:
+        out.add((node, RDFS.comment, Literal(pool.certainty.start_reason)))
     for reason in pool.certainty.reasons:
         r = KKR[f"{pool.slug}-reason-{reason.domain}"]
         out.add((node, KK.certaintyReason, r))

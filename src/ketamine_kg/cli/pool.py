@@ -109,6 +109,7 @@ def graph_rows(root: Path | None = None) -> list[dict[str, Any]]:
     """
     import pyoxigraph as ox
 
+    from ketamine_kg.build.pooled_estimates import pooling_rows, query_file
     from ketamine_kg.layout import find_layout
 
     layout = find_layout(root)
@@ -117,13 +118,8 @@ def graph_rows(root: Path | None = None) -> list[dict[str, Any]]:
         raise UsageError(f"no built graph at {graph}: run 'ketamine-kg build' first, or give FILES")
     store = ox.Store()
     store.bulk_load(path=str(graph), format=ox.RdfFormat.N_TRIPLES)
-    text = (layout.root / "queries" / "inputs" / "pooling-inputs.rq").read_text(encoding="utf-8")
-    solutions = store.query(text)
-    names = [v.value for v in solutions.variables]  # type: ignore[union-attr]
-    return [
-        {name: term.value for name, term in zip(names, row, strict=True) if term is not None}
-        for row in solutions  # type: ignore[union-attr]
-    ]
+    # The build's pooled estimates read their rows through the same function and query.
+    return pooling_rows(store, query_file(layout.root).read_text(encoding="utf-8"))
 
 
 def _num(x: float | None, digits: int = 4) -> str:

@@ -113,6 +113,7 @@ class Certainty:
     level: str
     reasons: tuple[Reason, ...]
     start: str = "high"
+    start_reason: str = ""  # why it starts below high, in words; empty when it starts high
 
     @property
     def rank(self) -> int:
@@ -245,7 +246,13 @@ def rate(
     """
     if not studies:
         raise ValueError("a certainty needs at least one study")
-    start = "high" if all(s.randomized for s in studies) else "low"
+    not_randomized = sorted(s.study for s in studies if not s.randomized)
+    start = "low" if not_randomized else "high"
+    start_reason = (
+        f"starts low: not a randomized trial ({', '.join(not_randomized)}); GRADE starts such evidence at low"
+        if not_randomized
+        else ""
+    )
     reasons = [
         r
         for r in (
@@ -259,7 +266,7 @@ def rate(
     ]
     down = sum(r.levels for r in reasons)
     level = LEVELS[max(0, LEVELS.index(start) - down)]
-    return Certainty(level, tuple(reasons), start)
+    return Certainty(level, tuple(reasons), start, start_reason)
 
 
 def rate_single_study(
