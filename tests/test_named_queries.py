@@ -287,7 +287,7 @@ def _pooled_estimates() -> tuple[dict[str, Any], ...]:
             "construct": one(node, "construct"), "harm": one(node, "harm"),
             "outcome": (one(node, "outcome") or "").removeprefix(KKR_NS) or None,
             "comparison": one(node, "comparisonClass"), "window": one(node, "timeWindow"),
-            "k": int(one(node, "pooledStudyCount") or 0), "certainty": label[0] if label else None,
+            "k": int(one(node, "pooledStudyCount") or 0), "unknown": int(one(node, "unknownSizeStudyCount") or 0), "certainty": label[0] if label else None,
             "results": {r.value.removeprefix(KKR_NS) for r in values(node, "includesResult")},
         })
     return tuple(out)
@@ -397,6 +397,7 @@ def _summary_of_findings(cur: Curation, rows: list[dict[str, str]]) -> None:
         assert (row["outcomeLabel"], row["outcomeKind"]) == (outcome_words(cur, pool), "harm" if pool["harm"] else "efficacy")
         assert (row["comparison"], row["window"]) == (pool["comparison"].replace("-", " "), pool["window"].replace("-", " "))
         assert int(row["studies"]) == pool["k"] == len({r.study for r in cur.results if r.id in pool["results"]})
+        assert int(row["studiesWithoutN"]) == pool["unknown"]
         assert row["certainty"] == (pool["certainty"] or "not rated")
         assert num(row["ciLower"]) <= num(row["value"]) <= num(row["ciUpper"])
         assert ("absolutePer1000" in row) <= (row["measureLabel"] in ("risk ratio", "odds ratio"))

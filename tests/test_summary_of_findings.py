@@ -61,7 +61,8 @@ def test_the_fixture_rows_read_as_a_summary_of_findings(fixture_worker: QueryWor
     smd, harm = rows
     assert (smd["drugLabel"], smd["comparison"], smd["outcomeLabel"], smd["window"]) == (
         "esketamine nasal spray (Spravato)", "inert placebo", "depressive symptoms severity", "2 to 7 days")
-    assert (smd["studies"], smd["participants"], smd["measureLabel"]) == ("3", "512", "Hedges' g")
+    assert (smd["studies"], smd["participants"], smd["studiesWithoutN"], smd["measureLabel"]) == ("3", "512", "1", "Hedges' g")
+    assert harm["studiesWithoutN"] == "0"
     assert (Decimal(smd["value"]), Decimal(smd["ciLower"]), Decimal(smd["ciUpper"])) == (
         Decimal("-0.41"), Decimal("-0.62"), Decimal("-0.2"))
     # Continuous outcome: no absolute effect per 1,000.
@@ -116,7 +117,7 @@ def test_the_page_shows_the_table_in_words(fixture_graph: Path, monkeypatch: pyt
     assert [s.value.replace("\\", "") for s in at.subheader] == ["esketamine nasal spray (Spravato) against inert placebo"]
     table = next(m.value for m in at.markdown if m.value.startswith("| Outcome"))
     shown = table.replace("\\", "")
-    assert "| 3 | 512 | Hedges' g −0.41 (95% CI −0.62 to −0.20) |  | **low** | risk of bias (-1)" in shown
+    assert "| 3 | 512 (+ 1 study, n not recorded) | Hedges' g −0.41 (95% CI −0.62 to −0.20) |  | **low** | risk of bias (-1)" in shown
     assert "220 more per 1,000 (95% CI 88 more to 484 more); comparator 40 per 1,000 | **moderate**" in shown
     assert "[harm: dissociation](/entity?id=" in shown
     # each outcome links to its pooled estimate's page; no slug or IRI shown as text
@@ -169,6 +170,14 @@ def _participants(results: list) -> int:
     return total
 
 
+def _studies_without_n(results: list) -> int:
+    return sum(
+        any(r.n is None for r in rs if r.arm_role)
+        or any(r.n_intervention is None or r.n_control is None for r in rs if not r.arm_role)
+        for rs in _by_study(results).values()
+    )
+
+
 def test_trd_rows_are_the_curated_results_added_up(worker: QueryWorker, curated, capsys) -> None:
     """Issue 17 point 4: every row of ``query summary-of-findings -p condition=treatment-resistant-depression``
     against the curated results it includes: each is a result of a study of that drug form in TRD, on
@@ -190,6 +199,7 @@ def test_trd_rows_are_the_curated_results_added_up(worker: QueryWorker, curated,
                 assert labels[r.harm] == row["outcomeLabel"], r.id
         assert int(row["studies"]) == len(_by_study(included)), row["pooled"]
         assert int(row["participants"]) == _participants(included), row["pooled"]
+        assert int(row["studiesWithoutN"]) == _studies_without_n(included), row["pooled"]
         assert Decimal(row["ciLower"]) <= Decimal(row["value"]) <= Decimal(row["ciUpper"])
         if row["certainty"] != "high":
             assert row["certaintyReasons"] and row["certaintyReasons"] != "no domain moved", row["pooled"]
@@ -242,5 +252,6 @@ def test_the_trd_efficacy_row_matches_the_pool_command(capsys) -> None:
     assert code == 0, err
     summary = json.loads(out)["summary"]
     assert int(row["studies"]) == summary["k"] and int(row["participants"]) == summary["n"]
+    assert int(row["studiesWithoutN"]) == summary["n_unknown_count"]
     for ours, theirs in (("value", "estimate"), ("ciLower", "ci_lower"), ("ciUpper", "ci_upper")):
         assert float(row[ours]) == pytest.approx(summary[theirs], abs=1e-5)

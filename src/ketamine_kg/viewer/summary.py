@@ -23,7 +23,15 @@ from .chrome import header
 from .results_view import show_error
 from .text import entity_md, md_text
 
-__all__ = ["absolute_words", "named", "number", "relative_words", "sof_groups", "summary_of_findings"]
+__all__ = [
+    "absolute_words",
+    "named",
+    "number",
+    "participants_words",
+    "relative_words",
+    "sof_groups",
+    "summary_of_findings",
+]
 
 #: The query's rows are grouped into one table per (drug form, comparison).
 Row = Mapping[str, str]
@@ -48,6 +56,21 @@ def number(text: str | None, digits: int = 2) -> str:
     if shown.lstrip("-").strip("0.") == "":
         shown = shown.lstrip("-")  # no "−0.00"
     return shown.replace("-", _MINUS)
+
+
+def participants_words(row: Row) -> str:
+    """Participants, and how many studies add none because their n is not recorded.
+
+    >>> participants_words({"participants": "202", "studiesWithoutN": "2"})
+    '202 (+ 2 studies, n not recorded)'
+    >>> participants_words({"participants": "641", "studiesWithoutN": "0"})
+    '641'
+    """
+    shown = number(row.get("participants"), 0)
+    unknown = int(row.get("studiesWithoutN") or 0)
+    if unknown:
+        shown += f" (+ {unknown} stud{'ies' if unknown > 1 else 'y'}, n not recorded)"
+    return shown
 
 
 def relative_words(row: Row) -> str:
@@ -123,7 +146,7 @@ def _table(rows: Sequence[Row], labels: Mapping[str, str]) -> str:
             outcome,
             md_text(row.get("window", "")),
             number(row.get("studies"), 0),
-            number(row.get("participants"), 0),
+            participants_words(row),
             md_text(relative_words(row)),
             md_text(absolute_words(row)),
             f"**{md_text(row.get('certainty', ''))}**",
