@@ -298,7 +298,7 @@ def outcome_words(cur: Curation, pool: dict[str, Any]) -> str:
     construct = pool["construct"].replace("-", " ")
     if pool["harm"]:
         return label(cur, pool["harm"].removeprefix(KKR_NS))
-    return f"{label(cur, pool['outcome'])} ({construct})" if pool["outcome"] else f"{construct} severity"
+    return f"{label(cur, pool['outcome'])} ({construct})" if pool["outcome"] else f"{construct.replace('symptoms', 'symptom')} severity"
 
 
 def primary_pool(cur: Curation, drug: str, condition: str) -> dict[str, Any] | None:

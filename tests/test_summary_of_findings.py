@@ -60,7 +60,7 @@ def test_the_fixture_rows_read_as_a_summary_of_findings(fixture_worker: QueryWor
     assert [r["pooled"] for r in rows] == [SMD_POOL, HARM_POOL]
     smd, harm = rows
     assert (smd["drugLabel"], smd["comparison"], smd["outcomeLabel"], smd["window"]) == (
-        "esketamine nasal spray (Spravato)", "inert placebo", "depressive symptoms severity", "2 to 7 days")
+        "esketamine nasal spray (Spravato)", "inert placebo", "depressive symptom severity", "2 to 7 days")
     assert (smd["studies"], smd["participants"], smd["studiesWithoutN"], smd["measureLabel"]) == ("3", "512", "1", "Hedges' g")
     assert harm["studiesWithoutN"] == "0"
     assert (Decimal(smd["value"]), Decimal(smd["ciLower"]), Decimal(smd["ciUpper"])) == (
@@ -241,7 +241,7 @@ def test_the_trd_efficacy_row_matches_the_pool_command(capsys) -> None:
     """The efficacy row of TRD against ``ketamine-kg pool --format json`` asked the same question."""
     rows = [r for r in _cli_rows(capsys, "-p", "condition=treatment-resistant-depression")
             if r["outcomeKind"] == "efficacy" and r["window"] == "8 to 28 days" and r["comparison"] == "inert placebo"
-            and r["outcomeLabel"] == "depressive symptoms severity"]
+            and r["outcomeLabel"] == "depressive symptom severity"]
     assert len(rows) == 1
     row = rows[0]
     measure = {"mean difference": "mean-difference", "standardized mean difference": "smd"}[row["measureLabel"]]
