@@ -15,6 +15,7 @@ navigation = st.navigation(
         st.Page("views/ask.py", title="Ask"),
         st.Page("views/sparql.py", title="SPARQL"),
         st.Page("views/evidence.py", title="Evidence"),
+        st.Page("views/summary.py", title="Summary of findings", url_path="summary-of-findings"),
         st.Page("views/ontology.py", title="Ontology"),
         st.Page("views/paths.py", title="Paths"),
         st.Page("views/downloads.py", title="Downloads"),

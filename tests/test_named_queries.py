@@ -249,6 +249,79 @@ def _primary_direction(cur: Curation, study: str) -> str:
     return "none" if not seen else seen.pop() if len(seen) == 1 else "mixed"
 
 
+KK_NS = "https://w3id.org/ketamine-kg/ontology#"
+KKR_NS = "https://w3id.org/ketamine-kg/resource/"
+CERTAINTY_WORDS = {"CertaintyHigh": "high", "CertaintyModerate": "moderate", "CertaintyLow": "low", "CertaintyVeryLow": "very low"}
+
+
+@functools.cache
+def _pooled_estimates() -> tuple[dict[str, Any], ...]:
+    """Every kk:PooledEstimate of the built graph, read triple by triple (no SPARQL): its IRI as a
+    CURIE, its drug, condition, construct, harm, comparison class, window, k, certainty label and
+    included result ids."""
+    import pyoxigraph as ox
+
+    store = ox.Store()
+    store.load(path=str(ROOT_DIR / "graph" / "ketamine-kg.nt"), format=ox.RdfFormat.N_TRIPLES)
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+
+    def values(node: Any, prop: str) -> list[Any]:
+        return [q.object for q in store.quads_for_pattern(node, ox.NamedNode(KK_NS + prop), None)]
+
+    def one(node: Any, prop: str) -> str | None:
+        got = values(node, prop)
+        assert len(got) <= 1, (node, prop, got)
+        return got[0].value if got else None
+
+    out = []
+    for q in store.quads_for_pattern(None, rdf_type, ox.NamedNode(KK_NS + "PooledEstimate")):
+        node = q.subject
+        level = values(node, "certainty")
+        label = [x.object.value for x in store.quads_for_pattern(level[0], ox.NamedNode(RDFS_LABEL), None)] if level else []
+        if level and not label:  # the level's words from its individual's name (CertaintyVeryLow -> very low)
+            label = [CERTAINTY_WORDS[level[0].value.removeprefix(KK_NS)]]
+        out.append({
+            "curie": "kkr:" + node.value.removeprefix(KKR_NS),
+            "drug": (one(node, "drug") or "").removeprefix(KKR_NS),
+            "condition": (one(node, "condition") or "").removeprefix(KKR_NS),
+            "construct": one(node, "construct"), "harm": one(node, "harm"),
+            "outcome": (one(node, "outcome") or "").removeprefix(KKR_NS) or None,
+            "comparison": one(node, "comparisonClass"), "window": one(node, "timeWindow"),
+            "k": int(one(node, "pooledStudyCount") or 0), "unknown": int(one(node, "unknownSizeStudyCount") or 0), "certainty": label[0] if label else None,
+            "results": {r.value.removeprefix(KKR_NS) for r in values(node, "includesResult")},
+        })
+    return tuple(out)
+
+
+def outcome_words(cur: Curation, pool: dict[str, Any]) -> str:
+    """A pool's outcome as the queries say it: the harm, the event outcome (construct), or the construct's severity."""
+    construct = pool["construct"].replace("-", " ")
+    if pool["harm"]:
+        return label(cur, pool["harm"].removeprefix(KKR_NS))
+    return f"{label(cur, pool['outcome'])} ({construct})" if pool["outcome"] else f"{construct.replace('symptoms', 'symptom')} severity"
+
+
+def primary_pool(cur: Curation, drug: str, condition: str) -> dict[str, Any] | None:
+    """The pair's primary pooled estimate, by the rule in evidence-by-condition's header, in Python:
+    efficacy pools against placebo, most primary-endpoint results, then larger k, then the IRI."""
+    primary = {r.id for r in cur.results if r.endpoint_role == "primary"}
+    candidates = [p for p in _pooled_estimates() if p["drug"] == drug and p["condition"] == condition
+                  and not p["harm"] and p["comparison"] in ("inert-placebo", "active-placebo")]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda p: (len(p["results"] & primary), p["k"], KKR_NS + p["curie"].removeprefix("kkr:")))
+
+
+def primary_columns(cur: Curation, drug: str, condition: str) -> tuple[Any, ...]:
+    """(primaryCertainty, primaryOutcome, primaryPooled) as evidence-by-condition shows them."""
+    pool = primary_pool(cur, drug, condition)
+    if pool is None:
+        return ("no pooled estimate", None, None)
+    words = (f"{outcome_words(cur, pool)}, {pool['window'].replace('-', ' ')}, against "
+             f"{pool['comparison'].replace('-', ' ')}, k = {pool['k']}")
+    return (pool["certainty"] or "not rated", words, pool["curie"])
+
+
 @checks("evidence-by-condition")
 def _evidence(cur: Curation, rows: list[dict[str, str]]) -> None:
     studies = [s for s in cur.studies if s.drug and s.condition]
@@ -291,15 +364,18 @@ def _evidence(cur: Curation, rows: list[dict[str, str]]) -> None:
         expected.append((label(cur, condition), label(cur, drug), scope, next(d for d in DESIGN_ORDER if kinds[d]),
                          num(len(members)), num(kinds["meta-analysis"]), num(kinds["randomized controlled trial"]),
                          num(kinds["non-randomized trial"]), num(kinds["observational study"]), num(participants), direction,
-                         *status_and_level(drug, condition), design_rank(kinds), f"{KKR}{condition}", f"{KKR}{drug}"))
+                         *status_and_level(drug, condition), design_rank(kinds), *primary_columns(cur, drug, condition)[:2],
+                         f"{KKR}{condition}", f"{KKR}{drug}", primary_columns(cur, drug, condition)[2]))
     for drug, condition in claims:
         if (drug, condition) not in pairs_with_studies:
             level_ranks = [enum_rank("EvidenceLevel", c.evidence_level) for c in claims[(drug, condition)]]
             design = "preclinical only (no human study in the graph)" if max(level_ranks) == 0 else "no study in the graph"
             expected.append((label(cur, condition), label(cur, drug), "own condition", design, *[num(0)] * 6, "no study",
-                             *status_and_level(drug, condition), max(level_ranks), f"{KKR}{condition}", f"{KKR}{drug}"))
+                             *status_and_level(drug, condition), max(level_ranks), *primary_columns(cur, drug, condition)[:2],
+                             f"{KKR}{condition}", f"{KKR}{drug}", primary_columns(cur, drug, condition)[2]))
     columns = ("conditionLabel drugLabel scope strongestDesign studies metaAnalyses randomizedTrials nonRandomized observational "
-               "participants direction anyStatus bestClaimLevel claims bestEvidenceRank condition drug")
+               "participants direction anyStatus bestClaimLevel claims bestEvidenceRank primaryCertainty primaryOutcome "
+               "condition drug primaryPooled")
     numbers = "studies metaAnalyses randomizedTrials nonRandomized observational participants claims bestEvidenceRank"
     assert_rows(rows, columns, expected, numbers=numbers)
     assert_order(rows, "conditionLabel", "drugLabel", "scope", "condition", "drug")
@@ -307,6 +383,27 @@ def _evidence(cur: Curation, rows: list[dict[str, str]]) -> None:
     by_pair = {(r["drugLabel"], r["conditionLabel"], r["scope"]): r for r in rows}
     assert by_pair[("ketamine", "treatment-resistant depression", "own condition")]["strongestDesign"] == "meta-analysis"
     assert ("esketamine", "perinatal (prenatal or postpartum) depression", "own condition") in by_pair
+
+
+@checks("summary-of-findings")
+def _summary_of_findings(cur: Curation, rows: list[dict[str, str]]) -> None:
+    """The default condition's pooled estimates, every one once, in words; the figures themselves are
+    recomputed from the curated results in tests/test_summary_of_findings.py."""
+    pools = {p["curie"]: p for p in _pooled_estimates() if p["condition"] == "treatment-resistant-depression"}
+    assert sorted(r["pooled"] for r in rows) == sorted(pools)
+    for row in rows:
+        pool = pools[row["pooled"]]
+        assert row["drugLabel"] == label(cur, pool["drug"]) and row["condition"] == f"{KKR}treatment-resistant-depression"
+        assert (row["outcomeLabel"], row["outcomeKind"]) == (outcome_words(cur, pool), "harm" if pool["harm"] else "efficacy")
+        assert (row["comparison"], row["window"]) == (pool["comparison"].replace("-", " "), pool["window"].replace("-", " "))
+        assert int(row["studies"]) == pool["k"] == len({r.study for r in cur.results if r.id in pool["results"]})
+        assert int(row["studiesWithoutN"]) == pool["unknown"]
+        assert row["certainty"] == (pool["certainty"] or "not rated")
+        assert num(row["ciLower"]) <= num(row["value"]) <= num(row["ciUpper"])
+        assert ("absolutePer1000" in row) <= (row["measureLabel"] in ("risk ratio", "odds ratio"))
+    order = {"up to 1 day": 1, "2 to 7 days": 2, "8 to 28 days": 3, "over 28 days": 4, "reported period": 5}
+    keys = [(r["drugLabel"], r["comparison"], r["outcomeKind"], r["outcomeLabel"], order[r["window"]], r["pooled"]) for r in rows]
+    assert keys == sorted(keys)
 
 
 @checks("risks-of-drug")

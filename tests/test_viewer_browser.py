@@ -782,3 +782,31 @@ def test_the_map_keeps_its_row_labels_when_scrolled_sideways_at_phone_width(serv
     finally:
         context.close()
     _assert_clean(watch)
+
+
+# -- issue 17: the summary of findings ---------------------------------------------------------------
+def test_summary_of_findings_shows_effects_with_ci_and_certainty_and_opens_a_pooled_estimate(server: str, page) -> None:
+    """The Summary of findings page for treatment-resistant depression, on the built graph's pooled
+    estimates: a table row with k, participants, a relative effect with its CI and a certainty in words;
+    no slug or IRI shown as text; an outcome opens its pooled estimate's page in the same session."""
+    page.goto(f"{server}/summary-of-findings?condition=kkr:treatment-resistant-depression")
+    page.get_by_text("Relative effect (95% CI)").first.wait_for(timeout=60_000)
+    settle(page)
+    table = page.locator("[data-testid='stMain'] table").first
+    rows = [r.inner_text() for r in table.locator("tbody tr").all()]
+    effect = re.compile(r"(mean difference|standardized mean difference|risk ratio|odds ratio|hazard ratio) "
+                        r"−?\d+\.\d\d \(95% CI −?\d+\.\d\d to −?\d+\.\d\d\)")
+    certainty = re.compile(r"\b(high|moderate|low|very low)\b")
+    assert any(effect.search(r) and certainty.search(r) for r in rows), rows[:3]
+    text = _main_text(page)
+    assert not _ESCAPED.search(text), _ESCAPED.search(text)
+    assert "w3id.org" not in text and "kkr:" not in text and "inert-placebo" not in text
+    assert not re.search(r"\bstudy-[a-z0-9]+-", text), "studies by name, not by id"
+    link = table.locator("tbody tr a").first
+    outcome = link.inner_text()
+    link.click()
+    page.wait_for_url("**/entity?id=kkr*pooled-*", timeout=30_000)
+    heading = page.locator("h1").first
+    heading.wait_for(timeout=30_000)
+    settle(page)
+    assert outcome.removeprefix("harm: ").split(" (")[0] in heading.inner_text()

@@ -31,6 +31,7 @@ ORDER BY ?condition ?drug
 TOPICS: dict[str, list[str]] = {
     "Uses and evidence": [
         "evidence-by-condition",
+        "summary-of-findings",
         "approved-uses",
         "off-label-and-investigational-uses",
         "claims-for-drug",

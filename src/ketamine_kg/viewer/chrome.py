@@ -16,7 +16,7 @@ from .text import ENTITY_PAGE, md_text
 __all__ = ["IN_APP_LINKS", "OTHER_PAGES", "header", "scroll_into_view"]
 
 #: The url paths of the pages besides the map (``/``) and the entity page (app/streamlit_app.py).
-OTHER_PAGES = ("explore", "ask", "sparql", "evidence", "ontology", "paths", "downloads")
+OTHER_PAGES = ("explore", "ask", "sparql", "evidence", "summary-of-findings", "ontology", "paths", "downloads")
 
 #: Streamlit 1.67 opens every markdown link in a new tab (``target="_blank"``): a click on an
 #: entity label started a whole new session, 0.7-1 s before its page was drawn. This script (run

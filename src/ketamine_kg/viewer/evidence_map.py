@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import cast
+from urllib.parse import quote
 
 import streamlit as st
 
@@ -87,6 +88,10 @@ class EvidenceCell:
     best_status: str = ""
     status_rank: int = -1
     claim_ids: list[str] = field(default_factory=list)
+    #: The certainty of the pair's primary pooled estimate in words (evidence-by-condition's rule), and
+    #: which estimate that is; empty where the pair has none.
+    certainty: str = ""
+    certainty_of: str = ""
 
     @property
     def summary(self) -> str:
@@ -94,6 +99,7 @@ class EvidenceCell:
         return (
             f"best evidence {LEVELS.get(self.best_rank, '?')}, {self.best_status}; {self.claims} claims, "
             f"{self.sources} sources{studies}; {self.supports} support, {self.against} do not"
+            + (f"; certainty of the primary outcome {self.certainty} ({self.certainty_of})" if self.certainty else "")
         )
 
 
@@ -124,6 +130,11 @@ def evidence_cells(path: str) -> tuple[list[tuple[str, str]], list[tuple[str, st
         studied = cells.get(f"{row['drug']}|{row['condition']}")
         if studied:
             studied.studies = int(row["studies"])
+    # The primary outcome's certainty, by the rule written in evidence-by-condition's header (one place).
+    for row in worker.run(data.get_catalogue()["evidence-by-condition"].text, None, data.USER_LIMITS).records():
+        rated = cells.get(f"{row['drug']}|{row['condition']}")
+        if rated and row.get("scope") == "own condition" and row.get("primaryPooled"):
+            rated.certainty, rated.certainty_of = row["primaryCertainty"], row.get("primaryOutcome", "")
     parents: dict[str, str] = {}
     for row in worker.run(_HIERARCHY, None, data.USER_LIMITS).records():
         if "parent" in row:
@@ -152,6 +163,8 @@ def map_args(rows: list[tuple[str, str]], cols: list[tuple[str, str]], cells: di
         counts = f"{cell.claims} claim{'s' * (cell.claims != 1)}"
         if cell.studies:
             counts += f", {cell.studies} stud{'ies' if cell.studies != 1 else 'y'}"
+        if cell.certainty:
+            counts += f"; certainty {cell.certainty}"
         out[key] = {
             "level": LEVELS.get(cell.best_rank, "?"),
             "status": cell.best_status or "?",
@@ -180,7 +193,8 @@ def home() -> None:
         "**regulatory status** (most advanced), how many **claims** and **sources** back it, and the direction "
         "of the findings (**✓** supports, **✗** does not support). Click a cell for its claims, sources and "
         "results; the network is on the [Explore](/explore) page, numbers and forest plots on "
-        "[Evidence](/evidence), any drug, condition or harm by name on [Entity](/entity)."
+        "[Evidence](/evidence), what they add up to and how certain on [Summary of findings](/summary-of-findings), "
+        "any drug, condition or harm by name on [Entity](/entity)."
     )
     _map(path)
     data.FIRST_PAGE_SERVED.set()
@@ -221,6 +235,9 @@ def _pair(path: str, drug: str, condition: str, cell: EvidenceCell | None, drugs
         st.info("The graph has no claim about this drug form for this condition.")
         return
     st.markdown(md_text(cell.summary[0].upper() + cell.summary[1:] + "."))
+    if cell.certainty:
+        address = f"/summary-of-findings?condition={quote(condition, safe=':')}"
+        st.markdown(f"[Summary of findings for {md_text(condition_label)}]({address})")
     for block in pair_blocks(path, drug, condition):
         st.markdown(block)
 
