@@ -114,7 +114,7 @@ def test_the_dizziness_pool_is_the_inverse_variance_pool_worked_by_hand(graph: G
     n = t1[1] + t1_placebo[1] + s1[1] + s1_placebo[1]
     assert _number(graph, DIZZINESS, KK.participantCount) == n
     assert _number(graph, DIZZINESS, KK.pooledStudyCount) == 2
-    assert graph.value(DIZZINESS, KK.measure) == Literal("risk-ratio")
+    assert graph.value(DIZZINESS, KK.measure) == KK.RiskRatio
     # Dizziness is better lower: a risk ratio whose CI is wholly above 1 favours the comparator.
     lower, upper = math.exp(pooled - 1.959964 * se), math.exp(pooled + 1.959964 * se)
     expected = "comparator" if lower > 1 else "drug" if upper < 1 else "neither"

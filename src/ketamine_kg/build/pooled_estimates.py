@@ -23,6 +23,7 @@ from ketamine_kg.evidence.harmonize import construct_key, resolved_comparison
 from ketamine_kg.evidence.pooling import ARM_EVENT_MEASURES, ARM_MEAN_MEASURES, FAMILY_OF_MEASURE, Pooling
 from ketamine_kg.evidence.selection import Question, answer, days, normalise_row
 from ketamine_kg.rdf.vocabulary import KK, KKR
+from ketamine_kg.schema.facts import meanings
 
 __all__ = [
     "WINDOWS",
@@ -280,7 +281,7 @@ def _add_pool(out: Graph, pool: Pool, labels: Mapping[str, str]) -> None:
         out.add((node, KK.outcome, KKR[pool.outcome]))
     out.add((node, KK.comparisonClass, Literal(pool.comparison)))
     out.add((node, KK.timeWindow, Literal(pool.window)))
-    out.add((node, KK.measure, Literal(p.family)))
+    out.add((node, KK.measure, URIRef(meanings("Measure")[p.family])))
     out.add((node, KK.pooledStudyCount, Literal(p.k_studies, datatype=integer)))
     out.add((node, KK.participantCount, Literal(p.n_total, datatype=integer)))
     if p.n_unknown:
