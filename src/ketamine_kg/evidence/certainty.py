@@ -21,7 +21,7 @@ low), and each move recorded as a :class:`Reason` with the figures it rests on:
 - **indirectness** (ours): 1 level when the data say the population, intervention or comparator is
   unlike the question's (rows of a narrower condition rolled up into a broader one, active and inert
   placebo pooled as one, another drug form); never guessed.
-- **publication bias** (ours): assessable only with k >= 10 studies (Cochrane Handbook 13.3.5.4):
+- **publication bias** (ours): assessable only with k >= 10 studies (the threshold issue 17 set):
   1 level when Egger's regression test gives p < 0.10.
 
 >>> rated = rate([StudyInput("a", 60, "low"), StudyInput("b", 90, None)], i2=80.0)
