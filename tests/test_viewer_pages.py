@@ -281,6 +281,33 @@ def test_evidence_map_lists_a_pairs_claims_with_citations() -> None:
     assert args["selected"] == "kkr:ketamine|kkr:post-traumatic-stress-disorder"
 
 
+def test_evidence_map_cells_follow_the_study_base_and_list_pairs_without_a_claim(worker) -> None:
+    """Issue 17: the map's level is the strongest design among the pair's studies (not a claim's
+    hand-given level), every pair with studies has a cell, and the cell agrees with
+    evidence-by-condition's own-condition row."""
+    import json
+
+    from ketamine_kg.query.catalogue import load_catalogue
+    from ketamine_kg.query.run import run_named
+
+    at = load("map")
+    cells = json.loads(at.get("component_instance")[0].proto.json_args)["cells"]
+    question = load_catalogue(Path(__file__).resolve().parents[1] / "queries")["evidence-by-condition"]
+    rows = {
+        (r["drug"], r["condition"]): r for r in run_named(worker, question).records() if r["scope"] == "own condition"
+    }
+    assert rows and set(rows) <= {tuple(key.split("|")) for key in cells}  # every pair with studies or claims
+    # racemic ketamine in TRD: one claim graded "single randomized trial", studies led by meta-analyses
+    trd = cells["kkr:ketamine|kkr:treatment-resistant-depression"]
+    assert trd["level"] == "meta-analysis"
+    assert trd["level"] == rows[("kkr:ketamine", "kkr:treatment-resistant-depression")]["strongestDesign"]
+    assert "best claim level one RCT" in trd["summary"]  # the claim's own level is still said, as the claim's
+    # esketamine in perinatal depression: studies, no claim
+    perinatal = cells["kkr:esketamine|kkr:perinatal-depression"]
+    assert perinatal["counts"].startswith("0 claims") and perinatal["status"] == "no claim"
+    assert perinatal["level"] == "meta-analysis"
+
+
 def test_entity_page_groups_statements_and_cites_sources() -> None:
     at = load("entity", id="kkr:ketamine")
     body = text_of(at)

@@ -139,7 +139,7 @@ def alternatives(path: str, details: data.Details, kind: str) -> None:
 
 
 def uses(path: str, details: data.Details, kind: str) -> None:
-    from .evidence_map import LEVELS, evidence_cells
+    from .evidence_map import evidence_cells
 
     if kind not in ("drug form", "condition"):
         return
@@ -155,7 +155,7 @@ def uses(path: str, details: data.Details, kind: str) -> None:
         target = c.condition if kind == "drug form" else c.drug
         pair = f"/?drug={c.drug}&condition={c.condition}"
         lines.append(
-            f"| {entity_md(target, labels.get(target, target))} | {md_text(LEVELS.get(c.best_rank, '?'))} | "
+            f"| {entity_md(target, labels.get(target, target))} | {md_text(c.level)} | "
             f"{md_text(c.best_status)} | [{c.claims}]({pair}) | {c.supports} | {c.against} |"
         )
     st.markdown("\n".join(lines))

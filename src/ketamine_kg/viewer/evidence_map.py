@@ -1,8 +1,9 @@
 """The landing page: an evidence map of drug forms (rows) by conditions (columns).
 
-Each cell shows the strongest evidence level, the most advanced regulatory status, how many
-claims, sources and studies there are and the direction of their findings (✓ supports,
-✗ does not support). A click on a cell (or ``?drug=…&condition=…`` in the URL) lists that pair's
+Each cell shows the strongest design among the pair's studies (its claims' best level only where
+it has no study; every pair with studies has a cell, claim or not), the most advanced regulatory
+status, how many claims, sources and studies there are and the direction of the claims' findings
+(✓ supports, ✗ does not support). A click on a cell (or ``?drug=…&condition=…`` in the URL) lists that pair's
 claims with their sources as citations, and its studies and results once the graph has them
 (kk:Study with kk:drug and kk:condition, kk:Result with kk:study: every part of that query
 is OPTIONAL, so it answers with or without them).
@@ -49,11 +50,6 @@ WHERE {
 }
 GROUP BY ?claim ?drug ?drugLabel ?condition ?conditionLabel ?rank ?status ?statusRank ?direction
 """
-_STUDIES = """
-SELECT ?drug ?condition (COUNT(DISTINCT ?study) AS ?studies) WHERE {
-  ?study a kk:Study ; kk:drug ?drug ; kk:condition ?condition .
-} GROUP BY ?drug ?condition
-"""
 _HIERARCHY = """
 SELECT ?condition ?parent WHERE { ?condition a kk:MedicalCondition . OPTIONAL { ?condition rdfs:subClassOf ?parent } }
 """
@@ -88,6 +84,14 @@ class EvidenceCell:
     best_status: str = ""
     status_rank: int = -1
     claim_ids: list[str] = field(default_factory=list)
+    #: The study base's answer (evidence-by-condition at the pair's own condition): the strongest
+    #: design in words ("meta-analysis", "preclinical only ..."), the claims' best level beside it,
+    #: and which way the studies' primary results point. ``best_rank`` is the design's rank where
+    #: the pair has studies (the claims' best level only where it has none), so the map's colour
+    #: follows the studies, not a hand-graded claim.
+    design: str = ""
+    claim_rank: int = -1
+    direction: str = ""
     #: The certainty of the pair's primary pooled estimate in words (evidence-by-condition's rule), and
     #: which estimate that is; empty where the pair has none.
     certainty: str = ""
@@ -95,12 +99,22 @@ class EvidenceCell:
 
     @property
     def summary(self) -> str:
-        studies = f", {self.studies} studies" if self.studies else ""
+        studies = f" ({self.studies} stud{'ies' if self.studies != 1 else 'y'})" if self.studies else ""
+        claims = f"{self.claims} claim{'s' * (self.claims != 1)}"
+        if self.claims:
+            claims += f" (best claim level {LEVELS.get(self.claim_rank, '?')}), {self.sources} sources; "
+            claims += f"{self.supports} support, {self.against} do not"
         return (
-            f"best evidence {LEVELS.get(self.best_rank, '?')}, {self.best_status}; {self.claims} claims, "
-            f"{self.sources} sources{studies}; {self.supports} support, {self.against} do not"
+            f"strongest evidence in the graph: {self.level}{studies}; status {self.best_status or 'no claim'}; "
+            + claims
+            + (f"; primary results: {self.direction}" if self.direction else "")
             + (f"; certainty of the primary outcome {self.certainty} ({self.certainty_of})" if self.certainty else "")
         )
+
+    @property
+    def level(self) -> str:
+        """The strongest design in words where the pair has studies, else its claims' best level."""
+        return self.design if self.studies else LEVELS.get(self.best_rank, "?")
 
 
 @st.cache_data(show_spinner=False)
@@ -118,7 +132,7 @@ def evidence_cells(path: str) -> tuple[list[tuple[str, str]], list[tuple[str, st
         cell.claim_ids.append(row["claim"])
         cell.sources += int(row.get("sources", 0))
         rank, status_rank = int(row["rank"]), int(row["statusRank"])
-        cell.best_rank = max(cell.best_rank, rank)
+        cell.best_rank = cell.claim_rank = max(cell.claim_rank, rank)
         if status_rank > cell.status_rank:
             cell.status_rank, cell.best_status = status_rank, row["status"]
         direction = enum_value("Direction", row["direction"])
@@ -126,15 +140,23 @@ def evidence_cells(path: str) -> tuple[list[tuple[str, str]], list[tuple[str, st
             cell.supports += 1
         elif direction == "does-not-support":
             cell.against += 1
-    for row in worker.run(_STUDIES, None, data.USER_LIMITS).records():
-        studied = cells.get(f"{row['drug']}|{row['condition']}")
-        if studied:
-            studied.studies = int(row["studies"])
-    # The primary outcome's certainty, by the rule written in evidence-by-condition's header (one place).
+    # The study base, the primary outcome's certainty and every pair with studies but no claim, by
+    # evidence-by-condition's rules (one place), at each pair's own condition.
     for row in worker.run(data.get_catalogue()["evidence-by-condition"].text, None, data.USER_LIMITS).records():
-        rated = cells.get(f"{row['drug']}|{row['condition']}")
-        if rated and row.get("scope") == "own condition" and row.get("primaryPooled"):
-            rated.certainty, rated.certainty_of = row["primaryCertainty"], row.get("primaryOutcome", "")
+        if row.get("scope") != "own condition":
+            continue
+        drugs.setdefault(row["drug"], row["drugLabel"])
+        conditions.setdefault(row["condition"], row["conditionLabel"])
+        cell = cells.setdefault(f"{row['drug']}|{row['condition']}", EvidenceCell(row["drug"], row["condition"]))
+        cell.studies = int(row.get("studies", 0))
+        cell.design = row.get("strongestDesign", "")
+        if cell.studies:
+            cell.best_rank = int(row["bestEvidenceRank"])
+            cell.direction = row.get("direction", "")
+        if not cell.claims:
+            cell.best_status = row.get("anyStatus", "")
+        if row.get("primaryPooled"):
+            cell.certainty, cell.certainty_of = row["primaryCertainty"], row.get("primaryOutcome", "")
     parents: dict[str, str] = {}
     for row in worker.run(_HIERARCHY, None, data.USER_LIMITS).records():
         if "parent" in row:
@@ -166,7 +188,7 @@ def map_args(rows: list[tuple[str, str]], cols: list[tuple[str, str]], cells: di
         if cell.certainty:
             counts += f"; certainty {cell.certainty}"
         out[key] = {
-            "level": LEVELS.get(cell.best_rank, "?"),
+            "level": cell.level,
             "status": cell.best_status or "?",
             "statusColor": STATUS_COLOURS.get(cell.best_status, "#5f6368"),
             "fill": FILLS.get(cell.best_rank, "#f1f3f6"),
@@ -189,7 +211,8 @@ def home() -> None:
 
     path = header("Ketamine in psychiatry: the evidence at a glance")
     st.markdown(
-        "Each cell: the **strongest evidence** for that drug form in that condition (darker = stronger), its "
+        "Each cell: the **strongest evidence** in the graph's studies of that drug form in that condition "
+        "(darker = stronger; the claims' level where there is no study), its "
         "**regulatory status** (most advanced), how many **claims** and **sources** back it, and the direction "
         "of the findings (**✓** supports, **✗** does not support). Click a cell for its claims, sources and "
         "results; the network is on the [Explore](/explore) page, numbers and forest plots on "
@@ -232,7 +255,7 @@ def _pair(path: str, drug: str, condition: str, cell: EvidenceCell | None, drugs
     st.subheader(md_text(f"{drug_label} for {condition_label}"))
     st.markdown(f"{entity_md(drug, drug_label)} · {entity_md(condition, condition_label)}")
     if cell is None:
-        st.info("The graph has no claim about this drug form for this condition.")
+        st.info("The graph has no claim and no study about this drug form for this condition.")
         return
     st.markdown(md_text(cell.summary[0].upper() + cell.summary[1:] + "."))
     if cell.certainty:
