@@ -28,8 +28,9 @@ from ketamine_kg.cli.main import main
 from ketamine_kg.query.binding import prebind
 from ketamine_kg.query.catalogue import load_catalogue
 from ketamine_kg.query.results import Term
+from ketamine_kg.server.process import stop_process as stop
 
-from .test_server import free_port, parameter_values, stop, wait_for_port
+from .test_server import free_port, parameter_values, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "ontology" / "ketamine-kg.schema.yaml"
