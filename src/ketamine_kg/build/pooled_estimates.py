@@ -121,26 +121,35 @@ def _cells(rows: Sequence[Mapping[str, Any]]) -> dict[tuple[Any, ...], set[str]]
     event outcome or None, comparison class, window) -> the measure families its rows carry."""
     cells: dict[tuple[Any, ...], set[str]] = defaultdict(set)
     for row in rows:
-        if row.get("design") in _META or not row.get("drug") or not row.get("condition"):
-            continue
-        key = construct_key(row)
-        comparison = resolved_comparison(row)
-        if key is None or comparison is None:
-            continue
-        construct = key.split(" (", 1)[0]
-        harm = row.get("harm")
-        measure = str(row.get("measure"))
-        family = FAMILY_OF_MEASURE.get(measure)
-        events = measure in ARM_EVENT_MEASURES or family in _EVENTS
-        if family is None and not (measure in ARM_EVENT_MEASURES or measure in ARM_MEAN_MEASURES):
-            continue
-        window = HARM_WINDOW if harm else window_of(days(row))
-        if window is None:
-            continue
-        outcome = None if harm or not events else row.get("outcome")
-        families = _EVENTS if events else _CONTINUOUS
-        cells[(row["drug"], row["condition"], construct, harm, outcome, comparison, window)].update(families)
+        found = _cell_of(row)
+        if found is not None:
+            cells[found[0]].update(found[1])
     return cells
+
+
+def _cell_of(row: Mapping[str, Any]) -> tuple[tuple[Any, ...], tuple[str, ...]] | None:
+    """The question one row could answer and the measure families it could be pooled as, or None for
+    a row no pool takes (a meta-analysis, no construct or comparison, a measure or time outside any)."""
+    if row.get("design") in _META or not row.get("drug") or not row.get("condition"):
+        return None
+    key = construct_key(row)
+    comparison = resolved_comparison(row)
+    if key is None or comparison is None:
+        return None
+    harm = row.get("harm")
+    measure = str(row.get("measure"))
+    family = FAMILY_OF_MEASURE.get(measure)
+    events = measure in ARM_EVENT_MEASURES or family in _EVENTS
+    if family is None and not (measure in ARM_EVENT_MEASURES or measure in ARM_MEAN_MEASURES):
+        return None
+    window = HARM_WINDOW if harm else window_of(days(row))
+    if window is None:
+        return None
+    outcome = None if harm or not events else row.get("outcome")
+    construct = key.split(" (", 1)[0]
+    return (row["drug"], row["condition"], construct, harm, outcome, comparison, window), (
+        _EVENTS if events else _CONTINUOUS
+    )
 
 
 def _best(questions: Iterable[Question], rows: Sequence[Mapping[str, Any]]) -> Pooling | None:
@@ -194,24 +203,36 @@ def pooled_estimates(rows: Sequence[Mapping[str, Any]], risk_of_bias: Iterable[M
         by_pair[(str(r.get("drug")), str(r.get("condition")))].append(r)
     pools: list[Pool] = []
     for cell, families in sorted(_cells(normal).items(), key=lambda kv: tuple(str(x) for x in kv[0])):
-        drug, condition, construct, harm, outcome, cls, window = cell
-        order = [f for f in (_EVENTS if outcome or harm else _CONTINUOUS) if f in families]
-        questions = (_question(f, drug, condition, construct, harm, outcome, cls, window) for f in order)
-        got = _best(questions, by_pair[(drug, condition)])
-        if got is None or got.summary is None:
-            continue
-        studies = _study_inputs(got, rob, designs)
-        certainty = rate(
-            studies,
-            i2=got.summary.i2,
-            effects=[e.effect for e in got.included],
-            variances=[e.variance for e in got.included],
-        )
-        pools.append(
-            Pool(drug, condition, construct, harm, outcome, cls, window, got, certainty, studies,
-                 _comparator_risk(got, rows_by_id))
-        )  # fmt: skip
+        pool = _pool_cell(cell, families, by_pair[(cell[0], cell[1])], rob, designs, rows_by_id)
+        if pool is not None:
+            pools.append(pool)
     return pools
+
+
+def _pool_cell(
+    cell: tuple[Any, ...],
+    families: set[str],
+    rows: Sequence[Mapping[str, Any]],
+    rob: Mapping[str, str | None],
+    designs: Mapping[str, str],
+    rows_by_id: Mapping[str, Mapping[str, Any]],
+) -> Pool | None:
+    """One question's pool with its certainty, or None when no measure family pools two studies."""
+    drug, condition, construct, harm, outcome, cls, window = cell
+    order = [f for f in (_EVENTS if outcome or harm else _CONTINUOUS) if f in families]
+    questions = (_question(f, drug, condition, construct, harm, outcome, cls, window) for f in order)
+    got = _best(questions, rows)
+    if got is None or got.summary is None:
+        return None
+    studies = _study_inputs(got, rob, designs)
+    certainty = rate(
+        studies,
+        i2=got.summary.i2,
+        effects=[e.effect for e in got.included],
+        variances=[e.variance for e in got.included],
+    )
+    return Pool(drug, condition, construct, harm, outcome, cls, window, got, certainty, studies,
+                _comparator_risk(got, rows_by_id))  # fmt: skip
 
 
 # --- as triples -----------------------------------------------------------------------------------

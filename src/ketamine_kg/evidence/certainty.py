@@ -185,17 +185,23 @@ def _risk_of_bias(studies: Sequence[StudyInput]) -> Reason | None:
     if share >= LOW_RISK_SHARE:
         return None
     unit = "participants" if any(s.n is not None for s in studies) else "studies (no n known)"
-    lows = sorted(s.study for s in studies if s.risk_of_bias == "low")
-    missing = sorted(s.study for s in studies if s.risk_of_bias is None)
-    judged = sorted(s.study for s in studies if s.risk_of_bias == "not low")
-    parts = [f"{100 * share:.0f}% of {unit} ({low} of {total}) are in trials at low risk of bias (under 75%)"]
-    if lows:
-        parts.append(f"low: {', '.join(lows)}")
-    if judged:
-        parts.append(f"judged not low in at least one domain: {', '.join(judged)}")
-    if missing:
-        parts.append(f"no risk-of-bias judgement recorded, counted as not low: {', '.join(missing)}")
-    return Reason("risk-of-bias", 1, "; ".join(parts))
+    head = f"{100 * share:.0f}% of {unit} ({low} of {total}) are in trials at low risk of bias (under 75%)"
+    return Reason("risk-of-bias", 1, "; ".join([head, *_trials_by_judgement(studies)]))
+
+
+def _trials_by_judgement(studies: Sequence[StudyInput]) -> list[str]:
+    """The trials named by what was recorded of them: low, judged not low, or nothing recorded."""
+    groups = (
+        ("low", "low"),
+        ("not low", "judged not low in at least one domain"),
+        (None, "no risk-of-bias judgement recorded, counted as not low"),
+    )
+    parts = []
+    for judgement, words in groups:
+        named = sorted(s.study for s in studies if s.risk_of_bias == judgement)
+        if named:
+            parts.append(f"{words}: {', '.join(named)}")
+    return parts
 
 
 def _inconsistency(k: int, i2: float | None) -> Reason | None:

@@ -117,6 +117,37 @@ class EvidenceCell:
         return self.design if self.studies else LEVELS.get(self.best_rank, "?")
 
 
+def _count_claim(cell: EvidenceCell, row: dict) -> None:
+    """One therapeutic-use claim counted into its pair's cell: its level, status and direction."""
+    cell.claims += 1
+    cell.claim_ids.append(row["claim"])
+    cell.sources += int(row.get("sources", 0))
+    rank, status_rank = int(row["rank"]), int(row["statusRank"])
+    cell.best_rank = cell.claim_rank = max(cell.claim_rank, rank)
+    if status_rank > cell.status_rank:
+        cell.status_rank, cell.best_status = status_rank, row["status"]
+    direction = enum_value("Direction", row["direction"])
+    if direction == "supports":
+        cell.supports += 1
+    elif direction == "does-not-support":
+        cell.against += 1
+
+
+def _read_study_base(cell: EvidenceCell, row: dict) -> None:
+    """evidence-by-condition's own-condition row read into its pair's cell: the studies' strongest
+    design (it outranks the claims' level where there are studies), their direction, the status of a
+    pair without claims, and the primary outcome's certainty."""
+    cell.studies = int(row.get("studies", 0))
+    cell.design = row.get("strongestDesign", "")
+    if cell.studies:
+        cell.best_rank = int(row["bestEvidenceRank"])
+        cell.direction = row.get("direction", "")
+    if not cell.claims:
+        cell.best_status = row.get("anyStatus", "")
+    if row.get("primaryPooled"):
+        cell.certainty, cell.certainty_of = row["primaryCertainty"], row.get("primaryOutcome", "")
+
+
 @st.cache_data(show_spinner=False)
 def evidence_cells(path: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]], dict[str, EvidenceCell]]:
     """(drug forms, conditions in hierarchy order, cells keyed ``drug|condition``), each as (CURIE, label)."""
@@ -127,19 +158,9 @@ def evidence_cells(path: str) -> tuple[list[tuple[str, str]], list[tuple[str, st
     for row in worker.run(_CLAIMS, None, data.USER_LIMITS).records():
         drugs[row["drug"]] = row["drugLabel"]
         conditions[row["condition"]] = row["conditionLabel"]
-        cell = cells.setdefault(f"{row['drug']}|{row['condition']}", EvidenceCell(row["drug"], row["condition"]))
-        cell.claims += 1
-        cell.claim_ids.append(row["claim"])
-        cell.sources += int(row.get("sources", 0))
-        rank, status_rank = int(row["rank"]), int(row["statusRank"])
-        cell.best_rank = cell.claim_rank = max(cell.claim_rank, rank)
-        if status_rank > cell.status_rank:
-            cell.status_rank, cell.best_status = status_rank, row["status"]
-        direction = enum_value("Direction", row["direction"])
-        if direction == "supports":
-            cell.supports += 1
-        elif direction == "does-not-support":
-            cell.against += 1
+        _count_claim(
+            cells.setdefault(f"{row['drug']}|{row['condition']}", EvidenceCell(row["drug"], row["condition"])), row
+        )
     # The study base, the primary outcome's certainty and every pair with studies but no claim, by
     # evidence-by-condition's rules (one place), at each pair's own condition.
     for row in worker.run(data.get_catalogue()["evidence-by-condition"].text, None, data.USER_LIMITS).records():
@@ -147,16 +168,9 @@ def evidence_cells(path: str) -> tuple[list[tuple[str, str]], list[tuple[str, st
             continue
         drugs.setdefault(row["drug"], row["drugLabel"])
         conditions.setdefault(row["condition"], row["conditionLabel"])
-        cell = cells.setdefault(f"{row['drug']}|{row['condition']}", EvidenceCell(row["drug"], row["condition"]))
-        cell.studies = int(row.get("studies", 0))
-        cell.design = row.get("strongestDesign", "")
-        if cell.studies:
-            cell.best_rank = int(row["bestEvidenceRank"])
-            cell.direction = row.get("direction", "")
-        if not cell.claims:
-            cell.best_status = row.get("anyStatus", "")
-        if row.get("primaryPooled"):
-            cell.certainty, cell.certainty_of = row["primaryCertainty"], row.get("primaryOutcome", "")
+        _read_study_base(
+            cells.setdefault(f"{row['drug']}|{row['condition']}", EvidenceCell(row["drug"], row["condition"])), row
+        )
     parents: dict[str, str] = {}
     for row in worker.run(_HIERARCHY, None, data.USER_LIMITS).records():
         if "parent" in row:
