@@ -297,6 +297,8 @@ OWLREADY2_DIFFERS: dict[str, str] = {
     "UNION with an aggregate subquery, as on graph-statistics",
     "genes-and-enzymes": "owlready2 raises ValueError (\"Cannot select 'VAR:'?association''\") on a variable "
     "bound only inside one branch of its UNION",
+    "special-populations": "owlready2 raises AttributeError ('Triple' object has no attribute 'name') on "
+    "FILTER(... || EXISTS { ... }), the form that gives Virtuoso the embedded answers",
     "summary-of-findings": "owlready2 raises OperationalError ('user-defined function raised exception') from "
     "one of the SPARQL functions it runs in SQLite; which one was not isolated",
 }
