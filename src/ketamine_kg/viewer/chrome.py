@@ -13,7 +13,7 @@ import streamlit as st
 from . import data
 from .text import ENTITY_PAGE, md_text
 
-__all__ = ["IN_APP_LINKS", "OTHER_PAGES", "header", "scroll_into_view"]
+__all__ = ["IN_APP_LINKS", "OTHER_PAGES", "condition_picker", "header", "scroll_into_view"]
 
 #: The url paths of the pages besides the map (``/``) and the entity page (app/streamlit_app.py).
 OTHER_PAGES = ("explore", "ask", "sparql", "evidence", "summary-of-findings", "ontology", "paths", "downloads")
@@ -79,3 +79,21 @@ def scroll_into_view(key: str) -> None:
         " else if (tries++ < 20) setTimeout(go, 100); }; setTimeout(go, 50); })();</script>",
         unsafe_allow_javascript=True,
     )
+
+
+def condition_picker(path: str, key: str) -> str:
+    """A condition chosen from the graph's conditions, kept in the URL's ``condition`` (TRD first
+    time), as the Evidence and Summary of findings pages both ask for one."""
+    choices = data.member_choices(path, "kk:MedicalCondition")
+    ids = [c for c, _ in choices]
+    labels = dict(choices)
+    current = st.query_params.get("condition", "kkr:treatment-resistant-depression")
+    condition = st.selectbox(
+        "Condition",
+        ids,
+        index=ids.index(current) if current in ids else 0,
+        format_func=lambda c: labels.get(c, c),
+        key=key,
+    )
+    st.query_params["condition"] = condition
+    return condition

@@ -12,7 +12,7 @@ from ketamine_kg.errors import KetamineKGError
 
 from . import data
 from .answers import show_table
-from .chrome import header
+from .chrome import condition_picker, header
 from .graphview import draw
 from .results_view import evidence_chart, frame_of, only, show_error
 from .text import entity_md, md_text
@@ -30,18 +30,7 @@ def evidence() -> None:
     st.markdown("The same at a glance, with every claim a click away: the **Evidence map** (the first page).")
     evidence_chart(frame_of(overview))
     st.subheader("One condition: ketamine's claims beside the alternatives")
-    choices = data.member_choices(path, "kk:MedicalCondition")
-    ids = [c for c, _ in choices]
-    labels = dict(choices)
-    current = st.query_params.get("condition", "kkr:treatment-resistant-depression")
-    condition = st.selectbox(
-        "Condition",
-        ids,
-        index=ids.index(current) if current in ids else 0,
-        format_func=lambda c: labels.get(c, c),
-        key="evidence-condition",
-    )
-    st.query_params["condition"] = condition
+    condition = condition_picker(path, "evidence-condition")
     columns = (
         (
             "Ketamine forms: claims and sources",

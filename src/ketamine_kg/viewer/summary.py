@@ -19,7 +19,7 @@ import streamlit as st
 from ketamine_kg.errors import KetamineKGError
 
 from . import data
-from .chrome import header
+from .chrome import condition_picker, header
 from .results_view import show_error
 from .text import entity_md, md_text
 
@@ -166,18 +166,8 @@ def summary_of_findings() -> None:
         "judgement: *Why* names every domain it was moved down for, with the figures. An outcome opens the "
         "pooled estimate's page, with the results it pooled and the rule that chose each."
     )
-    choices = data.member_choices(path, "kk:MedicalCondition")
-    ids = [c for c, _ in choices]
-    labels = dict(choices)
-    current = st.query_params.get("condition", "kkr:treatment-resistant-depression")
-    condition = st.selectbox(
-        "Condition",
-        ids,
-        index=ids.index(current) if current in ids else 0,
-        format_func=lambda c: labels.get(c, c),
-        key="sof-condition",
-    )
-    st.query_params["condition"] = condition
+    condition = condition_picker(path, "sof-condition")
+    labels = dict(data.member_choices(path, "kk:MedicalCondition"))
     query = data.get_catalogue()["summary-of-findings"]
     try:
         result = data.get_worker(path).run(query.text, query.bindings({"condition": condition}), data.USER_LIMITS)
